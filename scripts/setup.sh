@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages Kiln uses, only when one is missing (so it is instant after the
+# first run). Debian/Ubuntu only; needs root or sudo for the first run.
+set -euo pipefail
+
+# What each package is for:
+#   maven                      builds Kiln
+#   python3                    runs the guest agent (init1) in tests, as it runs inside VMs
+#   qemu-system-x86            the VMM (microvm machine, PVH boot)
+#   debootstrap squashfs-tools e2fsprogs zstd   build runtime images
+#   linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio   build the guest kernel
+PACKAGES=(maven python3 qemu-system-x86 debootstrap squashfs-tools e2fsprogs zstd
+          linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "kiln setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
