@@ -1,0 +1,31 @@
+package dev.kiln.guest;
+
+/**
+ * The program could not be set up. {@link #reason()} is meant for the program's owner;
+ * {@link #traceback()} belongs in the node's log only.
+ */
+public class GuestConfigureException extends GuestException {
+    private final String code;
+    private final String reason;
+    private final String traceback;
+
+    public GuestConfigureException(String code, String reason, String traceback) {
+        super("program configuration failed (" + code + "): " + reason);
+        this.code = code;
+        this.reason = reason;
+        this.traceback = traceback;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    /** The agent's Python traceback, or null. */
+    public String traceback() {
+        return traceback;
+    }
+}

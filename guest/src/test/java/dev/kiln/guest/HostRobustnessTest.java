@@ -1,0 +1,103 @@
+package dev.kiln.guest;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The host treats the guest as untrusted: a misbehaving "agent" (here a fake) gets the connection closed. */
+class HostRobustnessTest {
+    @TempDir
+    Path dir;
+
+    private static final String HELLO = "{\"versions\":[1],\"agent\":\"fake\",\"capabilities\":[],\"max_streams\":8,"
+            + "\"runtime\":{\"name\":null,\"hash\":null},\"boot\":{}}";
+
+    /** Opens a connection to a fake agent; returns the fake's end, the host's connection via the future. */
+    private SocketChannel fakeAgent(CompletableFuture<GuestConnection> host, String hello) throws Exception {
+        Path sock = dir.resolve("fake.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(sock));
+            CompletableFuture.runAsync(() -> {
+                try {
+                    host.complete(GuestConnection.connect(sock, GuestConnection.Options.defaults()
+                            .withHelloTimeout(Duration.ofSeconds(5)).withCallTimeout(Duration.ofSeconds(5))));
+                } catch (Throwable e) {
+                    host.completeExceptionally(e);
+                }
+            });
+            SocketChannel agent = server.accept();
+            new FrameWriter(agent).write(Frame.of(FrameType.HELLO, 0, hello.getBytes()));
+            return agent;
+        }
+    }
+
+    @Test
+    void incompatibleVersionIsRefusedAtHandshake() throws Exception {
+        CompletableFuture<GuestConnection> host = new CompletableFuture<>();
+        try (SocketChannel ignored = fakeAgent(host, HELLO.replace("[1]", "[7]"))) {
+            assertThatThrownBy(() -> host.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(GuestProtocolException.class)
+                    .hasMessageContaining("[7]");
+        }
+    }
+
+    @Test
+    void oversizedFrameFromTheGuestClosesTheConnectionAndFailsInFlightCalls() throws Exception {
+        CompletableFuture<GuestConnection> host = new CompletableFuture<>();
+        try (SocketChannel agent = fakeAgent(host, HELLO)) {
+            GuestConnection c = host.get(10, TimeUnit.SECONDS);
+            CompletableFuture<GuestResponse> pending = c.requestAsync(GuestRequest.get("/"));
+            agent.write(ByteBuffer.allocate(10).putInt(64 << 20).put((byte) 0x13).put((byte) 0).putInt(1).flip());
+            assertThatThrownBy(() -> pending.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(GuestProtocolException.class);
+            assertThat(c.isOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void responseForAStreamTheHostNeverOpenedIsAViolation() throws Exception {
+        CompletableFuture<GuestConnection> host = new CompletableFuture<>();
+        try (SocketChannel agent = fakeAgent(host, HELLO)) {
+            GuestConnection c = host.get(10, TimeUnit.SECONDS);
+            new FrameWriter(agent).write(Frame.of(FrameType.RESPONSE, 0, 41, "{\"status\":200,\"headers\":[]}".getBytes()));
+            assertThatThrownBy(() -> c.ping(Duration.ofSeconds(5))).isInstanceOf(GuestChannelClosedException.class);
+            assertThat(c.isOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void dataBeyondTheGrantedWindowIsAViolation() throws Exception {
+        CompletableFuture<GuestConnection> host = new CompletableFuture<>();
+        try (SocketChannel agent = fakeAgent(host, HELLO)) {
+            GuestConnection c = host.get(10, TimeUnit.SECONDS);
+            CompletableFuture<GuestResponse> pending = c.requestAsync(GuestRequest.get("/"));
+            FrameWriter w = new FrameWriter(agent);
+            w.write(Frame.of(FrameType.RESPONSE, 0, 1, "{\"status\":200,\"headers\":[]}".getBytes()));
+            GuestResponse r = pending.get(5, TimeUnit.SECONDS);
+            w.write(Frame.of(FrameType.DATA, 0, 1, new byte[200 * 1024]));
+            w.write(Frame.of(FrameType.DATA, 0, 1, new byte[200 * 1024]));
+            assertThatThrownBy(r::readAllBytes).isInstanceOf(GuestProtocolException.class);
+        }
+    }
+
+    @Test
+    void unknownFrameTypesFromTheGuestAreIgnored() throws Exception {
+        CompletableFuture<GuestConnection> host = new CompletableFuture<>();
+        try (SocketChannel agent = fakeAgent(host, HELLO)) {
+            GuestConnection c = host.get(10, TimeUnit.SECONDS);
+            new FrameWriter(agent).write(new Frame(0x77, 0, 0, new byte[]{1}));
+            Thread.sleep(200);
+            assertThat(c.isOpen()).isTrue();
+        }
+    }
+}
