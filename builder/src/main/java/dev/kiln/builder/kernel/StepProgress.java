@@ -1,0 +1,9 @@
+package dev.kiln.builder.kernel;
+
+/** What a running step tells the runner about itself. */
+@FunctionalInterface
+interface StepProgress {
+
+    /** {@code fraction} of this step is done (0 to 1); values going backwards are ignored. */
+    void report(double fraction, String message);
+}

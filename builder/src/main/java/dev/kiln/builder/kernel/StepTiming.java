@@ -1,0 +1,7 @@
+package dev.kiln.builder.kernel;
+
+import java.time.Duration;
+
+/** How long one build step took. */
+public record StepTiming(String step, Duration took) {
+}
