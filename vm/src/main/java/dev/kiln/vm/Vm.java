@@ -1,0 +1,62 @@
+package dev.kiln.vm;
+
+import dev.kiln.guest.GuestConnection;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One running microVM. Its {@link #lifecycle()} is the single authoritative state of the VM; the
+ * pool moves it between READY, BUSY and IDLE, the driver does the rest.
+ */
+public interface Vm extends AutoCloseable {
+
+    /** Unique for the life of the process, e.g. {@code vm-3f2a…-1}. */
+    String id();
+
+    VmSpec spec();
+
+    VmLifecycle lifecycle();
+
+    default VmState state() {
+        return lifecycle().state();
+    }
+
+    /** The guest agent's connection; its hello has arrived by the time {@link VmLauncher#launch} returns. */
+    GuestConnection guest();
+
+    Accelerator accelerator();
+
+    Instant startedAt();
+
+    /** From starting the VMM to the agent's hello. */
+    Duration bootDuration();
+
+    /** The guest's serial console, captured to a file. */
+    Path consoleLog();
+
+    /** The last lines of the console (for error messages and logs). */
+    String consoleTail(int lines);
+
+    /** The VMM's process id. */
+    long pid();
+
+    /** Completes with the VMM's exit status when it exits, for whatever reason. */
+    CompletableFuture<Integer> exited();
+
+    /**
+     * Stops the VM: a graceful halt through the guest (its shutdown hooks run), then the VMM is
+     * told to quit, then killed; each step is bounded and the whole takes at most about
+     * {@code grace} plus a second. Safe to call more than once and from any thread.
+     */
+    void stop(Duration grace);
+
+    /** Kills the VMM at once; the state becomes FAILED unless it was already terminal. */
+    void kill();
+
+    @Override
+    default void close() {
+        stop(Duration.ofSeconds(2));
+    }
+}
