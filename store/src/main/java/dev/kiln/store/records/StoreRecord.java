@@ -1,6 +1,9 @@
 package dev.kiln.store.records;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.core.message.AlephMessage;
+import dev.kiln.core.message.StoreContent;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
@@ -67,6 +70,28 @@ public record StoreRecord(ItemHash messageHash, String sender, ItemHash fileHash
         return Instant.EPOCH.plus(Math.round(epochSeconds * 1_000_000d), ChronoUnit.MICROS);
     }
 
+    /**
+     * The record of a STORE message. The message must already have passed
+     * {@code AlephMessages.check}; this only picks the fields the records keep.
+     *
+     * @param json the message exactly as received, kept for anything the record does not model
+     * @throws IllegalArgumentException if it is not a STORE message with a file hash
+     */
+    public static StoreRecord of(AlephMessage message, String json) {
+        if (!(message.content() instanceof StoreContent c)) {
+            throw new IllegalArgumentException("message " + message.itemHash() + " is a " + message.type()
+                    + " message, not a STORE message");
+        }
+        if (c.itemHash() == null || c.itemType() == null) {
+            throw new IllegalArgumentException("STORE message " + message.itemHash() + " names no file (content.item_hash)");
+        }
+        BigDecimal t = message.time() != null ? message.time() : c.time();
+        if (t == null) throw new IllegalArgumentException("STORE message " + message.itemHash() + " has no time");
+        return new StoreRecord(message.hash(), message.sender(), c.fileHash(), ItemType.fromWire(c.itemType()),
+                c.ref() == null ? null : ItemHash.parse(c.ref()), c.size(), c.contentType(),
+                alephTime(t.doubleValue()), json);
+    }
+
     /** The message this one amends, if it is an amend. */
     public Optional<ItemHash> amends() {
         return Optional.ofNullable(ref);
@@ -81,7 +106,7 @@ public record StoreRecord(ItemHash messageHash, String sender, ItemHash fileHash
         return ownerOf(sender);
     }
 
-    static String ownerOf(String sender) {
+    public static String ownerOf(String sender) {
         return ETHEREUM_ADDRESS.matcher(sender).matches() ? sender.toLowerCase(Locale.ROOT) : sender;
     }
 }

@@ -1,0 +1,8 @@
+package dev.kiln.store;
+
+/** A publication was refused; the message says why and what to do instead. */
+public final class PublishException extends StoreException {
+    public PublishException(String message) {
+        super(message);
+    }
+}
