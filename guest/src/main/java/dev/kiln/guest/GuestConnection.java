@@ -93,6 +93,7 @@ public final class GuestConnection implements AutoCloseable {
     private final Semaphore streamSlots = new Semaphore(Integer.MAX_VALUE);
     private final CompletableFuture<AgentHello> hello = new CompletableFuture<>();
     private final CompletableFuture<HaltResult> halted = new CompletableFuture<>();
+    private final CompletableFuture<GuestChannelClosedException> closed = new CompletableFuture<>();
     private final Map<Long, CompletableFuture<Long>> pings = new ConcurrentHashMap<>();
     private final AtomicLong pingIds = new AtomicLong();
     private final AtomicReference<GuestChannelClosedException> closedBy = new AtomicReference<>();
@@ -150,6 +151,15 @@ public final class GuestConnection implements AutoCloseable {
 
     public AgentHello hello() {
         return hello.join();
+    }
+
+    /**
+     * Completes, never exceptionally, with the reason once the channel is closed for whatever
+     * reason (EOF, I/O error, protocol violation, keep-alive, halt, {@link #close()}): the VM
+     * driver watches it to notice a guest that is gone.
+     */
+    public CompletableFuture<GuestChannelClosedException> closed() {
+        return closed.copy();
     }
 
     public boolean isOpen() {
@@ -446,6 +456,7 @@ public final class GuestConnection implements AutoCloseable {
         }
         hello.completeExceptionally(cause);
         halted.completeExceptionally(cause);
+        closed.complete(cause);
         pings.values().forEach(p -> p.completeExceptionally(cause));
         for (GuestStream s : List.copyOf(streams.values())) s.fail(cause);
         return cause;
