@@ -1,0 +1,64 @@
+package dev.kiln.cli;
+
+import dev.kiln.core.message.AlephMessage;
+import dev.kiln.core.message.AlephMessages;
+import dev.kiln.core.message.MessageFormatException;
+import dev.kiln.core.message.ValidationError;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "message", description = "Work with aleph messages.", subcommands = MessageCommand.Validate.class)
+final class MessageCommand {
+
+    /** Far above any real message (aleph caps inline content at a few hundred KiB). */
+    static final long MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
+
+    @Command(name = "validate", description = "Check an aleph PROGRAM, INSTANCE or STORE message; prints every problem. Exit 1 if invalid.")
+    static final class Validate implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Parameters(paramLabel = "FILE.json") Path file;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (!Files.isRegularFile(file)) throw new IOException("no such file: " + file);
+            long size = Files.size(file);
+            if (size > MAX_MESSAGE_BYTES) {
+                throw new IOException(file + " is " + Bytes.human(size) + "; a message is at most "
+                        + Bytes.human(MAX_MESSAGE_BYTES) + " — is this the right file?");
+            }
+            String json;
+            try {
+                json = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+            } catch (CharacterCodingException e) {
+                throw new IOException(file + " is not UTF-8 text; a message is a JSON document");
+            }
+            AlephMessage m;
+            try {
+                m = AlephMessages.parse(json);
+            } catch (MessageFormatException e) {
+                throw new IOException(file + ": " + e.getMessage());
+            }
+            List<ValidationError> errors = AlephMessages.check(m);
+            String what = (m.type() == null ? "message" : m.type() + " message") + " " + m.itemHash();
+            if (errors.isEmpty()) {
+                out.println(file + ": valid " + what + (m.isInline() ? " (item_hash matches item_content)" : ""));
+                return Main.OK;
+            }
+            err.println(file + ": invalid " + what + ", " + errors.size() + (errors.size() == 1 ? " problem:" : " problems:"));
+            for (ValidationError e : errors) err.println("  " + e);
+            return Main.USER_ERROR;
+        }
+    }
+}
