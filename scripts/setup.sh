@@ -5,11 +5,12 @@ set -euo pipefail
 
 # What each package is for:
 #   maven                      builds Kiln
+#   shellcheck                 lints init0 (the guest's PID 1 shell script) in the tests
 #   python3                    runs the guest agent (init1) in tests, as it runs inside VMs
 #   qemu-system-x86            the VMM (microvm machine, PVH boot)
 #   debootstrap squashfs-tools e2fsprogs zstd   build runtime images
 #   linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio   build the guest kernel
-PACKAGES=(maven python3 qemu-system-x86 debootstrap squashfs-tools e2fsprogs zstd
+PACKAGES=(maven shellcheck python3 qemu-system-x86 debootstrap squashfs-tools e2fsprogs zstd
           linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio)
 
 missing=()
