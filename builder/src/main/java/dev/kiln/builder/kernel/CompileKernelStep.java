@@ -1,5 +1,8 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.step.BuildLog;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

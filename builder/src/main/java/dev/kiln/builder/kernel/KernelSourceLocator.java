@@ -1,5 +1,7 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.ExternalCommand;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,8 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.step.BuildLog;
+
 import dev.kiln.core.hash.ItemHash;
 
 import java.io.IOException;

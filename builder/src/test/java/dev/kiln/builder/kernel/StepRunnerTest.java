@@ -1,5 +1,7 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.BuildLog;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package dev.kiln.builder.kernel;
+package dev.kiln.builder.step;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -12,29 +12,29 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The full output of one kernel build, in a file: the user sees a progress bar, and on failure
+ * The full output of one build (kernel or runtime), in a file: the user sees a progress bar, and on failure
  * the last lines of this log. The tail is also kept in memory so a failure does not have to
  * re-read a log of thousands of lines.
  */
-final class BuildLog implements AutoCloseable {
+public final class BuildLog implements AutoCloseable {
 
-    static final int TAIL_LINES = 40;
+    public static final int TAIL_LINES = 40;
 
     private final Path file;
     private final BufferedWriter writer;
     private final Deque<String> tail = new ArrayDeque<>();
 
-    BuildLog(Path file) throws IOException {
+    public BuildLog(Path file) throws IOException {
         this.file = file;
         Files.createDirectories(file.getParent());
         this.writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 
-    synchronized void line(String text) {
+    public synchronized void line(String text) {
         try {
             writer.write(text);
             writer.newLine();
@@ -46,7 +46,7 @@ final class BuildLog implements AutoCloseable {
     }
 
     /** Runs a command, logging it and its output; a non-zero exit is an IOException naming it. */
-    void run(ExternalCommand command, Consumer<String> onLine) throws IOException, InterruptedException {
+    public void run(ExternalCommand command, Consumer<String> onLine) throws IOException, InterruptedException {
         line("$ " + command);
         int status = command.run(text -> {
             line(text);
@@ -55,11 +55,11 @@ final class BuildLog implements AutoCloseable {
         if (status != 0) throw new IOException("`" + command + "` exited with status " + status);
     }
 
-    void run(ExternalCommand command) throws IOException, InterruptedException {
+    public void run(ExternalCommand command) throws IOException, InterruptedException {
         run(command, text -> { });
     }
 
-    synchronized List<String> tail() {
+    public synchronized List<String> tail() {
         return new ArrayList<>(tail);
     }
 
@@ -68,7 +68,7 @@ final class BuildLog implements AutoCloseable {
         writer.close();
     }
 
-    synchronized void flush() throws IOException {
+    public synchronized void flush() throws IOException {
         writer.flush();
     }
 }

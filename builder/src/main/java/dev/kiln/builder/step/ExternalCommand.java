@@ -1,4 +1,4 @@
-package dev.kiln.builder.kernel;
+package dev.kiln.builder.step;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -21,25 +21,25 @@ import java.util.function.LongConsumer;
  * (stderr into stdout) because make interleaves its warnings with its progress and the log must
  * keep them in order.
  */
-record ExternalCommand(List<String> argv, Path directory, Map<String, String> environment) {
+public record ExternalCommand(List<String> argv, Path directory, Map<String, String> environment) {
 
-    ExternalCommand {
+    public ExternalCommand {
         argv = List.copyOf(argv);
         environment = Map.copyOf(environment);
     }
 
-    static ExternalCommand of(Path directory, String... argv) {
+    public static ExternalCommand of(Path directory, String... argv) {
         return new ExternalCommand(List.of(argv), directory, Map.of());
     }
 
-    ExternalCommand withEnvironment(Map<String, String> extra) {
+    public ExternalCommand withEnvironment(Map<String, String> extra) {
         Map<String, String> merged = new HashMap<>(environment);
         merged.putAll(extra);
         return new ExternalCommand(argv, directory, merged);
     }
 
     /** Runs a short query command and returns its trimmed output; fails on a non-zero exit. */
-    String capture(Duration timeout) throws IOException, InterruptedException {
+    public String capture(Duration timeout) throws IOException, InterruptedException {
         Process process = start();
         try {
             StringBuilder out = new StringBuilder();
@@ -63,7 +63,7 @@ record ExternalCommand(List<String> argv, Path directory, Map<String, String> en
      * exit status. If the calling thread is interrupted, the whole process tree is killed (make
      * leaves compilers running otherwise) before the interruption propagates.
      */
-    int run(Consumer<String> onLine) throws IOException, InterruptedException {
+    public int run(Consumer<String> onLine) throws IOException, InterruptedException {
         return run(onLine, null, bytes -> { });
     }
 
@@ -72,7 +72,7 @@ record ExternalCommand(List<String> argv, Path directory, Map<String, String> en
      * and {@code onInputBytes} told how many have been fed so far: an exact progress measure for
      * commands that consume a file as a stream, such as {@code tar -x}.
      */
-    int run(Consumer<String> onLine, Path input, LongConsumer onInputBytes) throws IOException, InterruptedException {
+    public int run(Consumer<String> onLine, Path input, LongConsumer onInputBytes) throws IOException, InterruptedException {
         Process process = start(input != null);
         try {
             Thread reader = Thread.ofVirtual().name("output of " + argv.getFirst()).start(() -> readLines(process, onLine));

@@ -1,0 +1,194 @@
+package dev.kiln.builder.runtime;
+
+import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.FileTrees;
+import dev.kiln.builder.step.KeyLock;
+import dev.kiln.core.hash.ItemHash;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Builds runtime images from specs, or returns the cached image of a spec built before.
+ *
+ * <p>A build runs BootstrapBase → InstallPackages → [AddFiles] → InstallInit → CaptureSbom → Slim →
+ * Normalise → PackImage → HashImage in a workspace under {@code <kiln home>/runtimes/images/}; every
+ * command that needs the tree's /proc or /dev runs in its own private mount namespace, so nothing
+ * stays mounted after a failure or an interruption. The result is cached by spec and init
+ * ({@link RuntimeKey}); a cache hit is verified against the image's recorded SHA-256. Concurrent
+ * builds of the same spec wait for each other; different specs build side by side.
+ *
+ * <pre>{@code
+ * BuiltRuntime rt = new RuntimeBuilder(kilnHome, RuntimeBuildListener.SILENT).build(RuntimeSpecs.official("minimal"));
+ * qemu ... -drive file=rt.image(),format=raw,readonly=on
+ * }</pre>
+ */
+public final class RuntimeBuilder {
+
+    static final String CACHE_STEP = "ReuseCachedRuntime";
+    private static final List<String> TOOLS = List.of("debootstrap", "unshare", "chroot", "mount", "cp", "find", "touch");
+
+    private final Path home;
+    private final RuntimeCache cache;
+    private final BaseCache bases;
+    private final Path packageCache;
+    private final RuntimeBuildListener listener;
+
+    /**
+     * @param kilnHome Kiln's home directory; images, bases and downloaded packages are kept under
+     *                 its {@code runtimes/} subdirectory
+     */
+    public RuntimeBuilder(Path kilnHome, RuntimeBuildListener listener) {
+        this.home = kilnHome;
+        Path runtimes = kilnHome.resolve("runtimes");
+        this.cache = new RuntimeCache(runtimes.resolve("images"));
+        this.bases = new BaseCache(runtimes.resolve("bases"));
+        this.packageCache = runtimes.resolve("packages");
+        this.listener = listener;
+    }
+
+    /** Where built images are kept: {@code <kiln home>/runtimes/images}. */
+    public Path cacheDirectory() {
+        return cache.root();
+    }
+
+    /** The cached, verified image of {@code spec}, without building. */
+    public Optional<BuiltRuntime> cached(RuntimeSpec spec) {
+        try {
+            return Optional.ofNullable(cache.lookup(RuntimeKey.of(spec)).runtime());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Every image in the cache, newest build first is not guaranteed: sorted by directory name. */
+    public List<BuiltRuntime> list() {
+        List<BuiltRuntime> out = new ArrayList<>();
+        try {
+            for (Path entry : cache.entries()) {
+                try {
+                    RuntimeManifest m = RuntimeManifest.read(entry.resolve(RuntimeManifest.FILE_NAME));
+                    BuildRecord r = BuildRecord.read(entry.resolve(BuildRecord.FILE_NAME));
+                    out.add(RuntimeCache.toBuiltRuntime(entry, m, r, true));
+                } catch (IOException | RuntimeException e) {
+                    // an unreadable entry is rebuilt when its spec is built again; it lists as nothing
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    /**
+     * Returns the image for {@code spec}, building it first if the cache has no valid entry.
+     *
+     * @throws RuntimeBuildException naming the failed step, with the tail of the build log
+     */
+    public BuiltRuntime build(RuntimeSpec spec) throws RuntimeBuildException, InterruptedException {
+        RuntimeKey key;
+        try {
+            key = RuntimeKey.of(spec);
+        } catch (IOException e) {
+            throw new RuntimeBuildException("ReadSpec", "cannot read a file the spec names: " + e.getMessage());
+        }
+        try (KeyLock _ = cache.lock(key)) {
+            // Looked up under the lock: a build that was running when we arrived has now finished.
+            RuntimeCache.Lookup found = cache.lookup(key);
+            if (found.hit()) {
+                listener.onProgress(new RuntimeBuildProgress(CACHE_STEP, 1, 1, 1, 1,
+                        "cached " + found.runtime().image().getParent().getFileName()));
+                return found.runtime();
+            }
+            checkHost();
+            return buildFresh(spec, key, found.problem());
+        } catch (IOException e) {
+            throw new RuntimeBuildException("PrepareCache", "cannot use the runtime cache " + cache.root() + ": "
+                    + e.getMessage() + " (set KILN_HOME to a writable directory)", List.of(), null, e);
+        }
+    }
+
+    private BuiltRuntime buildFresh(RuntimeSpec spec, RuntimeKey key, String cacheProblem)
+            throws RuntimeBuildException, InterruptedException, IOException {
+        RuntimeWorkspace workspace = cache.workspace(key);
+        FileTrees.delete(workspace.root()); // left by a killed build
+        Files.createDirectories(workspace.root());
+        try (BuildLog log = new BuildLog(cache.logFile(key))) {
+            log.line("kiln runtime " + spec.name() + ": spec " + spec.hash() + ", cache key " + key.value());
+            if (cacheProblem != null) log.line("rebuilding: " + cacheProblem);
+            Optional<ItemHash> release = MirrorRelease.fetch(spec.base().mirror(), spec.base().suite());
+            RootFs root = workspace.rootfs();
+            Chroot chroot = new Chroot(root, packageCache, log, spec.sourceDateEpoch());
+            Chroot offline = new Chroot(root, null, log, spec.sourceDateEpoch());
+            RuntimeStepRunner runner = new RuntimeStepRunner(listener, log);
+
+            BootstrapBaseStep bootstrap = new BootstrapBaseStep(spec, bases, packageCache, workspace, log, release);
+            CaptureSbomStep sbom = new CaptureSbomStep(root);
+            SlimStep slim = new SlimStep(spec, root, log, sbom::dpkg);
+            PackImageStep pack = new PackImageStep(spec, root, workspace.output(), log);
+            HashImageStep hash = new HashImageStep(spec, key, cache, workspace.output(), log, pack,
+                    () -> new RuntimeManifest.Base(spec.base().suite(), spec.base().mirror(), spec.architecture(),
+                            bootstrap.base().info().releaseSha256()),
+                    sbom::sbom, slim::removedBytes, runner::timings);
+            List<RuntimeStep> steps = new ArrayList<>();
+            steps.add(bootstrap);
+            steps.add(new InstallPackagesStep(spec, root, chroot, packageCache));
+            if (!spec.files().isEmpty()) steps.add(new AddFilesStep(spec, root));
+            steps.add(new InstallInitStep(spec, root));
+            steps.add(sbom);
+            steps.add(slim);
+            steps.add(new NormaliseStep(spec, root, offline, log));
+            steps.add(pack);
+            steps.add(hash);
+            runner.run(steps);
+            return hash.built();
+        } finally {
+            // The tree is ≈ 200 MB; the log beside the entry is all a failure needs.
+            try {
+                FileTrees.delete(workspace.root());
+            } catch (IOException ignored) {
+                // the next build of this key removes it
+            }
+        }
+    }
+
+    /** Fails early, with what to do, on a host that cannot build at all. */
+    private void checkHost() throws RuntimeBuildException {
+        try {
+            Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (!Integer.valueOf(0).equals(uid)) {
+                throw new RuntimeBuildException("CheckHost", "building a runtime needs root (debootstrap, chroot and"
+                        + " mount do): run kiln as root, e.g. with sudo");
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new RuntimeBuildException("CheckHost", "runtimes are built on Linux only (cannot read /proc/self: "
+                    + e.getMessage() + ")");
+        }
+        List<String> missing = new ArrayList<>();
+        for (String tool : TOOLS) if (!onPath(tool)) missing.add(tool);
+        if (!onPath("mksquashfs")) missing.add("mksquashfs");
+        if (!onPath("mkfs.ext4")) missing.add("mkfs.ext4");
+        if (!missing.isEmpty()) {
+            throw new RuntimeBuildException("CheckHost", "missing " + String.join(", ", missing)
+                    + ": install debootstrap, squashfs-tools and e2fsprogs (scripts/setup.sh does)");
+        }
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+        }
+        return false;
+    }
+
+    /** The Kiln home this builder works in. */
+    public Path home() {
+        return home;
+    }
+}
