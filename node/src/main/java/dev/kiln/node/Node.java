@@ -1,0 +1,161 @@
+package dev.kiln.node;
+
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.node.http.NodeServer;
+import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.pool.ExecutionPool;
+import dev.kiln.node.pool.PoolConfig;
+import dev.kiln.node.pool.VmPlanner;
+import dev.kiln.node.program.ProgramResolver;
+import dev.kiln.node.program.SampleProgram;
+import dev.kiln.node.records.NodeRecordsException;
+import dev.kiln.store.ItemResolver;
+import dev.kiln.vm.Accelerator;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+
+/**
+ * A running on-demand node: the webserver on {@link NodeConfig#port()}, the execution pool
+ * behind it. {@link #close()} stops accepting requests, stops every VM gracefully and waits for
+ * their VMMs to exit, then closes the launcher. See docs/node.md.
+ */
+public final class Node implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Node.class.getName());
+
+    private final NodeServer server;
+    private final ExecutionPool pool;
+    private final NodeServices services;
+    private final NodeMetrics metrics;
+    private final Path vmsDir;
+
+    private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir) {
+        this.server = server;
+        this.pool = pool;
+        this.services = services;
+        this.metrics = metrics;
+        this.vmsDir = vmsDir;
+    }
+
+    public static Node start(NodeConfig config, NodeServices services) throws IOException {
+        Path vmsDir = prepareVmsDir(services.home().dir("vms"));
+        NodeMetrics metrics = new NodeMetrics();
+        ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
+                new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()),
+                services.blobs(), services.fetcher());
+        VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout());
+        PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
+                config.stopGrace(), vmsDir);
+        ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
+                services.nodeRecords().executions(), metrics);
+        NodeServer server;
+        try {
+            server = NodeServer.start(config.host(), config.port(), pool, metrics, services.launcher().accelerator().id(),
+                    () -> sampleOrNull(services), version());
+        } catch (RuntimeException e) {
+            pool.close();
+            throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
+                    + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
+        }
+        LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
+        return new Node(server, pool, services, metrics, vmsDir);
+    }
+
+    public URI uri() {
+        return server.uri();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public Accelerator accelerator() {
+        return services.launcher().accelerator();
+    }
+
+    public ExecutionPool pool() {
+        return pool;
+    }
+
+    public NodeMetrics metrics() {
+        return metrics;
+    }
+
+    /** The URL of a program on this node, by path. */
+    public URI programUri(ItemHash program) {
+        return server.uri().resolve("/vm/" + program.value() + "/");
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } finally {
+            try {
+                pool.close();
+            } finally {
+                services.launcher().close();
+                try {
+                    services.nodeRecords().executions().flush();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                deleteTree(vmsDir);
+            }
+        }
+    }
+
+    private static ItemHash sampleOrNull(NodeServices services) {
+        try {
+            return services.nodeRecords().programs().findByName(SampleProgram.NAME).map(r -> r.messageHash()).orElse(null);
+        } catch (NodeRecordsException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot look up the sample program: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * This node's VM directory, {@code vms/node-<pid>-<n>}; directories left by node processes
+     * that are gone are removed (their VMMs died with them: the driver ties each VMM to its parent).
+     */
+    private static Path prepareVmsDir(Path vms) throws IOException {
+        Files.createDirectories(vms);
+        long self = ProcessHandle.current().pid();
+        try (var list = Files.list(vms)) {
+            for (Path p : list.toList()) {
+                String[] parts = p.getFileName().toString().split("-");
+                if (parts.length != 3 || !parts[0].equals("node")) continue;
+                try {
+                    long pid = Long.parseLong(parts[1]);
+                    if (pid != self && ProcessHandle.of(pid).isEmpty()) deleteTree(p);
+                } catch (NumberFormatException ignored) {
+                    // not one of ours
+                }
+            }
+        }
+        return Files.createDirectories(vms.resolve("node-" + self + "-" + NODES.incrementAndGet()));
+    }
+
+    private static final java.util.concurrent.atomic.AtomicInteger NODES = new java.util.concurrent.atomic.AtomicInteger();
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "could not remove " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null) t = t.getCause();
+        return String.valueOf(t.getMessage());
+    }
+
+    static String version() {
+        String v = Node.class.getPackage().getImplementationVersion();
+        return v == null ? "development build" : v;
+    }
+}

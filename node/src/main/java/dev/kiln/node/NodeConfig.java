@@ -1,0 +1,86 @@
+package dev.kiln.node;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The node's knobs; {@link #defaults} gives the values docs/node.md documents.
+ *
+ * @param host            address to listen on (default 127.0.0.1: put a reverse proxy in front
+ *                        for the world, as aleph nodes do with Caddy)
+ * @param port            HTTP port (default 4020; 0 picks a free one)
+ * @param kernel          the guest kernel (an uncompressed vmlinux)
+ * @param idleTimeout     keep-warm time after a VM's last request; null (the default): each
+ *                        program's {@code resources.seconds}
+ * @param memoryBudgetMiB memory all VMs together may reserve (default: 75 % of the host's RAM)
+ * @param vmmOverheadMiB  what one VM costs beyond its guest RAM (default 64 MiB)
+ * @param bootTimeout     how long a VM may take to say hello (default 30 s)
+ * @param stopGrace       how long a stopping program gets for its shutdown (default 2 s)
+ */
+public record NodeConfig(String host, int port, Path kernel, Duration idleTimeout, long memoryBudgetMiB,
+                         long vmmOverheadMiB, Duration bootTimeout, Duration stopGrace) {
+    public static final int DEFAULT_PORT = 4020;
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final long DEFAULT_VMM_OVERHEAD_MIB = 64;
+    public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(2);
+
+    public NodeConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(bootTimeout, "bootTimeout");
+        Objects.requireNonNull(stopGrace, "stopGrace");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0-65535, got " + port);
+    }
+
+    public static NodeConfig defaults(Path kernel) {
+        return new NodeConfig(DEFAULT_HOST, DEFAULT_PORT, kernel, null, defaultMemoryBudgetMiB(),
+                DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE);
+    }
+
+    public NodeConfig withHost(String h) {
+        return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+    }
+
+    public NodeConfig withPort(int p) {
+        return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+    }
+
+    public NodeConfig withIdleTimeout(Duration d) {
+        return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+    }
+
+    public NodeConfig withMemoryBudgetMiB(long m) {
+        return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace);
+    }
+
+    public NodeConfig withVmmOverheadMiB(long m) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace);
+    }
+
+    public NodeConfig withBootTimeout(Duration d) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace);
+    }
+
+    public NodeConfig withStopGrace(Duration d) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d);
+    }
+
+    /** 75 % of MemTotal from /proc/meminfo; 4 GiB where that cannot be read. */
+    public static long defaultMemoryBudgetMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    return Math.max(256, kib / 1024 * 3 / 4);
+                }
+            }
+        } catch (IOException | NumberFormatException ignored) {
+            // not Linux, or an unusual /proc: fall through
+        }
+        return 4096;
+    }
+}

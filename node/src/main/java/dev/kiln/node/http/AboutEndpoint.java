@@ -1,0 +1,55 @@
+package dev.kiln.node.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.node.pool.ExecutionPool;
+import dev.kiln.node.pool.ExecutionView;
+import dev.kiln.vm.VmState;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code /about/executions/list}: what runs on this node now. */
+final class AboutEndpoint {
+    private final ExecutionPool pool;
+    private final String accelerator;
+
+    AboutEndpoint(ExecutionPool pool, String accelerator) {
+        this.pool = pool;
+        this.accelerator = accelerator;
+    }
+
+    byte[] executions() {
+        ObjectNode root = ErrorResponses.JSON.createObjectNode();
+        root.put("accelerator", accelerator);
+        ObjectNode memory = root.putObject("memory");
+        memory.put("budget_mib", pool.memoryBudgetMiB());
+        memory.put("reserved_mib", pool.memoryReservedMiB());
+        ObjectNode states = root.putObject("vms_by_state");
+        for (Map.Entry<VmState, Long> e : pool.vmsByState().entrySet()) {
+            states.put(e.getKey().name().toLowerCase(Locale.ROOT), e.getValue());
+        }
+        ArrayNode list = root.putArray("executions");
+        for (ExecutionView v : pool.executions()) {
+            ObjectNode o = list.addObject();
+            o.put("id", v.id());
+            o.put("vm", v.vmId());
+            o.put("program", v.program().value());
+            o.put("runtime", v.runtime().value());
+            o.put("state", v.state().name().toLowerCase(Locale.ROOT));
+            o.put("accelerator", v.accelerator());
+            o.put("started_at", v.startedAt().toString());
+            o.put("uptime_seconds", v.uptime().toMillis() / 1000.0);
+            if (v.boot() != null) o.put("boot_seconds", v.boot().toNanos() / 1e9);
+            else o.putNull("boot_seconds");
+            o.put("requests_served", v.requestsServed());
+            o.put("in_flight", v.inFlight());
+            o.put("memory_mib", v.memoryMiB());
+            o.put("pid", v.pid());
+        }
+        try {
+            return ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+}

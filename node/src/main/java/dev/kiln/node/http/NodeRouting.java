@@ -1,0 +1,131 @@
+package dev.kiln.node.http;
+
+import dev.kiln.core.hash.InvalidItemHashException;
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.node.error.ErrorCode;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * Every request enters here. A Host whose first label is a program's base32 hash goes to that
+ * program whatever the path; otherwise {@code /vm/<item hash>/<path>} goes to the program with
+ * {@code /<path>}, and the node's own endpoints answer the rest. One handler rather than route
+ * patterns, so hostname routing takes precedence over every path.
+ */
+final class NodeRouting implements Handler {
+    private static final System.Logger LOG = System.getLogger(NodeRouting.class.getName());
+    private static final String VM_PREFIX = "/vm/";
+
+    private final ProgramForwarder forwarder;
+    private final AboutEndpoint about;
+    private final SelfCheck selfCheck;
+    private final java.util.function.Supplier<String> metrics;
+    private final byte[] index;
+
+    NodeRouting(ProgramForwarder forwarder, AboutEndpoint about, SelfCheck selfCheck,
+                java.util.function.Supplier<String> metrics, byte[] index) {
+        this.forwarder = forwarder;
+        this.about = about;
+        this.selfCheck = selfCheck;
+        this.metrics = metrics;
+        this.index = index;
+    }
+
+    @Override
+    public void handle(ServerRequest req, ServerResponse res) {
+        try {
+            route(req, res);
+        } catch (ProgramForwarder.ResponseAbortedException | java.io.UncheckedIOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "unexpected failure handling " + req.prologue().method().text() + " "
+                    + req.path().rawPath(), e);
+            ErrorResponses.send(res, ErrorCode.INTERNAL, "the node failed to handle the request; its log has the details");
+        }
+    }
+
+    private void route(ServerRequest req, ServerResponse res) {
+        String rawPath = req.path().rawPath();
+        Optional<ItemHash> byHost = ProgramHostname.programOf(req.authority());
+        if (byHost.isPresent()) {
+            forwarder.forward(byHost.get(), rawPath, req, res);
+            return;
+        }
+        if (rawPath.equals("/vm") || rawPath.startsWith(VM_PREFIX)) {
+            routeVm(rawPath, req, res);
+            return;
+        }
+        boolean get = req.prologue().method().equals(Method.GET) || req.prologue().method().equals(Method.HEAD);
+        switch (rawPath) {
+            case "/" -> {
+                if (get) json(res, 200, index);
+                else methodNotAllowed(res);
+            }
+            case "/about/executions/list" -> {
+                if (get) json(res, 200, about.executions());
+                else methodNotAllowed(res);
+            }
+            case "/status/check/fastapi" -> {
+                if (!get) {
+                    methodNotAllowed(res);
+                    return;
+                }
+                SelfCheck.Report r = selfCheck.run();
+                json(res, r.ok() ? 200 : 503, r.json());
+            }
+            case "/metrics" -> {
+                if (!get) {
+                    methodNotAllowed(res);
+                    return;
+                }
+                res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                res.send(metrics.get().getBytes(StandardCharsets.UTF_8));
+            }
+            default -> ErrorResponses.send(res, ErrorCode.NOT_FOUND, "no such endpoint: " + rawPath
+                    + " (programs are at /vm/<item hash>/…)");
+        }
+    }
+
+    private void routeVm(String rawPath, ServerRequest req, ServerResponse res) {
+        String rest = rawPath.length() <= VM_PREFIX.length() ? "" : rawPath.substring(VM_PREFIX.length());
+        int slash = rest.indexOf('/');
+        String ref = slash < 0 ? rest : rest.substring(0, slash);
+        String programPath = slash < 0 ? "/" : rest.substring(slash);
+        if (ref.isEmpty()) {
+            ErrorResponses.send(res, ErrorCode.BAD_REQUEST, "name a program: /vm/<item hash>/<path>");
+            return;
+        }
+        ItemHash program;
+        try {
+            program = ItemHash.parse(ref);
+        } catch (InvalidItemHashException e) {
+            ErrorResponses.send(res, ErrorCode.BAD_REQUEST, "'" + abbreviate(ref) + "' is not an item hash: "
+                    + e.getMessage());
+            return;
+        }
+        forwarder.forward(program, programPath, req, res);
+    }
+
+    private static void json(ServerResponse res, int status, byte[] body) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body);
+    }
+
+    private static void methodNotAllowed(ServerResponse res) {
+        res.header(HeaderNames.ALLOW, "GET, HEAD");
+        res.status(405);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(("{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"this endpoint answers GET only\"}}")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+    }
+}

@@ -1,0 +1,75 @@
+package dev.kiln.node.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.pool.ExecutionPool;
+import io.helidon.webserver.WebServer;
+import java.net.URI;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * The node's HTTP side: Helidon SE's webserver (a virtual thread per request) with one routing
+ * handler. Started and stopped by {@code Node}.
+ */
+public final class NodeServer implements AutoCloseable {
+    private final WebServer server;
+    private final String host;
+
+    private NodeServer(WebServer server, String host) {
+        this.server = server;
+        this.host = host;
+    }
+
+    /**
+     * @param sample the bundled sample program's hash for the self check, or a supplier of null
+     */
+    public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
+                                   Supplier<ItemHash> sample, String version) {
+        URI[] self = new URI[1];
+        ProgramForwarder forwarder = new ProgramForwarder(pool, metrics);
+        AboutEndpoint about = new AboutEndpoint(pool, accelerator);
+        SelfCheck check = new SelfCheck(() -> self[0], sample);
+        ObjectNode index = ErrorResponses.JSON.createObjectNode();
+        index.put("name", "kiln node");
+        index.put("version", version);
+        index.put("accelerator", accelerator);
+        index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list")
+                .add("/status/check/fastapi").add("/metrics");
+        byte[] indexJson;
+        try {
+            indexJson = ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+        NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson);
+        WebServer server = WebServer.builder()
+                .host(host)
+                .port(port)
+                .shutdownHook(false)
+                .shutdownGracePeriod(Duration.ofSeconds(2))
+                .routing(r -> r.any(routing))
+                .build()
+                .start();
+        NodeServer s = new NodeServer(server, host);
+        self[0] = s.uri();
+        return s;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** Where clients reach the node; a wildcard bind address is reached through the loopback. */
+    public URI uri() {
+        String h = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+        if (h.contains(":") && !h.startsWith("[")) h = "[" + h + "]";
+        return URI.create("http://" + h + ":" + port());
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

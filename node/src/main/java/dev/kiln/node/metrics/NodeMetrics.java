@@ -1,0 +1,68 @@
+package dev.kiln.node.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The node's meters, scraped at {@code /metrics} in the Prometheus text format: cold starts and
+ * their boot durations, request latencies by outcome, VMs by state. Meters are looked up once
+ * per tag value and cached, so recording costs a map lookup and an atomic add.
+ */
+public final class NodeMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConcurrentHashMap<String, Counter> coldStarts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Timer> requests = new ConcurrentHashMap<>();
+    private final Timer boots;
+
+    public NodeMetrics() {
+        boots = Timer.builder("kiln.node.boot.duration")
+                .description("From launching the VMM to the program configured and ready (successful cold starts)")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(50)).maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
+    }
+
+    /** A cold start ended: {@code outcome} is {@code ok} or an error code. */
+    public void coldStart(String outcome, Duration took) {
+        coldStarts.computeIfAbsent(outcome, o -> Counter.builder("kiln.node.cold.starts")
+                .description("VM boots started for a request, by outcome").tag("outcome", o).register(registry))
+                .increment();
+        if (outcome.equals("ok")) boots.record(took);
+    }
+
+    /** A request to a program was answered (head sent) or failed: {@code outcome} = status class or error code. */
+    public void request(String outcome, long nanos) {
+        requests.computeIfAbsent(outcome, o -> Timer.builder("kiln.node.request.duration")
+                .description("Requests to programs, from arrival to the end of the response, by outcome")
+                .tag("outcome", o)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(120))
+                .register(registry))
+                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** Registers the gauge of VMs in one state, read from the pool at each scrape. */
+    public void vmsInState(String state, Supplier<Number> count) {
+        Gauge.builder("kiln.node.vms", count).description("VMs by state")
+                .tag("state", state.toLowerCase(Locale.ROOT)).register(registry);
+    }
+
+    public void memoryGauges(Supplier<Number> reservedMiB, Supplier<Number> budgetMiB) {
+        Gauge.builder("kiln.node.memory.reserved", reservedMiB).baseUnit("mebibytes")
+                .description("Memory reserved by running VMs (guest RAM + VMM overhead)").register(registry);
+        Gauge.builder("kiln.node.memory.budget", budgetMiB).baseUnit("mebibytes")
+                .description("The host memory budget for VMs").register(registry);
+    }
+
+    /** The Prometheus exposition text. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,28 @@
+package dev.kiln.node.pool;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The execution pool's knobs (docs/node.md lists them with their defaults).
+ *
+ * @param idleTimeout    how long a VM stays warm after its last request; null: each program's
+ *                       {@code resources.seconds}
+ * @param memoryBudgetMiB host memory the VMs may reserve in total
+ * @param vmmOverheadMiB what each VM costs beyond its guest RAM (QEMU itself, its code cache)
+ * @param stopGrace      how long a stopping program gets to finish (ASGI shutdown, SIGTERM)
+ * @param vmsDir         where each VM gets its work directory (sockets, console log)
+ */
+public record PoolConfig(Duration idleTimeout, long memoryBudgetMiB, long vmmOverheadMiB, Duration stopGrace,
+                         Path vmsDir) {
+    public PoolConfig {
+        Objects.requireNonNull(stopGrace, "stopGrace");
+        Objects.requireNonNull(vmsDir, "vmsDir");
+        if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
+            throw new IllegalArgumentException("the idle timeout must be positive, got " + idleTimeout);
+        }
+        if (memoryBudgetMiB < 64) throw new IllegalArgumentException("the memory budget must be at least 64 MiB");
+        if (vmmOverheadMiB < 0) throw new IllegalArgumentException("the VMM overhead cannot be negative");
+    }
+}

@@ -1,0 +1,79 @@
+package dev.kiln.node.pool;
+
+import dev.kiln.core.message.CodeInterface;
+import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.Resources;
+import dev.kiln.guest.Attachment;
+import dev.kiln.guest.GuestInit;
+import dev.kiln.guest.ProgramConfig;
+import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.vm.Drive;
+import dev.kiln.vm.VmSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Lays a resolved program out as a VM: the runtime as the root drive, squashfs code as the next
+ * drive ({@code /dev/vdb}), then one drive per immutable volume; zip and plain code and the data
+ * archive travel inline over the guest channel. Guest RAM and vCPUs come from the message's
+ * {@code resources}.
+ */
+public final class VmPlanner {
+    /** Below this a Python runtime does not start; VmSpec refuses less than 64 anyway. */
+    static final int MIN_MEMORY_MIB = 64;
+    /** Executables listen here, as on aleph. */
+    static final int EXECUTABLE_PORT = 8080;
+
+    private final Path kernel;
+    private final Duration bootTimeout;
+
+    public VmPlanner(Path kernel, Duration bootTimeout) {
+        this.kernel = kernel;
+        this.bootTimeout = bootTimeout;
+    }
+
+    public VmPlan plan(ResolvedProgram program, String name, Path workDir) {
+        var content = program.content();
+        List<Drive> drives = new ArrayList<>();
+        String entrypoint = content.entrypoint();
+        ProgramConfig.Code code = switch (content.encoding()) {
+            case PLAIN -> new ProgramConfig.Code(ProgramConfig.Encoding.PLAIN, entrypoint,
+                    Attachment.of(program.code().file()), null, null);
+            case ZIP -> ProgramConfig.Code.zip(entrypoint, Attachment.of(program.code().file()));
+            case SQUASHFS -> {
+                drives.add(new Drive("code", program.code().file(), true));
+                yield ProgramConfig.Code.squashfs(entrypoint, Drive.guestDevice(drives.size() - 1));
+            }
+        };
+        ProgramConfig.Interface iface = content.codeInterface() == CodeInterface.ASGI
+                ? ProgramConfig.Interface.ASGI : ProgramConfig.Interface.EXECUTABLE;
+        ProgramConfig.Builder config = ProgramConfig.builder(iface, code)
+                .itemHash(program.messageHash().value())
+                .variables(content.variablesOrEmpty())
+                .port(EXECUTABLE_PORT);
+        for (ResolvedProgram.MountedVolume v : program.volumes()) {
+            drives.add(new Drive("volume" + (drives.size()), v.item().file(), true));
+            config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), v.mount(), true, null));
+        }
+        if (program.data() != null) {
+            config.data(Attachment.of(program.data().file())).dataMount(content.data().mount());
+        }
+        Resources r = program.resources();
+        int memory = (int) Math.max(MIN_MEMORY_MIB, Math.min(Integer.MAX_VALUE, r.memory()));
+        List<String> kernelArgs = List.of(GuestInit.RUNTIME_HASH_CMDLINE_KEY + "=" + program.runtime().resolved().value());
+        VmSpec spec = new VmSpec(name, kernel, program.runtime().file(), "squashfs", drives, memory, r.vcpus(),
+                kernelArgs, workDir, bootTimeout);
+        return new VmPlan(spec, config.build());
+    }
+
+    /** What the VM costs the host's memory budget: guest RAM plus the VMM's own overhead. */
+    static long memoryCost(ResolvedProgram program, long vmmOverheadMiB) {
+        return Math.max(MIN_MEMORY_MIB, program.resources().memory()) + vmmOverheadMiB;
+    }
+
+    static boolean usesEncoding(ResolvedProgram p, Encoding e) {
+        return p.content().encoding() == e;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.kiln.node.program;
+
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.core.message.CodeInterface;
+import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.Resources;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What {@code kiln program create} asks for: code (a directory to pack, or an already packed
+ * file), how to start it, and the runtime it runs in.
+ *
+ * @param source         a directory (packed with {@code encoding}) or a file used as is
+ * @param codeInterface  ASGI or an executable; null: inferred from the entrypoint as aleph does
+ * @param runtime        the runtime's STORE message hash
+ * @param runtimeComment a human description of the runtime, kept in the message
+ * @param name           a local label for {@code kiln program list}, or null
+ */
+public record ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface,
+                          ItemHash runtime, String runtimeComment, Resources resources, Map<String, String> variables,
+                          String name) {
+    public ProgramSpec {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(encoding, "encoding");
+        Objects.requireNonNull(entrypoint, "entrypoint");
+        Objects.requireNonNull(runtime, "runtime");
+        resources = resources == null ? Resources.of(Resources.DEFAULT_VCPUS, Resources.DEFAULT_MEMORY_MIB,
+                Resources.DEFAULT_SECONDS) : resources;
+        variables = variables == null ? Map.of() : Map.copyOf(variables);
+    }
+}

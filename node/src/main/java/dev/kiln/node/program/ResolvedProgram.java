@@ -1,0 +1,34 @@
+package dev.kiln.node.program;
+
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.core.message.ProgramContent;
+import dev.kiln.core.message.Resources;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A PROGRAM message that passed every check, with each of its references resolved to a verified
+ * local file: everything needed to boot it.
+ *
+ * @param volumes immutable volumes, in the message's order, with their mount points
+ * @param data    the program's data archive, or null
+ */
+public record ResolvedProgram(ItemHash messageHash, ProgramContent content, ResolvedItem code, ResolvedItem runtime,
+                              List<MountedVolume> volumes, ResolvedItem data) {
+
+    /** An immutable volume and where the program sees it. */
+    public record MountedVolume(ResolvedItem item, String mount) {
+    }
+
+    public ResolvedProgram {
+        Objects.requireNonNull(messageHash, "messageHash");
+        Objects.requireNonNull(content, "content");
+        Objects.requireNonNull(code, "code");
+        Objects.requireNonNull(runtime, "runtime");
+        volumes = List.copyOf(volumes);
+    }
+
+    public Resources resources() {
+        return content.resourcesOrDefault();
+    }
+}

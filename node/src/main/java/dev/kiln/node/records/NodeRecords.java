@@ -1,0 +1,84 @@
+package dev.kiln.node.records;
+
+import dev.kiln.store.KilnHome;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The node's own records in SQLite ({@code <home>/db/node.db}): the PROGRAM messages it knows and
+ * the executions (VMs) it ran. STORE messages stay in the store's database; this file holds what
+ * only a node needs. Schema: docs/node.md.
+ */
+public final class NodeRecords implements AutoCloseable {
+
+    static final String FILE_NAME = "node.db";
+    private static final int READ_CONNECTIONS = 4;
+
+    static final List<NodeDatabase.Migration> MIGRATIONS = List.of(
+            new NodeDatabase.Migration(1, List.of("""
+                    CREATE TABLE program (
+                        item_hash    TEXT    PRIMARY KEY,
+                        sender       TEXT    NOT NULL,
+                        name         TEXT,
+                        recorded_us  INTEGER NOT NULL,
+                        message_json TEXT    NOT NULL
+                    ) STRICT""",
+                    "CREATE INDEX program_name ON program (name)",
+                    """
+                    CREATE TABLE execution (
+                        id          TEXT    PRIMARY KEY,
+                        program     TEXT    NOT NULL,
+                        runtime     TEXT,
+                        accelerator TEXT,
+                        state       TEXT    NOT NULL,
+                        started_us  INTEGER NOT NULL,
+                        boot_us     INTEGER,
+                        ended_us    INTEGER,
+                        requests    INTEGER NOT NULL DEFAULT 0,
+                        reason      TEXT
+                    ) STRICT""",
+                    "CREATE INDEX execution_program ON execution (program, started_us)")));
+
+    private final NodeDatabase db;
+    private final ProgramRecords programs;
+    private final ExecutionRecords executions;
+
+    private NodeRecords(NodeDatabase db) {
+        this.db = db;
+        this.programs = new ProgramRecords(db);
+        this.executions = new ExecutionRecords(db);
+    }
+
+    public static NodeRecords open(KilnHome home) throws NodeRecordsException {
+        try {
+            home.create();
+        } catch (IOException e) {
+            throw new NodeRecordsException("cannot create the Kiln home " + home.root() + ": " + e.getMessage(), e);
+        }
+        return open(home.db().resolve(FILE_NAME));
+    }
+
+    public static NodeRecords open(Path file) throws NodeRecordsException {
+        return new NodeRecords(NodeDatabase.open(file, MIGRATIONS, READ_CONNECTIONS));
+    }
+
+    public ProgramRecords programs() {
+        return programs;
+    }
+
+    public ExecutionRecords executions() {
+        return executions;
+    }
+
+    public Path file() {
+        return db.file();
+    }
+
+    /** Writes the pending execution records, then closes the database. */
+    @Override
+    public void close() {
+        executions.close();
+        db.close();
+    }
+}

@@ -1,0 +1,217 @@
+package dev.kiln.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.core.message.Encoding;
+import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.node.program.PublishedProgram;
+import dev.kiln.node.testing.AgentVmLauncher;
+import dev.kiln.node.testing.TestNode;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The request path end to end with the real guest agent as a host process: HTTP in, program
+ * resolution, the pool, the guest protocol, HTTP out. One node and one warm program for the class.
+ */
+class RequestPathTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    static AgentVmLauncher launcher;
+    static TestNode node;
+    static PublishedProgram sample;
+
+    @BeforeAll
+    static void start() throws Exception {
+        launcher = new AgentVmLauncher(Duration.ZERO);
+        node = TestNode.withAgents(dir, launcher, c -> c);
+        sample = node.publishSample(Encoding.ZIP);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) node.close();
+    }
+
+    @Test
+    void aProgramAnswersAtVmSlashItsHashAndStaysWarm() throws Exception {
+        HttpResponse<String> first = node.get(sample.message(), "/");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(first.body());
+        assertThat(body.path("message").asText()).isEqualTo("Hello from Kiln");
+        assertThat(body.path("lifespan").asText()).isEqualTo("started");
+        int launches = launcher.launches();
+        for (int i = 0; i < 5; i++) assertThat(node.get(sample.message(), "/ping").body()).isEqualTo("pong");
+        assertThat(launcher.launches()).as("warm requests reuse the VM").isEqualTo(launches);
+        // Without a trailing slash the program sees "/".
+        assertThat(JSON.readTree(node.get("/vm/" + sample.message().value()).body()).path("message").asText())
+                .isEqualTo("Hello from Kiln");
+    }
+
+    @Test
+    void variablesFromTheMessageReachTheProgram() throws Exception {
+        JsonNode env = JSON.readTree(node.get(sample.message(), "/environ").body());
+        assertThat(env.path("KILN_SAMPLE").asText()).isEqualTo("1");
+    }
+
+    @Test
+    void queryHeadersAndMethodArePassedThrough() throws Exception {
+        HttpResponse<String> r = node.send(HttpRequest.newBuilder(node.uri("/vm/" + sample.message().value() + "/slow?ms=10&x=%20y"))
+                .header("X-Test", "yes").GET());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("slow done");
+        HttpResponse<String> missing = node.get(sample.message(), "/nothing-here");
+        assertThat(missing.statusCode()).as("the program's own 404 is passed through").isEqualTo(404);
+        assertThat(JSON.readTree(missing.body()).path("path").asText()).isEqualTo("/nothing-here");
+    }
+
+    @Test
+    void aLargeRequestBodyStreamsIntoTheProgramIntact() throws Exception {
+        byte[] payload = new byte[3_000_000];
+        new Random(7).nextBytes(payload);
+        HttpResponse<String> r = node.send(HttpRequest.newBuilder(node.uri("/vm/" + sample.message().value() + "/echo"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(payload)));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode j = JSON.readTree(r.body());
+        assertThat(j.path("length").asLong()).isEqualTo(payload.length);
+        assertThat(j.path("sha256").asText()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload)));
+        assertThat(j.path("chunks").asInt()).as("the body arrived in pieces, not buffered whole").isGreaterThan(1);
+    }
+
+    @Test
+    void aStreamingResponseArrivesChunkByChunk() throws Exception {
+        HttpResponse<InputStream> r = node.http().send(HttpRequest.newBuilder(node.uri("/vm/" + sample.message().value() + "/stream"))
+                .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("transfer-encoding")).hasValue("chunked");
+        List<Long> arrivals = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        long start = System.nanoTime();
+        try (InputStream in = r.body()) {
+            byte[] buf = new byte[64];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                text.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+                arrivals.add(System.nanoTime() - start);
+            }
+        }
+        assertThat(text.toString()).isEqualTo("chunk 0\nchunk 1\nchunk 2\n");
+        assertThat(arrivals.size()).as("several reads, one per chunk").isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void hostnameRoutingReachesTheProgramByItsBase32Label() throws Exception {
+        String label = ProgramHostname.label(sample.message());
+        assertThat(rawGet("localhost:" + node.node.port(), "/metrics")).startsWith("HTTP/1.1 200");
+        String answer = rawGet(label + ".kiln.localhost:" + node.node.port(), "/ping");
+        assertThat(answer).startsWith("HTTP/1.1 200").endsWith("pong");
+        // Every path goes to the program on its hostname, even the node's own endpoints.
+        assertThat(rawGet(label + ".kiln.localhost", "/metrics")).startsWith("HTTP/1.1 404");
+        // An ordinary hostname reaches the node itself.
+        assertThat(rawGet("localhost:" + node.node.port(), "/metrics")).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
+    void unknownProgramsAndPathsAreJsonErrorsWithStableCodes() throws Exception {
+        HttpResponse<String> unknown = node.get("/vm/" + "ab".repeat(32) + "/");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(error(unknown).path("code").asText()).isEqualTo("program_not_found");
+        assertThat(unknown.headers().firstValue("content-type")).hasValue("application/json");
+
+        HttpResponse<String> bad = node.get("/vm/not-a-hash/");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(error(bad).path("code").asText()).isEqualTo("bad_request");
+
+        HttpResponse<String> nowhere = node.get("/no/such/endpoint");
+        assertThat(nowhere.statusCode()).isEqualTo(404);
+        assertThat(error(nowhere).path("code").asText()).isEqualTo("not_found");
+    }
+
+    @Test
+    void aboutListsTheRunningExecution() throws Exception {
+        node.get(sample.message(), "/ping");
+        JsonNode about = JSON.readTree(node.get("/about/executions/list").body());
+        assertThat(about.path("accelerator").asText()).isEqualTo("tcg");
+        JsonNode mine = null;
+        for (JsonNode e : about.path("executions")) {
+            if (e.path("program").asText().equals(sample.message().value())) mine = e;
+        }
+        assertThat(mine).as(about.toString()).isNotNull();
+        assertThat(mine.path("runtime").asText()).isEqualTo(node.runtime.value());
+        assertThat(mine.path("state").asText()).isIn("idle", "busy", "ready");
+        assertThat(mine.path("requests_served").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(mine.path("boot_seconds").asDouble()).isPositive();
+        assertThat(mine.path("uptime_seconds").asDouble()).isPositive();
+    }
+
+    @Test
+    void metricsExposeColdStartsBootsRequestsAndVmStates() throws Exception {
+        node.get(sample.message(), "/ping");
+        String metrics = node.get("/metrics").body();
+        assertThat(metrics).contains("kiln_node_cold_starts_total{outcome=\"ok\"}")
+                .contains("kiln_node_boot_duration_seconds_count")
+                .contains("kiln_node_request_duration_seconds_count{outcome=\"2xx\"}")
+                .contains("kiln_node_vms{state=\"idle\"}")
+                .contains("kiln_node_memory_reserved_mebibytes");
+    }
+
+    @Test
+    void theSelfCheckDrivesTheSampleThroughTheWholePath() throws Exception {
+        HttpResponse<String> r = node.get("/status/check/fastapi");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode j = JSON.readTree(r.body());
+        assertThat(j.path("ok").asBoolean()).isTrue();
+        assertThat(j.path("checks").size()).isGreaterThanOrEqualTo(4);
+    }
+
+    static JsonNode error(HttpResponse<String> r) throws Exception {
+        return JSON.readTree(r.body()).path("error");
+    }
+
+    /** HTTP/1.1 by hand (java.net.http will not send a Host header of our choosing); reads one response. */
+    String rawGet(String host, String path) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", node.node.port())) {
+            s.setSoTimeout(60_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int c = in.read();
+                if (c < 0) break;
+                head.append((char) c);
+            }
+            int length = 0;
+            for (String line : head.toString().split("\r\n")) {
+                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                    length = Integer.parseInt(line.substring(15).strip());
+                }
+            }
+            return head.toString().strip() + "\n\n" + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        }
+    }
+
+    static ItemHash hash(String s) {
+        return ItemHash.parse(s);
+    }
+}
