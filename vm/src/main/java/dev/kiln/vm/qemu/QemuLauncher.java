@@ -1,0 +1,335 @@
+package dev.kiln.vm.qemu;
+
+import dev.kiln.builder.kernel.HostTsc;
+import dev.kiln.guest.GuestConnection;
+import dev.kiln.guest.GuestLog;
+import dev.kiln.vm.Accelerator;
+import dev.kiln.vm.Drive;
+import dev.kiln.vm.Vm;
+import dev.kiln.vm.VmBootException;
+import dev.kiln.vm.VmLauncher;
+import dev.kiln.vm.VmSpec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * Boots microVMs with QEMU ({@code -machine microvm}, see docs/vm.md).
+ *
+ * <pre>{@code
+ * try (QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(kilnHome).withKernel(kernel.vmlinux()))) {
+ *     Vm vm = launcher.launch(new VmSpec("0f20…", kernel.vmlinux(), runtime.image(), "squashfs", List.of(),
+ *             256, 1, List.of(), kilnHome.resolve("vms/0f20…"), Duration.ofSeconds(30)));
+ *     vm.guest().configure(…);
+ *     vm.stop(Duration.ofSeconds(2));
+ * }
+ * }</pre>
+ *
+ * <p>No VMM outlives the launcher's JVM: QEMU is started through {@code setpriv --pdeathsig KILL}
+ * from one long-lived thread ({@link VmmSpawner}), each VMM is recorded in the run directory and
+ * a new launcher kills the ones whose JVM is gone ({@link VmmRegistry}), {@link #close()} stops
+ * every VM, and a shutdown hook does the same when the JVM exits without closing the launcher.
+ *
+ * <p>Nothing here is a global lock: launches of different VMs run in parallel; the only
+ * process-wide wait is the first launch's accelerator probe, which later launches reuse.
+ */
+public final class QemuLauncher implements VmLauncher {
+    private static final System.Logger LOG = System.getLogger(QemuLauncher.class.getName());
+    private static final AtomicLong IDS = new AtomicLong();
+    private static volatile HostTsc hostTsc;
+
+    /**
+     * @param runDirectory    where the launcher keeps a file per running VMM (for the orphan sweep)
+     *                        and the remembered KVM probe; {@code <kiln home>/run/vm} by default
+     * @param kernel          the guest kernel the KVM probe boots; null: the first launched VM's kernel
+     * @param qemuBinary      QEMU's executable, {@code qemu-system-x86_64} from the PATH by default
+     * @param accelerator     forces an accelerator; null: {@code KILN_ACCEL}, else the probe
+     * @param guest           options of the guest connections (call timeout, keep-alive); the hello
+     *                        timeout is each spec's {@code bootTimeout} and the log sink is {@code guestLog}
+     * @param guestLog        receives each VM's agent LOG frames; by default they go to the system logger
+     * @param consoleLogsKept older console logs kept in a reused work directory ({@code console.1.log} …)
+     * @param closeGrace      the halt grace given to each VM by {@link #close()}
+     */
+    public record Options(Path runDirectory, Path kernel, String qemuBinary, Accelerator accelerator,
+                          GuestConnection.Options guest, BiConsumer<Vm, GuestLog> guestLog, int consoleLogsKept,
+                          Duration closeGrace) {
+        public Options {
+            Objects.requireNonNull(runDirectory, "runDirectory");
+            qemuBinary = qemuBinary == null ? QemuCommandLine.DEFAULT_BINARY : qemuBinary;
+            guest = guest == null ? GuestConnection.Options.defaults() : guest;
+            guestLog = guestLog == null ? QemuLauncher::logToSystemLogger : guestLog;
+            if (consoleLogsKept < 0) throw new IllegalArgumentException("consoleLogsKept must be ≥ 0");
+            closeGrace = closeGrace == null ? Duration.ofSeconds(2) : closeGrace;
+        }
+
+        /** Defaults for a Kiln home: run directory {@code <home>/run/vm}, 3 older console logs, 2 s close grace. */
+        public static Options in(Path kilnHome) {
+            return new Options(kilnHome.resolve("run").resolve("vm"), null, null, null, null, null, 3, null);
+        }
+
+        public Options withKernel(Path probeKernel) {
+            return new Options(runDirectory, probeKernel, qemuBinary, accelerator, guest, guestLog, consoleLogsKept, closeGrace);
+        }
+
+        public Options withQemuBinary(String binary) {
+            return new Options(runDirectory, kernel, binary, accelerator, guest, guestLog, consoleLogsKept, closeGrace);
+        }
+
+        public Options withAccelerator(Accelerator forced) {
+            return new Options(runDirectory, kernel, qemuBinary, forced, guest, guestLog, consoleLogsKept, closeGrace);
+        }
+
+        public Options withGuestOptions(GuestConnection.Options options) {
+            return new Options(runDirectory, kernel, qemuBinary, accelerator, options, guestLog, consoleLogsKept, closeGrace);
+        }
+
+        public Options withGuestLog(BiConsumer<Vm, GuestLog> sink) {
+            return new Options(runDirectory, kernel, qemuBinary, accelerator, guest, sink, consoleLogsKept, closeGrace);
+        }
+
+        public Options withConsoleLogsKept(int kept) {
+            return new Options(runDirectory, kernel, qemuBinary, accelerator, guest, guestLog, kept, closeGrace);
+        }
+
+        public Options withCloseGrace(Duration grace) {
+            return new Options(runDirectory, kernel, qemuBinary, accelerator, guest, guestLog, consoleLogsKept, grace);
+        }
+    }
+
+    private final Options options;
+    private final VmmSpawner spawner;
+    private final VmmRegistry registry;
+    private final Map<String, QemuVm> live = new ConcurrentHashMap<>();
+    private final Map<Path, String> workDirs = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread shutdownHook;
+    private final List<VmmRegistry.Swept> swept;
+    private volatile AcceleratorChoice accelerator;
+
+    /** Sweeps VMMs left behind by a dead node (see the class comment); probes nothing yet. */
+    public QemuLauncher(Options options) {
+        this(options, VmmSpawner.shared());
+    }
+
+    QemuLauncher(Options options, VmmSpawner spawner) {
+        this.options = Objects.requireNonNull(options, "options");
+        this.spawner = spawner;
+        this.registry = new VmmRegistry(options.runDirectory());
+        this.swept = List.copyOf(registry.sweep());
+        for (VmmRegistry.Swept s : swept) {
+            if (s.killed()) LOG.log(System.Logger.Level.WARNING, "killed an orphaned VMM of " + s.vmId() + " (pid " + s.pid() + ")");
+        }
+        this.shutdownHook = Thread.ofPlatform().name("kiln-vm-shutdown").unstarted(this::onJvmExit);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /** What the sweep at construction found: VMMs of dead nodes (killed), or stale records. */
+    List<VmmRegistry.Swept> swept() {
+        return swept;
+    }
+
+    @Override
+    public Accelerator accelerator() {
+        return acceleratorChoice().accelerator();
+    }
+
+    /**
+     * The accelerator and why; probes KVM on first use (up to 5 s where KVM fails, less than one
+     * where it works; remembered for this boot of the host).
+     *
+     * @throws IllegalArgumentException if {@code KILN_ACCEL} is not tcg, kvm or auto
+     */
+    public AcceleratorChoice acceleratorChoice() {
+        try {
+            return acceleratorFor(options.kernel());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while probing KVM", e);
+        }
+    }
+
+    private AcceleratorChoice acceleratorFor(Path kernel) throws InterruptedException {
+        AcceleratorChoice a = accelerator;
+        if (a == null) {
+            a = AcceleratorProbe.choose(options.accelerator() == null ? null : options.accelerator().id(),
+                    options.qemuBinary(), options.kernel() != null ? options.kernel() : kernel, options.runDirectory(), spawner);
+            accelerator = a;
+        }
+        return a;
+    }
+
+    /** The VMs this launcher started that have not ended yet. */
+    public List<QemuVm> running() {
+        return List.copyOf(live.values());
+    }
+
+    @Override
+    public QemuVm launch(VmSpec spec) throws VmBootException, InterruptedException {
+        Objects.requireNonNull(spec, "spec");
+        if (closed.get()) throw new VmBootException("cannot boot VM " + spec.name() + ": the VM launcher is closed (shutting down)");
+        checkFiles(spec);
+        AcceleratorChoice accel;
+        try {
+            accel = acceleratorFor(spec.kernel());
+        } catch (IllegalArgumentException e) {
+            throw new VmBootException("cannot boot VM " + spec.name() + ": " + e.getMessage());
+        }
+        HostTsc tsc = accel.accelerator() == Accelerator.TCG ? tsc(spec) : null;
+        VmFiles files = VmFiles.in(spec.workDir());
+        QemuCommandLine commandLine;
+        try {
+            commandLine = QemuCommandLine.of(options.qemuBinary(), spec, accel.accelerator(), tsc, files);
+        } catch (IllegalArgumentException e) {
+            throw new VmBootException("cannot boot VM " + spec.name() + ": " + e.getMessage());
+        }
+        String id = newId(spec.name());
+        String holder = workDirs.putIfAbsent(files.workDir(), id);
+        if (holder != null) {
+            throw new VmBootException("cannot boot VM " + spec.name() + ": its work directory " + files.workDir()
+                    + " is in use by " + holder + "; give each running VM its own work directory");
+        }
+        try {
+            prepare(files);
+        } catch (IOException e) {
+            workDirs.remove(files.workDir(), id);
+            throw new VmBootException("cannot boot VM " + spec.name() + ": cannot prepare its work directory " + files.workDir()
+                    + ": " + e.getMessage(), e);
+        }
+        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options.guestLog(), () -> {
+            live.remove(id);
+            workDirs.remove(files.workDir(), id);
+        });
+        live.put(id, vm);
+        if (closed.get()) {
+            // close() ran between the check above and now, and did not see this VM.
+            live.remove(id);
+            workDirs.remove(files.workDir(), id);
+            throw new VmBootException("cannot boot VM " + spec.name() + ": the VM launcher is closed (shutting down)");
+        }
+        vm.boot(spawner, options.guest());
+        return vm;
+    }
+
+    /** Stops every VM this launcher runs, in parallel, each with {@link Options#closeGrace()}. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) return;
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // the JVM is already exiting: the hook runs (or ran) anyway
+        }
+        stopAll(options.closeGrace());
+    }
+
+    private void onJvmExit() {
+        closed.set(true);
+        // Exiting should be quick: a short grace, then QMP quit, then SIGKILL.
+        stopAll(options.closeGrace().compareTo(Duration.ofSeconds(1)) < 0 ? options.closeGrace() : Duration.ofSeconds(1));
+    }
+
+    private void stopAll(Duration grace) {
+        List<Thread> stops = new ArrayList<>();
+        for (QemuVm vm : live.values()) stops.add(Thread.ofVirtual().name("kiln-vm-stop-" + vm.id()).start(() -> vm.stop(grace)));
+        for (Thread t : stops) {
+            try {
+                t.join(grace.plusSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (QemuVm vm : live.values()) vm.kill();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static void checkFiles(VmSpec spec) throws VmBootException {
+        String vm = "cannot boot VM " + spec.name() + ": ";
+        if (!Files.isRegularFile(spec.kernel())) {
+            throw new VmBootException(vm + "the guest kernel " + spec.kernel() + " does not exist; build it with `kiln kernel build`");
+        }
+        if (!Files.isReadable(spec.kernel())) throw new VmBootException(vm + "the guest kernel " + spec.kernel() + " is not readable");
+        if (!Files.isRegularFile(spec.rootfs())) {
+            throw new VmBootException(vm + "the runtime image " + spec.rootfs() + " does not exist; build the runtime"
+                    + " (`kiln runtime build`) or fetch it again");
+        }
+        if (!Files.isReadable(spec.rootfs())) throw new VmBootException(vm + "the runtime image " + spec.rootfs() + " is not readable");
+        for (Drive d : spec.drives()) {
+            if (!Files.isRegularFile(d.file()) && !isBlockDevice(d.file())) {
+                throw new VmBootException(vm + "drive '" + d.id() + "' (" + d.file() + ") does not exist");
+            }
+            if (!Files.isReadable(d.file()) || !d.readOnly() && !Files.isWritable(d.file())) {
+                throw new VmBootException(vm + "drive '" + d.id() + "' (" + d.file() + ") is not "
+                        + (d.readOnly() ? "readable" : "readable and writable"));
+            }
+        }
+    }
+
+    private static boolean isBlockDevice(Path p) {
+        try {
+            return Files.exists(p) && !Files.isDirectory(p) && Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).isOther();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void prepare(VmFiles files) throws IOException {
+        Files.createDirectories(files.workDir());
+        if (files.socketsElsewhere()) {
+            Files.createDirectories(files.socketDirectory().getParent());
+            if (!Files.isDirectory(files.socketDirectory())) {
+                Files.createDirectory(files.socketDirectory(),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+        }
+        // Left by a VMM that was killed with its node: QEMU would replace them, but a stale socket
+        // must never be mistaken for this VM's.
+        Files.deleteIfExists(files.guestSocket());
+        Files.deleteIfExists(files.qmpSocket());
+        Files.deleteIfExists(files.vmmLog());
+        ConsoleLog.rotate(files, options.consoleLogsKept());
+    }
+
+    private static HostTsc tsc(VmSpec spec) throws VmBootException {
+        HostTsc t = hostTsc;
+        if (t == null) {
+            try {
+                t = HostTsc.detect();
+            } catch (IllegalStateException e) {
+                throw new VmBootException("cannot boot VM " + spec.name() + " under TCG: " + e.getMessage());
+            }
+            hostTsc = t;
+            LOG.log(System.Logger.Level.INFO, "host TSC for TCG guests: " + t);
+        }
+        return t;
+    }
+
+    private static String newId(String name) {
+        String clean = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        if (clean.length() > 24) clean = clean.substring(0, 24);
+        return "vm-" + clean + "-" + IDS.incrementAndGet();
+    }
+
+    private static void logToSystemLogger(Vm vm, GuestLog log) {
+        System.Logger.Level level = "error".equals(log.level()) ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
+        LOG.log(level, "guest " + vm.id() + ": " + log.message()
+                + (log.requestId() != null ? " [request " + log.requestId() + "]" : "")
+                + (log.traceback() != null ? "\n" + log.traceback() : ""));
+    }
+}

@@ -1,0 +1,214 @@
+package dev.kiln.vm.qemu;
+
+import dev.kiln.guest.AgentHello;
+import dev.kiln.guest.Configured;
+import dev.kiln.guest.GuestRequest;
+import dev.kiln.guest.GuestResponse;
+import dev.kiln.vm.Accelerator;
+import dev.kiln.vm.VmBootException;
+import dev.kiln.vm.VmState;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Real microVMs under QEMU (TCG here): boot, serve, stop, die, in parallel. */
+class QemuLauncherTest {
+    static QemuLauncher launcher;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        launcher = new QemuLauncher(VmTests.options());
+    }
+
+    @AfterAll
+    static void close() {
+        if (launcher != null) launcher.close();
+        assertThat(VmTests.runningQemuChildren()).as("QEMU left running after close()").isEmpty();
+    }
+
+    /** Every state a VM passes through, in order. */
+    static List<VmState> recordStates(QemuVm vm) {
+        List<VmState> states = Collections.synchronizedList(new ArrayList<>());
+        states.add(vm.state());
+        vm.lifecycle().onTransition((from, to) -> states.add(to));
+        return states;
+    }
+
+    @Test
+    void bootsToReadyServesARequestInsideTheVmAndStopsGracefully() throws Exception {
+        Path work = dir.resolve("vm");
+        QemuVm vm = launcher.launch(VmTests.spec("hello", work));
+        List<VmState> states = recordStates(vm);
+        assertThat(vm.state()).isEqualTo(VmState.READY);
+        assertThat(vm.accelerator()).isEqualTo(launcher.accelerator());
+        assertThat(vm.bootDuration()).isPositive().isLessThan(Duration.ofSeconds(30));
+        assertThat(vm.startedAt()).isBefore(Instant.now());
+        assertThat(VmTests.isRunning(vm.pid())).isTrue();
+
+        AgentHello hello = vm.guest().hello();
+        assertThat(hello.pid1()).as("init1 runs as PID 1 in the VM").isTrue();
+        assertThat(hello.system()).isTrue();
+        assertThat(hello.capabilities()).contains("executable");
+        assertThat(vm.vmmStatus()).isEqualTo("running");
+        assertThat(vm.consoleTail(200)).contains("kiln-init0:");
+
+        Configured configured = vm.guest().configure(VmTests.helloProgram("vm-hello"));
+        assertThat(configured.interfaceName()).isEqualTo("executable");
+        try (GuestResponse r = vm.guest().request(GuestRequest.get("/where").withTimeout(Duration.ofSeconds(20)))) {
+            assertThat(r.status()).isEqualTo(200);
+            // The guest kernel Kiln built, not the host's: the program really ran in the VM.
+            assertThat(r.bodyText()).contains("kernel=6.1.").contains("host=vm-hello").contains("greeting=from-the-test")
+                    .contains("request=GET /where HTTP/1.1");
+        }
+
+        long t0 = System.nanoTime();
+        vm.stop(Duration.ofSeconds(2));
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+        assertThat(took).as("stop is bounded by the grace plus a little").isLessThan(Duration.ofSeconds(6));
+        assertThat(vm.exited()).isCompleted();
+        assertThat(VmTests.isRunning(vm.pid())).isFalse();
+        assertThat(states).containsExactly(VmState.READY, VmState.STOPPING, VmState.STOPPED);
+        // The agent halted the program and powered the VM off by itself: the graceful path.
+        assertThat(Files.readString(vm.consoleLog())).contains("halted (shutdown: complete)");
+        assertThat(vm.guest().isOpen()).isFalse();
+
+        try (Stream<Path> left = Files.list(work)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactly("console.log");
+        }
+        assertThat(launcher.running()).doesNotContain(vm);
+        assertThatThrownBy(vm::vmmStatus).isInstanceOf(QmpException.class);
+    }
+
+    @Test
+    void stopIsIdempotentFromManyThreadsAndAReusedWorkDirectoryKeepsOldConsoles() throws Exception {
+        Path work = dir.resolve("reused");
+        QemuVm first = launcher.launch(VmTests.spec("first", work));
+        first.stop(Duration.ofSeconds(1));
+        assertThat(first.state()).isEqualTo(VmState.STOPPED);
+
+        QemuVm vm = launcher.launch(VmTests.spec("second", work));
+        assertThat(work.resolve("console.1.log")).as("the first VM's console, rotated").exists();
+        assertThat(Files.readString(work.resolve("console.1.log"))).contains("halted");
+        List<VmState> states = recordStates(vm);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> stoppers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            stoppers.add(Thread.ofVirtual().start(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                vm.stop(Duration.ofSeconds(1));
+            }));
+        }
+        go.countDown();
+        for (Thread t : stoppers) assertThat(t.join(Duration.ofSeconds(15))).isTrue();
+        assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+        assertThat(states).containsExactly(VmState.READY, VmState.STOPPING, VmState.STOPPED);
+
+        long t0 = System.nanoTime();
+        vm.stop(Duration.ofSeconds(1));
+        vm.close();
+        vm.kill();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("stopping a stopped VM is instant").isLessThan(Duration.ofMillis(100));
+        assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+    }
+
+    @Test
+    void aVmmKilledFromOutsideMovesTheVmToFailed() throws Exception {
+        QemuVm vm = launcher.launch(VmTests.spec("victim", dir.resolve("victim")));
+        CompletableFuture<VmState> seen = new CompletableFuture<>();
+        vm.lifecycle().onTransition((from, to) -> {
+            if (to.isTerminal()) seen.complete(to);
+        });
+        ProcessHandle.of(vm.pid()).orElseThrow().destroyForcibly();   // SIGKILL, as the OOM killer would
+
+        assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo(VmState.FAILED);
+        assertThat(vm.exited().get(10, TimeUnit.SECONDS)).isNotZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !vm.guest().isOpen());
+        await().atMost(Duration.ofSeconds(5)).until(() -> !launcher.running().contains(vm));
+        assertThat(vm.files().guestSocket()).doesNotExist();
+        // A stop after the fact changes nothing and returns at once.
+        vm.stop(Duration.ofSeconds(1));
+        assertThat(vm.state()).isEqualTo(VmState.FAILED);
+    }
+
+    @Test
+    void killIsImmediateAndEndsInFailed() throws Exception {
+        QemuVm vm = launcher.launch(VmTests.spec("killed", dir.resolve("killed")));
+        List<VmState> states = recordStates(vm);
+        vm.kill();
+        assertThat(vm.state()).isEqualTo(VmState.FAILED);
+        vm.exited().get(10, TimeUnit.SECONDS);
+        assertThat(VmTests.isRunning(vm.pid())).isFalse();
+        assertThat(states).containsExactly(VmState.READY, VmState.FAILED);
+    }
+
+    @Test
+    void twoVmsBootInParallel() throws Exception {
+        record Window(QemuVm vm, long bootStart, long ready) {}
+        List<CompletableFuture<Window>> boots = new ArrayList<>();
+        for (String name : List.of("left", "right")) {
+            CompletableFuture<Window> f = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                long start = System.nanoTime();
+                try {
+                    QemuVm vm = launcher.launch(VmTests.spec(name, dir.resolve(name)));
+                    f.complete(new Window(vm, start, System.nanoTime()));
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+            boots.add(f);
+        }
+        Window a = boots.get(0).get(60, TimeUnit.SECONDS);
+        Window b = boots.get(1).get(60, TimeUnit.SECONDS);
+        try {
+            assertThat(a.vm().state()).isEqualTo(VmState.READY);
+            assertThat(b.vm().state()).isEqualTo(VmState.READY);
+            assertThat(a.vm().id()).isNotEqualTo(b.vm().id());
+            assertThat(a.vm().pid()).isNotEqualTo(b.vm().pid());
+            // Both boots were in progress at the same time: nothing serialised them.
+            assertThat(a.bootStart() < b.ready() && b.bootStart() < a.ready()).isTrue();
+            assertThat(a.vm().guest().ping(Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(5));
+            assertThat(b.vm().guest().ping(Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(5));
+            assertThat(launcher.running()).contains(a.vm(), b.vm());
+
+            // One work directory per running VM.
+            assertThatThrownBy(() -> launcher.launch(VmTests.spec("clash", dir.resolve("left"))))
+                    .isInstanceOf(VmBootException.class).hasMessageContaining("in use by " + a.vm().id());
+        } finally {
+            a.vm().stop(Duration.ofSeconds(1));
+            b.vm().stop(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    void acceleratorIsTcgOrAWorkingKvm() {
+        AcceleratorChoice choice = launcher.acceleratorChoice();
+        assertThat(choice.reason()).isNotBlank();
+        if (choice.accelerator() == Accelerator.KVM) assertThat(choice.reason()).containsAnyOf("booted under KVM", "forced");
+    }
+}
