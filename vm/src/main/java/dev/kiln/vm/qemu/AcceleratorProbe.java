@@ -123,8 +123,9 @@ final class AcceleratorProbe {
                             + (out.isBlank() ? "" : " (" + firstLine(out) + ")"));
                 }
                 if (System.nanoTime() > deadline) {
-                    return new AcceleratorChoice(Accelerator.TCG, "KVM probe: no guest kernel boot under KVM within "
-                            + PROBE_TIMEOUT.toSeconds() + " s" + (out.isBlank() ? "" : " (" + firstLine(out) + ")"));
+                    return new AcceleratorChoice(Accelerator.TCG, "KVM probe: the guest kernel did not boot under KVM within "
+                            + PROBE_TIMEOUT.toSeconds() + " s (a working KVM boots it in well under a second)"
+                            + (out.isBlank() ? "" : "; QEMU said: " + firstLine(out)));
                 }
                 Thread.sleep(20);
             }

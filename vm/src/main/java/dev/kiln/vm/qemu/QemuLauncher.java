@@ -78,6 +78,10 @@ public final class QemuLauncher implements VmLauncher {
             return new Options(kilnHome.resolve("run").resolve("vm"), null, null, null, null, null, 3, null);
         }
 
+        public Options withRunDirectory(Path directory) {
+            return new Options(directory, kernel, qemuBinary, accelerator, guest, guestLog, consoleLogsKept, closeGrace);
+        }
+
         public Options withKernel(Path probeKernel) {
             return new Options(runDirectory, probeKernel, qemuBinary, accelerator, guest, guestLog, consoleLogsKept, closeGrace);
         }

@@ -294,10 +294,10 @@ public final class QemuVm implements Vm {
                 try {
                     HaltResult r = g.halt(grace, grace.plus(HALT_SLACK));
                     LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + " halted: " + r);
+                    awaitExit(POWER_OFF_WAIT);
                 } catch (GuestException e) {
                     LOG.log(System.Logger.Level.INFO, "VM " + id + ": graceful halt failed (" + e.getMessage() + "); quitting QEMU");
                 }
-                awaitExit(POWER_OFF_WAIT);
             }
             if (p.isAlive()) {
                 quitThroughQmp();

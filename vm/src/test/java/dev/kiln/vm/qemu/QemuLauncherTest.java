@@ -206,6 +206,29 @@ class QemuLauncherTest {
     }
 
     @Test
+    void qmpAnswersAndAGuestThatCannotAnswerHaltIsStillStoppedInBoundedTime() throws Exception {
+        QemuVm vm = launcher.launch(VmTests.spec("frozen", dir.resolve("frozen")));
+        QmpClient qmp = vm.qmp();
+        assertThat(qmp.greeting().path("version").path("qemu").path("major").asInt()).isGreaterThanOrEqualTo(7);
+        assertThat(qmp.execute("query-name", null, Duration.ofSeconds(2)).path("name").asText()).isEqualTo("kiln-frozen");
+        QmpException refused = org.assertj.core.api.Assertions.catchThrowableOfType(QmpException.class,
+                () -> qmp.execute("no-such-command", null, Duration.ofSeconds(2)));
+        assertThat(refused.errorClass()).isEqualTo("CommandNotFound");
+        assertThat(refused).hasMessageContaining("QEMU refused no-such-command");
+
+        // Pause the vCPU: the agent can no longer answer HALT, so stop must fall back to QMP quit.
+        qmp.execute("stop", null, Duration.ofSeconds(2));
+        assertThat(vm.vmmStatus()).isEqualTo("paused");
+        long t0 = System.nanoTime();
+        vm.stop(Duration.ofSeconds(1));
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+        assertThat(took).as("grace + halt slack + QMP quit").isBetween(Duration.ofSeconds(1), Duration.ofSeconds(6));
+        assertThat(Files.readString(vm.consoleLog())).doesNotContain("halted");
+        assertThat(qmp.isOpen()).isFalse();
+    }
+
+    @Test
     void acceleratorIsTcgOrAWorkingKvm() {
         AcceleratorChoice choice = launcher.acceleratorChoice();
         assertThat(choice.reason()).isNotBlank();
