@@ -125,6 +125,16 @@ mount_once devpts /dev/pts nosuid,noexec,gid=5,mode=0620,ptmxmode=0666
 mount_once tmpfs /dev/shm nosuid,nodev,mode=1777
 [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 
+# No udev in a runtime: name the virtio-serial ports as udev would (/dev/virtio-ports/kiln ->
+# ../vport0p1), since devtmpfs only creates /dev/vportNpM and the agent opens the port by name.
+for port in /sys/class/virtio-ports/*; do
+    [ -r "$port/name" ] || continue
+    read -r port_name < "$port/name" || continue
+    [ -n "$port_name" ] || continue
+    mkdir -p /dev/virtio-ports
+    ln -sf "../${port##*/}" "/dev/virtio-ports/$port_name"
+done
+
 if [ -z "$hostname_arg" ] && [ -r /etc/hostname ]; then
     read -r hostname_arg < /etc/hostname
 fi
