@@ -102,7 +102,7 @@ final class KilnContext {
 
     /** The official runtimes plus those built or published here. */
     RuntimeCatalogue catalogue() throws IOException {
-        return RuntimeCatalogue.official();
+        return RuntimeCatalogue.official().withLocal(new dev.kiln.builder.runtime.LocalRuntimes(home().root()).entries());
     }
 
     /** Whether the item behind a runtime reference is here, for {@code runtime show}. */

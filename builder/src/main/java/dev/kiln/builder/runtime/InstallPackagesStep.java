@@ -66,32 +66,61 @@ final class InstallPackagesStep implements RuntimeStep {
 
     private void apt(List<String> packages, Progress progress, double base, double share)
             throws IOException, InterruptedException {
+        // No APT::Status-Fd=1: apt makes its status descriptor non-blocking, and maintainer scripts
+        // sharing that pipe then fail their writes (ca-certificates' postinst does). The plain
+        // output has what progress needs.
         List<String> argv = new ArrayList<>(List.of("apt-get", "install", "--yes", "--no-install-recommends",
-                "-o", "APT::Status-Fd=1", "-o", "Dpkg::Use-Pty=0", "-o", "Acquire::Retries=3",
+                "-o", "Dpkg::Use-Pty=0", "-o", "Acquire::Retries=3",
                 "-o", "Dpkg::Options::=--force-unsafe-io"));
         argv.addAll(packages);
         try (KeyLock _ = PackageCache.lock(packageCache)) {
-            chroot.run(argv, line -> aptStatus(line, progress, base, share));
+            AptProgress parse = new AptProgress(progress, base, share);
+            chroot.run(argv, parse::line);
         } catch (IOException e) {
             throw new IOException("apt could not install " + String.join(" ", packages)
                     + " (a misspelt or missing package shows as 'Unable to locate package' above): " + e.getMessage(), e);
         }
     }
 
-    /** "dlstatus:3:42.5:Retrieving file 3 of 12" and "pmstatus:python3:80.0:Setting up python3". */
-    private static void aptStatus(String line, Progress progress, double base, double share) {
-        String[] parts = line.split(":", 4);
-        if (parts.length < 4) return;
-        double percent;
-        try {
-            percent = Double.parseDouble(parts[2]) / 100;
-        } catch (NumberFormatException e) {
-            return;
+    /**
+     * Reads apt's plain output: "N newly installed" gives the count, then each package shows as
+     * "Get:", "Unpacking" and "Setting up".
+     */
+    private static final class AptProgress {
+        private static final java.util.regex.Pattern COUNT = java.util.regex.Pattern.compile("(\\d+) upgraded, (\\d+) newly installed");
+        private final Progress progress;
+        private final double base;
+        private final double share;
+        private int expected = 1;
+        private int fetched;
+        private int unpacked;
+        private int configured;
+
+        AptProgress(Progress progress, double base, double share) {
+            this.progress = progress;
+            this.base = base;
+            this.share = share;
         }
-        switch (parts[0]) {
-            case "dlstatus" -> progress.report(base + share * 0.3 * percent, parts[3]);
-            case "pmstatus" -> progress.report(base + share * (0.3 + 0.7 * percent), parts[3]);
-            default -> { }
+
+        void line(String text) {
+            java.util.regex.Matcher m = COUNT.matcher(text);
+            if (m.find()) {
+                expected = Math.max(1, Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(2)));
+            } else if (text.startsWith("Get:")) {
+                report(0.25 * fraction(++fetched), text);
+            } else if (text.startsWith("Unpacking ")) {
+                report(0.25 + 0.35 * fraction(++unpacked), text);
+            } else if (text.startsWith("Setting up ")) {
+                report(0.6 + 0.4 * fraction(++configured), text);
+            }
+        }
+
+        private double fraction(int n) {
+            return Math.min(1, (double) n / expected);
+        }
+
+        private void report(double fraction, String text) {
+            progress.report(base + share * fraction, text.length() > 60 ? text.substring(0, 60) : text);
         }
     }
 

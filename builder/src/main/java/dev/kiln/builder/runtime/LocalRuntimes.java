@@ -1,0 +1,175 @@
+package dev.kiln.builder.runtime;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kiln.core.catalogue.RuntimeEntry;
+import dev.kiln.core.catalogue.RuntimeKind;
+import dev.kiln.core.catalogue.RuntimeOrigin;
+import dev.kiln.core.catalogue.RuntimeStatus;
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.store.LocalPublisher;
+import dev.kiln.store.PublishException;
+import dev.kiln.store.records.StoreRecord;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The runtimes of this machine, for {@code kiln runtime list} next to the official catalogue:
+ * those published here ({@code kiln runtime publish}, recorded one file per publication in
+ * {@code <kiln home>/runtimes/published/<message hash>.json}) and those built here but not
+ * published (from the image cache, listed as {@code built/<name>} under their image hash).
+ */
+public final class LocalRuntimes {
+
+    /** Names of published runtimes: what --name accepts. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,79}");
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    /**
+     * One publication.
+     *
+     * @param name        the name it lists under
+     * @param messageHash the STORE message's hash: what a program's {@code runtime.ref} names
+     * @param imageSha256 the image file's hash (the STORE message's {@code item_hash})
+     * @param amends      the message this publication amends, or null
+     * @param filesystem  {@code squashfs} or {@code ext4}
+     * @param description from the image's manifest, if it had one
+     * @param specHash    from the manifest, or null
+     */
+    public record Publication(String name, String messageHash, String imageSha256, String amends, long sizeBytes,
+                              String filesystem, String description, String specHash, String publishedAt) {
+    }
+
+    private final Path home;
+    private final Path published;
+
+    /** @param kilnHome the Kiln home (its {@code runtimes/} directory holds what is listed) */
+    public LocalRuntimes(Path kilnHome) {
+        this.home = kilnHome;
+        this.published = kilnHome.resolve("runtimes").resolve("published");
+    }
+
+    /**
+     * Puts {@code image} into the store through {@code publisher} (a STORE message is recorded) and
+     * lists it under {@code name}. The image must be a squashfs or ext4 filesystem; if a
+     * {@code manifest.json} lies beside it (as in the builder's cache), the image must match the
+     * SHA-256 it records, and the name defaults to {@code local/<manifest name>}.
+     *
+     * @param name   the name to list it under, or null for the default
+     * @param amends the STORE message of the previous version, or null
+     * @throws PublishException if the file is not a runtime image, does not match its manifest,
+     *                          or the amend is refused
+     */
+    public Publication publish(LocalPublisher publisher, Path image, String name, ItemHash amends) throws IOException {
+        if (!Files.isRegularFile(image)) {
+            throw new PublishException("no image at " + image + " (give the path of a .squashfs or .ext4 file;"
+                    + " 'kiln runtime build' prints it)");
+        }
+        String filesystem = filesystemOf(image);
+        Optional<RuntimeManifest> manifest = manifestBeside(image);
+        ItemHash sha256 = ItemHash.sha256Of(image);
+        if (manifest.isPresent() && !manifest.get().image().sha256().equals(sha256.value())) {
+            throw new PublishException(image + " does not match its manifest (SHA-256 " + sha256.shortForm()
+                    + "…, manifest.json records " + manifest.get().image().sha256() + "): it was changed after the build;"
+                    + " build it again with 'kiln runtime build'");
+        }
+        String listed = name != null ? name
+                : "local/" + manifest.map(RuntimeManifest::name).orElse(baseName(image));
+        if (!NAME.matcher(listed).matches()) {
+            throw new PublishException("--name must be letters, digits, '.', '-', '_' or '/' (at most 80), got '" + listed + "'");
+        }
+        StoreRecord record = publisher.publish(image, amends);
+        Publication p = new Publication(listed, record.messageHash().value(), record.fileHash().value(),
+                amends == null ? null : amends.value(), Files.size(image), filesystem,
+                manifest.map(RuntimeManifest::description).orElse(""), manifest.map(RuntimeManifest::specHash).orElse(null),
+                Instant.now().toString());
+        Files.createDirectories(published);
+        Path file = published.resolve(p.messageHash() + ".json");
+        Path temp = Files.createTempFile(published, ".publication-", ".part");
+        Files.writeString(temp, JSON.writeValueAsString(p) + "\n");
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return p;
+    }
+
+    /** The publications recorded here, oldest first. */
+    public List<Publication> publications() throws IOException {
+        if (!Files.isDirectory(published)) return List.of();
+        List<Publication> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(published)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                try {
+                    out.add(JSON.readValue(f.toFile(), Publication.class));
+                } catch (IOException e) {
+                    // a damaged record lists as nothing; the STORE message itself is in the store's database
+                }
+            }
+        }
+        out.sort(Comparator.comparing(Publication::publishedAt));
+        return out;
+    }
+
+    /** Published runtimes, then images built here and not published, as catalogue entries. */
+    public List<RuntimeEntry> entries() throws IOException {
+        List<RuntimeEntry> entries = new ArrayList<>();
+        Set<String> publishedImages = new HashSet<>();
+        for (Publication p : publications()) {
+            publishedImages.add(p.imageSha256());
+            String title = (p.description() == null || p.description().isEmpty() ? p.name() : p.description())
+                    + (p.amends() == null ? "" : " (amends " + ItemHash.parse(p.amends()).shortForm() + ")");
+            entries.add(new RuntimeEntry(p.name(), title, ItemHash.parse(p.messageHash()), RuntimeKind.FUNCTION,
+                    p.filesystem(), RuntimeStatus.SUPPORTED, "", List.of(), Optional.empty(), RuntimeOrigin.LOCAL));
+        }
+        for (BuiltRuntime b : new RuntimeBuilder(home, RuntimeBuildListener.SILENT).list()) {
+            if (publishedImages.contains(b.imageHash().value())) continue;
+            entries.add(new RuntimeEntry("built/" + b.name(), "built here, not published ('kiln runtime publish "
+                    + b.image() + "')", b.imageHash(), RuntimeKind.FUNCTION, b.filesystem(), RuntimeStatus.SUPPORTED,
+                    "", List.of(), Optional.empty(), RuntimeOrigin.LOCAL));
+        }
+        return entries;
+    }
+
+    /** squashfs ("hsqs" at 0) or ext4 (0xEF53 at 1080); anything else is refused. */
+    static String filesystemOf(Path image) throws IOException {
+        byte[] head = new byte[1082];
+        int n;
+        try (InputStream in = Files.newInputStream(image)) {
+            n = in.readNBytes(head, 0, head.length);
+        }
+        if (n >= 4 && head[0] == 'h' && head[1] == 's' && head[2] == 'q' && head[3] == 's') return RuntimeSpec.Output.SQUASHFS;
+        if (n >= 1082 && (head[1080] & 0xff) == 0x53 && (head[1081] & 0xff) == 0xef) return RuntimeSpec.Output.EXT4;
+        throw new PublishException(image + " is not a runtime image (neither a squashfs nor an ext4 filesystem);"
+                + " build one with 'kiln runtime build'");
+    }
+
+    private static Optional<RuntimeManifest> manifestBeside(Path image) throws IOException {
+        Path manifest = image.toAbsolutePath().getParent().resolve(RuntimeManifest.FILE_NAME);
+        if (!Files.isRegularFile(manifest)) return Optional.empty();
+        RuntimeManifest m = RuntimeManifest.read(manifest);
+        if (m.image() == null || !image.getFileName().toString().equals(m.image().file())) return Optional.empty();
+        return Optional.of(m);
+    }
+
+    private static String baseName(Path image) {
+        String f = image.getFileName().toString();
+        int dot = f.lastIndexOf('.');
+        return dot > 0 ? f.substring(0, dot) : f;
+    }
+}
