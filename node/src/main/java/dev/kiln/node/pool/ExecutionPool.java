@@ -169,11 +169,12 @@ public final class ExecutionPool implements AutoCloseable {
     private Execution bootNow(ItemHash programHash, CompletableFuture<Execution> mine, long start)
             throws NodeException, InterruptedException {
         ResolvedProgram program = resolver.resolve(programHash);
+        long resolved = System.nanoTime();
         long cost = VmPlanner.memoryCost(program, config.vmmOverheadMiB());
         admit(program, cost);
         String id = programHash.shortForm() + "-" + ids.incrementAndGet();
         Path workDir = config.vmsDir().resolve(id);
-        VmPlan plan = planner.plan(program, "kiln-" + id, workDir);
+        VmPlan plan = planner.plan(program, id, workDir);
         Instant startedAt = Instant.now();
         ExecutionRecord record = new ExecutionRecord(id, programHash, program.runtime().resolved(),
                 launcher.accelerator().id(), VmState.BOOTING.name(), startedAt, null, null, 0, null);
@@ -202,6 +203,7 @@ public final class ExecutionPool implements AutoCloseable {
         vm.lifecycle().onTransition((from, to) -> {
             if (to == VmState.FAILED) evict(execution, "the VM failed");
         });
+        long launched = System.nanoTime();
         try {
             vm.guest().configure(plan.config());
         } catch (GuestConfigureException e) {
@@ -234,7 +236,8 @@ public final class ExecutionPool implements AutoCloseable {
         records.save(record.ready(VmState.READY.name(), took));
         metrics.coldStart("ok", took);
         LOG.log(System.Logger.Level.INFO, "program " + programHash + " ready in " + took.toMillis() + " ms (" + id
-                + ", " + vm.accelerator().id() + ")");
+                + ", " + vm.accelerator().id() + "; resolve " + (resolved - start) / 1_000_000 + " ms, boot to hello "
+                + (launched - resolved) / 1_000_000 + " ms, configure " + (System.nanoTime() - launched) / 1_000_000 + " ms)");
         armIdleTimer(execution, idle);
         if (closing) {
             retireAndStop(execution, "node shutdown", true);
