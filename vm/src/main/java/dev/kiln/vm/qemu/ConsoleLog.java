@@ -7,13 +7,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 
-/** Reading and keeping the serial console files of a work directory. */
+/** Reading a VM's serial console, and keeping a bounded number of finished ones. */
 final class ConsoleLog {
     /** A tail never reads more than this much of the end of a file (a chatty guest can write megabytes). */
     private static final int TAIL_BYTES = 64 * 1024;
+    static final String SUFFIX = ".console.log";
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private ConsoleLog() {
     }
@@ -38,22 +44,25 @@ final class ConsoleLog {
     }
 
     /**
-     * Makes room for a new console: {@code console.log} becomes {@code console.1.log}, that one
-     * {@code console.2.log}, …; the oldest beyond {@code kept} older logs is deleted.
+     * Moves a finished console log into the archive directory as
+     * {@code <UTC time>-<name>.console.log} and deletes the oldest archived logs beyond
+     * {@code kept}. Returns where the log is now.
      */
-    static void rotate(VmFiles files, int kept) throws IOException {
-        if (!Files.exists(files.consoleLog())) return;
-        if (kept <= 0) {
-            Files.delete(files.consoleLog());
-            return;
+    static Path archive(Path log, Path archive, String name, int kept) throws IOException {
+        Files.createDirectories(archive);
+        Path target = archive.resolve(STAMP.format(Instant.now()) + "-" + name + SUFFIX);
+        Files.move(log, target, StandardCopyOption.REPLACE_EXISTING);
+        prune(archive, kept);
+        return target;
+    }
+
+    /** Keeps the newest {@code kept} archived logs (their names sort by time). */
+    static void prune(Path archive, int kept) throws IOException {
+        List<Path> logs;
+        try (Stream<Path> files = Files.list(archive)) {
+            logs = files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).sorted().toList();
         }
-        Files.deleteIfExists(files.olderConsoleLog(kept));
-        for (int i = kept - 1; i >= 1; i--) {
-            if (Files.exists(files.olderConsoleLog(i))) {
-                Files.move(files.olderConsoleLog(i), files.olderConsoleLog(i + 1), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        Files.move(files.consoleLog(), files.olderConsoleLog(1), StandardCopyOption.REPLACE_EXISTING);
+        for (int i = 0; i < logs.size() - kept; i++) Files.deleteIfExists(logs.get(i));
     }
 
     /** Appends QEMU's own output (if any) to the console log, so one file tells the whole story. */

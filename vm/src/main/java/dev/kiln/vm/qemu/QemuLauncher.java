@@ -52,62 +52,69 @@ public final class QemuLauncher implements VmLauncher {
     /**
      * @param runDirectory    where the launcher keeps a file per running VMM (for the orphan sweep)
      *                        and the remembered KVM probe; {@code <kiln home>/run/vm} by default
+     * @param logDirectory    where the console logs of VMs that ended are kept; {@code <kiln home>/logs/vm}
+     * @param consoleLogsKept how many of them (the newest); 50 by default
      * @param kernel          the guest kernel the KVM probe boots; null: the first launched VM's kernel
      * @param qemuBinary      QEMU's executable, {@code qemu-system-x86_64} from the PATH by default
      * @param accelerator     forces an accelerator; null: {@code KILN_ACCEL}, else the probe
      * @param guest           options of the guest connections (call timeout, keep-alive); the hello
      *                        timeout is each spec's {@code bootTimeout} and the log sink is {@code guestLog}
      * @param guestLog        receives each VM's agent LOG frames; by default they go to the system logger
-     * @param consoleLogsKept older console logs kept in a reused work directory ({@code console.1.log} …)
-     * @param closeGrace      the halt grace given to each VM by {@link #close()}
+     * @param closeGrace      the halt grace given to each VM by {@link #close()}; 2 s by default
      */
-    public record Options(Path runDirectory, Path kernel, String qemuBinary, Accelerator accelerator,
-                          GuestConnection.Options guest, BiConsumer<Vm, GuestLog> guestLog, int consoleLogsKept,
+    public record Options(Path runDirectory, Path logDirectory, int consoleLogsKept, Path kernel, String qemuBinary,
+                          Accelerator accelerator, GuestConnection.Options guest, BiConsumer<Vm, GuestLog> guestLog,
                           Duration closeGrace) {
+        public static final int DEFAULT_CONSOLE_LOGS_KEPT = 50;
+
         public Options {
             Objects.requireNonNull(runDirectory, "runDirectory");
+            logDirectory = logDirectory == null ? runDirectory.resolve("logs") : logDirectory;
+            if (consoleLogsKept < 1) throw new IllegalArgumentException("consoleLogsKept must be at least 1, got " + consoleLogsKept);
             qemuBinary = qemuBinary == null ? QemuCommandLine.DEFAULT_BINARY : qemuBinary;
             guest = guest == null ? GuestConnection.Options.defaults() : guest;
             guestLog = guestLog == null ? QemuLauncher::logToSystemLogger : guestLog;
-            if (consoleLogsKept < 0) throw new IllegalArgumentException("consoleLogsKept must be ≥ 0");
             closeGrace = closeGrace == null ? Duration.ofSeconds(2) : closeGrace;
         }
 
-        /** Defaults for a Kiln home: run directory {@code <home>/run/vm}, 3 older console logs, 2 s close grace. */
+        /** The defaults for a Kiln home (see the parameters). */
         public static Options in(Path kilnHome) {
-            return new Options(kilnHome.resolve("run").resolve("vm"), null, null, null, null, null, 3, null);
+            return new Options(kilnHome.resolve("run").resolve("vm"), kilnHome.resolve("logs").resolve("vm"),
+                    DEFAULT_CONSOLE_LOGS_KEPT, null, null, null, null, null, null);
         }
 
         public Options withRunDirectory(Path directory) {
-            return new Options(directory, kernel, qemuBinary, accelerator, guest, guestLog, consoleLogsKept, closeGrace);
+            return new Options(directory, logDirectory, consoleLogsKept, kernel, qemuBinary, accelerator, guest, guestLog, closeGrace);
+        }
+
+        public Options withConsoleLogs(Path directory, int kept) {
+            return new Options(runDirectory, directory, kept, kernel, qemuBinary, accelerator, guest, guestLog, closeGrace);
         }
 
         public Options withKernel(Path probeKernel) {
-            return new Options(runDirectory, probeKernel, qemuBinary, accelerator, guest, guestLog, consoleLogsKept, closeGrace);
+            return new Options(runDirectory, logDirectory, consoleLogsKept, probeKernel, qemuBinary, accelerator, guest, guestLog,
+                    closeGrace);
         }
 
         public Options withQemuBinary(String binary) {
-            return new Options(runDirectory, kernel, binary, accelerator, guest, guestLog, consoleLogsKept, closeGrace);
+            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, binary, accelerator, guest, guestLog, closeGrace);
         }
 
         public Options withAccelerator(Accelerator forced) {
-            return new Options(runDirectory, kernel, qemuBinary, forced, guest, guestLog, consoleLogsKept, closeGrace);
+            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, qemuBinary, forced, guest, guestLog, closeGrace);
         }
 
         public Options withGuestOptions(GuestConnection.Options options) {
-            return new Options(runDirectory, kernel, qemuBinary, accelerator, options, guestLog, consoleLogsKept, closeGrace);
+            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, qemuBinary, accelerator, options, guestLog,
+                    closeGrace);
         }
 
         public Options withGuestLog(BiConsumer<Vm, GuestLog> sink) {
-            return new Options(runDirectory, kernel, qemuBinary, accelerator, guest, sink, consoleLogsKept, closeGrace);
-        }
-
-        public Options withConsoleLogsKept(int kept) {
-            return new Options(runDirectory, kernel, qemuBinary, accelerator, guest, guestLog, kept, closeGrace);
+            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, qemuBinary, accelerator, guest, sink, closeGrace);
         }
 
         public Options withCloseGrace(Duration grace) {
-            return new Options(runDirectory, kernel, qemuBinary, accelerator, guest, guestLog, consoleLogsKept, grace);
+            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, qemuBinary, accelerator, guest, guestLog, grace);
         }
     }
 
@@ -214,7 +221,7 @@ public final class QemuLauncher implements VmLauncher {
             throw new VmBootException("cannot boot VM " + spec.name() + ": cannot prepare its work directory " + files.workDir()
                     + ": " + e.getMessage(), e);
         }
-        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options.guestLog(), () -> {
+        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options, () -> {
             live.remove(id);
             workDirs.remove(files.workDir(), id);
         });
@@ -307,7 +314,11 @@ public final class QemuLauncher implements VmLauncher {
         Files.deleteIfExists(files.guestSocket());
         Files.deleteIfExists(files.qmpSocket());
         Files.deleteIfExists(files.vmmLog());
-        ConsoleLog.rotate(files, options.consoleLogsKept());
+        if (Files.exists(files.consoleLog())) {
+            // A VM of this directory did not end through this driver (its node died): keep its story.
+            ConsoleLog.archive(files.consoleLog(), options.logDirectory(), files.workDir().getFileName() + "-unfinished",
+                    options.consoleLogsKept());
+        }
     }
 
     private static HostTsc tsc(VmSpec spec) throws VmBootException {

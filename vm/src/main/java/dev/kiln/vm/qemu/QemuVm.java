@@ -57,6 +57,8 @@ public final class QemuVm implements Vm {
     private final QemuCommandLine commandLine;
     private final VmmRegistry registry;
     private final BiConsumer<Vm, GuestLog> guestLog;
+    private final Path logDirectory;
+    private final int consoleLogsKept;
     private final Runnable onGone;
     private final VmLifecycle lifecycle = new VmLifecycle();
     private final CompletableFuture<Integer> exited = new CompletableFuture<>();
@@ -68,17 +70,21 @@ public final class QemuVm implements Vm {
     private volatile Instant startedAt;
     private volatile Duration bootDuration;
     private volatile ExitReport exitReport;
+    private volatile Path consoleLog;
     private QmpClient qmp;
 
     QemuVm(String id, VmSpec spec, AcceleratorChoice accelerator, VmFiles files, QemuCommandLine commandLine,
-           VmmRegistry registry, BiConsumer<Vm, GuestLog> guestLog, Runnable onGone) {
+           VmmRegistry registry, QemuLauncher.Options options, Runnable onGone) {
         this.id = id;
         this.spec = spec;
         this.accelerator = accelerator;
         this.files = files;
         this.commandLine = commandLine;
         this.registry = registry;
-        this.guestLog = guestLog;
+        this.guestLog = options.guestLog();
+        this.logDirectory = options.logDirectory();
+        this.consoleLogsKept = options.consoleLogsKept();
+        this.consoleLog = files.consoleLog();
         this.onGone = onGone;
     }
 
@@ -193,12 +199,12 @@ public final class QemuVm implements Vm {
         if (p != null && p.isAlive()) p.destroyForcibly();
         awaitExit(KILL_WAIT);
         ExitReport r = exitReport;
-        String tail = r != null ? r.consoleTail() : ConsoleLog.tail(files.consoleLog(), FAILURE_TAIL_LINES);
+        String tail = r != null ? r.consoleTail() : ConsoleLog.tail(consoleLog, FAILURE_TAIL_LINES);
         StringBuilder m = new StringBuilder("VM ").append(id).append(" did not boot: ").append(reason).append('.');
         String hint = hint(tail);
         if (hint != null) m.append(' ').append(hint);
         if (r != null && !r.vmmOutput().isBlank()) m.append("\nQEMU said: ").append(r.vmmOutput().strip());
-        m.append("\n--- console (last ").append(FAILURE_TAIL_LINES).append(" lines of ").append(files.consoleLog()).append(") ---\n")
+        m.append("\n--- console (last ").append(FAILURE_TAIL_LINES).append(" lines of ").append(consoleLog).append(") ---\n")
                 .append(tail.isEmpty() ? "(empty)" : tail);
         return new VmBootException(m.toString(), cause);
     }
@@ -378,6 +384,17 @@ public final class QemuVm implements Vm {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + ": cannot remove " + files.vmmLog() + ": " + e.getMessage());
         }
+        try {
+            if (Files.exists(files.consoleLog())) {
+                consoleLog = ConsoleLog.archive(files.consoleLog(), logDirectory, id, consoleLogsKept);
+            }
+            // The node's directory for this VM: removed only if nothing but ours was in it.
+            try (var left = Files.list(files.workDir())) {
+                if (left.findAny().isEmpty()) Files.deleteIfExists(files.workDir());
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "VM " + id + ": cannot move its console log to " + logDirectory + ": " + e.getMessage());
+        }
         registry.forget(id);
         onGone.run();
     }
@@ -426,12 +443,12 @@ public final class QemuVm implements Vm {
 
     @Override
     public Path consoleLog() {
-        return files.consoleLog();
+        return consoleLog;
     }
 
     @Override
     public String consoleTail(int lines) {
-        return ConsoleLog.tail(files.consoleLog(), lines);
+        return ConsoleLog.tail(consoleLog, lines);
     }
 
     @Override

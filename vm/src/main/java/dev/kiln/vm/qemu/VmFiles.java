@@ -12,9 +12,9 @@ import java.util.Objects;
  *
  * <pre>
  * workDir/
- *   console.log      the guest's serial console (kept after stop, rotated at the next boot)
- *   console.1.log …  older consoles of VMs that used this directory
- *   vmm.log          QEMU's own stdout/stderr while it runs; appended to console.log at the end
+ *   console.log      the guest's serial console; when the VM ends, QEMU's own output is appended
+ *                    and the file moves to the launcher's log directory (the newest N are kept)
+ *   vmm.log          QEMU's own stdout/stderr while it runs
  *   guest.sock       the virtio-serial port "kiln" (QEMU listens, the host connects)
  *   qmp.sock         QEMU's QMP monitor
  * </pre>
@@ -52,11 +52,6 @@ public record VmFiles(Path workDir, Path guestSocket, Path qmpSocket, Path conso
     /** True if the sockets had to move out of the work directory. */
     public boolean socketsElsewhere() {
         return !socketDirectory().equals(workDir);
-    }
-
-    /** {@code console.N.log}, the N-th older console of this directory (1 = the previous boot). */
-    public Path olderConsoleLog(int n) {
-        return workDir.resolve("console." + n + ".log");
     }
 
     private static boolean fits(Path socket) {

@@ -20,13 +20,15 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** VMs that cannot come up: a clear {@link VmBootException} ending with the console, and nothing left running. */
 class BootFailureTest {
     static QemuLauncher launcher;
+    @TempDir
+    static Path logs;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        launcher = new QemuLauncher(VmTests.options());
+        launcher = new QemuLauncher(VmTests.options(logs));
     }
 
     @AfterAll
@@ -80,9 +82,11 @@ class BootFailureTest {
         assertThat(e).hasMessageContaining("QEMU exited").hasMessageContaining("before the guest agent said hello")
                 .hasMessageContaining("QEMU said: qemu: invalid kernel header");
         assertThat(e.getMessage()).containsPattern("--- console \\(last \\d+ lines of .*console.log\\) ---\n");
-        // The console log stays for later reading, with QEMU's own complaint appended.
-        assertThat(Files.readString(dir.resolve("w/console.log"))).contains("--- QEMU's own output ---");
-        assertThat(dir.resolve("w/guest.sock")).doesNotExist();
+        // The console log is kept for later reading, with QEMU's own complaint appended.
+        Path kept = VmTests.archivedLogs(logs, "vm-badkernel-").getFirst();
+        assertThat(e).hasMessageContaining(kept.toString());
+        assertThat(Files.readString(kept)).contains("--- QEMU's own output ---").contains("invalid kernel header");
+        assertThat(dir.resolve("w")).doesNotExist();
     }
 
     @Test
@@ -120,7 +124,7 @@ class BootFailureTest {
 
     @Test
     void aClosedLauncherBootsNothing() throws Exception {
-        QemuLauncher closed = new QemuLauncher(VmTests.options());
+        QemuLauncher closed = new QemuLauncher(VmTests.options(logs));
         closed.close();
         closed.close();
         VmBootException e = catchThrowableOfType(VmBootException.class, () -> closed.launch(VmTests.spec("late", dir.resolve("w"))));

@@ -24,7 +24,7 @@ public final class OrphanProbeMain {
         Path runDirectory = Path.of(args[3]);
         Path workDir = Path.of(args[4]);
         boolean deathSignal = Boolean.parseBoolean(args[5]);
-        QemuLauncher.Options options = new QemuLauncher.Options(runDirectory, kernel, null, null, null, null, 3, null);
+        QemuLauncher.Options options = new QemuLauncher.Options(runDirectory, null, 10, kernel, null, null, null, null, null);
         // Deliberately never closed: what happens to the VM is up to the guards under test.
         QemuLauncher launcher = new QemuLauncher(options, new VmmSpawner(deathSignal));
         QemuVm vm = launcher.launch(new VmSpec("orphan", kernel, runtime, "squashfs", List.of(), 256, 1, List.of(), workDir,

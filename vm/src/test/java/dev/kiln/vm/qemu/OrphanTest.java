@@ -83,7 +83,8 @@ class OrphanTest {
             assertThat(child.jvm().exitValue()).isZero();
             assertThat(VmTests.isRunning(child.qemuPid())).isFalse();
             // The shutdown hook halted the guest (not just a kill): the agent logged its halt.
-            assertThat(Files.readString(dir.resolve("work/console.log"))).contains("halted");
+            Path log = VmTests.archivedLogs(dir.resolve("run").resolve("logs"), "vm-orphan-").getFirst();
+            assertThat(Files.readString(log)).contains("halted");
         }
     }
 
@@ -96,7 +97,7 @@ class OrphanTest {
             Thread.sleep(1000);
             assertThat(VmTests.isRunning(child.qemuPid())).as("an orphan, as setpriv would have prevented").isTrue();
 
-            try (QemuLauncher next = new QemuLauncher(VmTests.options().withRunDirectory(run))) {
+            try (QemuLauncher next = new QemuLauncher(VmTests.options(dir.resolve("logs")).withRunDirectory(run))) {
                 assertThat(next.swept()).singleElement().satisfies(s -> {
                     assertThat(s.pid()).isEqualTo(child.qemuPid());
                     assertThat(s.killed()).isTrue();

@@ -31,13 +31,15 @@ import static org.awaitility.Awaitility.await;
 /** Real microVMs under QEMU (TCG here): boot, serve, stop, die, in parallel. */
 class QemuLauncherTest {
     static QemuLauncher launcher;
+    @TempDir
+    static Path logs;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        launcher = new QemuLauncher(VmTests.options());
+        launcher = new QemuLauncher(VmTests.options(logs));
     }
 
     @AfterAll
@@ -90,26 +92,30 @@ class QemuLauncherTest {
         assertThat(VmTests.isRunning(vm.pid())).isFalse();
         assertThat(states).containsExactly(VmState.READY, VmState.STOPPING, VmState.STOPPED);
         // The agent halted the program and powered the VM off by itself: the graceful path.
-        assertThat(Files.readString(vm.consoleLog())).contains("halted (shutdown: complete)");
+        assertThat(vm.consoleLog().getParent()).as("the console log is archived").isEqualTo(logs);
+        assertThat(vm.consoleLog().getFileName().toString()).endsWith("-" + vm.id() + ".console.log");
+        assertThat(Files.readString(vm.consoleLog())).contains("kiln-init0:").contains("halted (shutdown: complete)");
+        assertThat(vm.consoleTail(5)).isNotEmpty();
         assertThat(vm.guest().isOpen()).isFalse();
-
-        try (Stream<Path> left = Files.list(work)) {
-            assertThat(left.map(p -> p.getFileName().toString())).containsExactly("console.log");
-        }
+        assertThat(work).as("the work directory held only the VM's own files").doesNotExist();
         assertThat(launcher.running()).doesNotContain(vm);
         assertThatThrownBy(vm::vmmStatus).isInstanceOf(QmpException.class);
     }
 
     @Test
-    void stopIsIdempotentFromManyThreadsAndAReusedWorkDirectoryKeepsOldConsoles() throws Exception {
+    void stopIsIdempotentFromManyThreadsAndAWorkDirectoryCanBeReused() throws Exception {
         Path work = dir.resolve("reused");
+        Files.createDirectories(work);
+        Files.writeString(work.resolve("keep.txt"), "the node's own file");
         QemuVm first = launcher.launch(VmTests.spec("first", work));
         first.stop(Duration.ofSeconds(1));
         assertThat(first.state()).isEqualTo(VmState.STOPPED);
+        try (Stream<Path> left = Files.list(work)) {
+            assertThat(left.map(p -> p.getFileName().toString())).as("only the VM's files are removed").containsExactly("keep.txt");
+        }
 
         QemuVm vm = launcher.launch(VmTests.spec("second", work));
-        assertThat(work.resolve("console.1.log")).as("the first VM's console, rotated").exists();
-        assertThat(Files.readString(work.resolve("console.1.log"))).contains("halted");
+        assertThat(Files.readString(first.consoleLog())).contains("halted");
         List<VmState> states = recordStates(vm);
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> stoppers = new ArrayList<>();

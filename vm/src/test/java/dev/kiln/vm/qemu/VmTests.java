@@ -24,8 +24,17 @@ final class VmTests {
                 kernelArgs, workDir, bootTimeout);
     }
 
-    static QemuLauncher.Options options() throws Exception {
-        return QemuLauncher.Options.in(TestImages.kilnHome()).withKernel(TestImages.kernel());
+    /** The test home's run directory (the KVM probe is remembered there), console logs in {@code logs}. */
+    static QemuLauncher.Options options(Path logs) throws Exception {
+        return QemuLauncher.Options.in(TestImages.kilnHome()).withKernel(TestImages.kernel())
+                .withConsoleLogs(logs, QemuLauncher.Options.DEFAULT_CONSOLE_LOGS_KEPT);
+    }
+
+    /** The archived console logs of VMs whose id contains {@code name}. */
+    static List<Path> archivedLogs(Path logs, String name) throws IOException {
+        try (var files = java.nio.file.Files.list(logs)) {
+            return files.filter(f -> f.getFileName().toString().contains(name)).sorted().toList();
+        }
     }
 
     /** The raw-socket HTTP server of hello-server.py, as an executable program on port 8080. */
