@@ -44,9 +44,17 @@ public final class RuntimeBuilder {
      *                 its {@code runtimes/} subdirectory
      */
     public RuntimeBuilder(Path kilnHome, RuntimeBuildListener listener) {
+        this(kilnHome, kilnHome.resolve("runtimes").resolve("images"), listener);
+    }
+
+    /**
+     * A builder whose images go to {@code imagesDir} while bases and packages stay shared under the
+     * home: tests build one spec twice this way, to compare the two images.
+     */
+    RuntimeBuilder(Path kilnHome, Path imagesDir, RuntimeBuildListener listener) {
         this.home = kilnHome;
         Path runtimes = kilnHome.resolve("runtimes");
-        this.cache = new RuntimeCache(runtimes.resolve("images"));
+        this.cache = new RuntimeCache(imagesDir);
         this.bases = new BaseCache(runtimes.resolve("bases"));
         this.packageCache = runtimes.resolve("packages");
         this.listener = listener;

@@ -278,10 +278,16 @@ public final class RuntimeSpecs {
                 int mode = 0644;
                 JsonNode m = f.get("mode");
                 if (m != null) {
-                    String text = m.isTextual() ? m.textValue() : m.asText();
-                    // YAML reads an unquoted 0755 as the decimal number 755: both spellings mean octal here.
-                    if (!MODE.matcher(text).matches()) error(at + ".mode", "must be octal permission bits such as '0644' or '0755', got " + m);
-                    else mode = Integer.parseInt(text, 8);
+                    // YAML turns an unquoted 0755 into the number 493 and 755 into 755: only a quoted
+                    // string says for sure which bits were meant.
+                    if (!m.isTextual()) {
+                        error(at + ".mode", "write the mode as a quoted octal string, e.g. mode: \"0755\" (YAML reads an unquoted"
+                                + " mode as a number), got " + m);
+                    } else if (!MODE.matcher(m.textValue()).matches()) {
+                        error(at + ".mode", "must be octal permission bits such as \"0644\" or \"0755\", got '" + m.textValue() + "'");
+                    } else {
+                        mode = Integer.parseInt(m.textValue(), 8);
+                    }
                 }
                 if (path != null && (content != null || src != null)) files.add(new RuntimeSpec.ExtraFile(path, content, src, mode));
             }

@@ -1,0 +1,45 @@
+package dev.kiln.builder.runtime;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The same spec built twice, each time from scratch into its own image cache (sharing only the
+ * bootstrapped base and the downloaded .debs), gives byte-identical images and manifests. The
+ * spec installs Python packages so that bytecode, dpkg triggers and maintainer scripts are part
+ * of what must come out the same.
+ */
+class ReproducibleBuildTest {
+
+    private static final String SPEC = """
+            spec: 1
+            name: repro-check
+            base: {suite: bookworm}
+            packages:
+              apt: [python3-minimal, python3-six]
+            files:
+              - {path: /etc/kiln-repro, content: "same bytes every time\\n"}
+            slim:
+              remove_packages: [apt, libapt-pkg6.0, adduser, gpgv, debian-archive-keyring, perl-base]
+            """;
+
+    @Test
+    void twoBuildsOfOneSpecGiveTheSameImageAndManifest(@TempDir Path first, @TempDir Path second) throws Exception {
+        RuntimeSpec spec = RuntimeSpecs.parse(SPEC, "repro spec", null);
+
+        BuiltRuntime a = new RuntimeBuilder(TestHome.get(), first, TestHome.printing("repro 1")).build(spec);
+        BuiltRuntime b = new RuntimeBuilder(TestHome.get(), second, TestHome.printing("repro 2")).build(spec);
+
+        assertThat(a.fromCache()).isFalse();
+        assertThat(b.fromCache()).isFalse();
+        assertThat(b.imageHash()).as("image hash of the second build").isEqualTo(a.imageHash());
+        assertThat(Files.mismatch(a.image(), b.image())).isEqualTo(-1);
+        assertThat(Files.readString(b.manifest())).isEqualTo(Files.readString(a.manifest()));
+        assertThat(a.readManifest().packages("deb")).extracting(RuntimeManifest.SbomEntry::name).contains("python3-six");
+    }
+}
