@@ -1,0 +1,120 @@
+package dev.kiln.cli;
+
+import dev.kiln.node.Node;
+import dev.kiln.node.NodeConfig;
+import dev.kiln.node.NodeServices;
+import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.node.program.ProgramPublisher;
+import dev.kiln.node.records.NodeRecords;
+import dev.kiln.node.setup.NodeSetup;
+import dev.kiln.node.setup.SetupException;
+import dev.kiln.vm.qemu.QemuLauncher;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "node", description = {
+        "Start the on-demand node: programs answer at http://HOST:PORT/vm/<item hash>/ from microVMs booted by",
+        "their first request (docs/node.md).",
+        "On first start it builds the guest kernel and the default runtime (cached afterwards), publishes the",
+        "runtime, deploys a sample program and prints its URL. Stop it with Ctrl-C: every VM is halted."})
+final class NodeCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin KilnContext kiln;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
+    int port = NodeConfig.DEFAULT_PORT;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", description = "Address to listen on (default: ${DEFAULT-VALUE};"
+            + " 0.0.0.0 for every interface, behind a reverse proxy).")
+    String host = NodeConfig.DEFAULT_HOST;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Keep a VM warm this long after its last"
+            + " request (default: each program's resources.seconds).")
+    Long idleSeconds;
+
+    @Option(names = "--memory-budget", paramLabel = "MiB", description = "Memory all VMs together may reserve"
+            + " (default: 75% of this machine's RAM).")
+    Long memoryBudget;
+
+    @Option(names = "--no-sample", description = "Do not deploy the sample program.")
+    boolean noSample;
+
+    @Option(names = "--quiet", description = "No progress bars.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (port < 0 || port > 65535) {
+            err.println("kiln: --port must be 0-65535, got " + port);
+            return Main.USAGE;
+        }
+        NodeRecords records = NodeRecords.open(kiln.home());
+        kiln.root().closeLater(records);
+        ProgramPublisher programs = new ProgramPublisher(kiln.home(), kiln.publisher(), kiln.records(), records.programs());
+        NodeSetup.Prepared prepared;
+        try (NodeSetupBar bar = new NodeSetupBar(out, !quiet)) {
+            NodeSetup setup = new NodeSetup(kiln.home(), kiln.publisher(), kiln.records(), programs, bar);
+            prepared = noSample ? new NodeSetup.Prepared(setup.kernel(), setup.runtime(NodeSetup.DEFAULT_RUNTIME), null)
+                    : setup.prepare();
+        } catch (SetupException e) {
+            err.println("kiln: " + e.getMessage());
+            return Main.USER_ERROR;
+        }
+
+        QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(kiln.home().root())
+                .withKernel(prepared.kernel().vmlinux()));
+        NodeConfig config = NodeConfig.defaults(prepared.kernel().vmlinux()).withHost(host).withPort(port);
+        if (idleSeconds != null) {
+            if (idleSeconds < 1) {
+                err.println("kiln: --idle-timeout must be at least 1 second");
+                return Main.USAGE;
+            }
+            config = config.withIdleTimeout(Duration.ofSeconds(idleSeconds));
+        }
+        if (memoryBudget != null) config = config.withMemoryBudgetMiB(memoryBudget);
+        Node node;
+        try {
+            node = Node.start(config, new NodeServices(kiln.home(), kiln.blobs(), kiln.records(), kiln.fetcher(), records,
+                    launcher));
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            launcher.close();
+            err.println("kiln: " + e.getMessage());
+            return Main.USER_ERROR;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            int vms = node.pool().executions().size();
+            node.close();
+            records.close();
+            out.println("Kiln node stopped" + (vms == 0 ? "." : "; " + vms + " VM(s) halted."));
+            out.flush();
+            stopped.countDown();
+        }, "kiln-node-shutdown"));
+
+        out.println();
+        out.println("Kiln node listening on " + node.uri() + "  (accelerator: " + launcher.acceleratorChoice() + ")");
+        out.println("  runtime " + prepared.runtime().spec() + ": " + prepared.runtime().ref());
+        if (prepared.sample() != null) {
+            String url = node.programUri(prepared.sample().message()).toString();
+            out.println("  sample program: " + url);
+            out.println("  try:   curl " + url);
+            out.println("  or by hostname: curl -H 'Host: " + ProgramHostname.label(prepared.sample().message())
+                    + ".localhost' " + node.uri() + "/");
+            out.println("  self check: curl " + node.uri() + "/status/check/fastapi");
+        }
+        out.println("  running VMs: curl " + node.uri() + "/about/executions/list   metrics: " + node.uri() + "/metrics");
+        out.println("Press Ctrl-C to stop (every VM is halted first).");
+        out.flush();
+        stopped.await();
+        return Main.OK;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.kiln.cli;
+
+import dev.kiln.core.message.CodeInterface;
+import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.Resources;
+import dev.kiln.node.NodeConfig;
+import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.node.program.PackagingException;
+import dev.kiln.node.program.ProgramPublisher;
+import dev.kiln.node.program.ProgramSpec;
+import dev.kiln.node.program.PublishedProgram;
+import dev.kiln.node.records.NodeRecords;
+import dev.kiln.node.setup.NodeSetup;
+import dev.kiln.node.setup.SetupException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "create", description = {
+        "Pack a program's code, publish it, and write the PROGRAM message that runs it on demand.",
+        "Prints the program's item hash and its URL on the node."})
+final class ProgramCreate implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin KilnContext kiln;
+
+    @Parameters(paramLabel = "DIR", description = "The code: a directory (packed with --encoding) or an already packed"
+            + " .zip / .squashfs file.")
+    Path source;
+
+    @Option(names = "--entrypoint", required = true, paramLabel = "ENTRYPOINT",
+            description = "ASGI: module:app (e.g. main:app). Executable: a path in the code, e.g. run.sh.")
+    String entrypoint;
+
+    @Option(names = "--runtime", paramLabel = "HASH|NAME|default", defaultValue = "default",
+            description = "The runtime: 'default' (built here from the official debian-12-python spec), an official"
+                    + " spec name, a runtime's item hash, or a name from 'kiln runtime list' (default: ${DEFAULT-VALUE}).")
+    String runtime;
+
+    @Option(names = "--interface", paramLabel = "asgi|executable",
+            description = "How the code is started (default: asgi if the entrypoint has a ':', else executable).")
+    String codeInterface;
+
+    @Option(names = "--encoding", paramLabel = "squashfs|zip", defaultValue = "squashfs",
+            description = "How a directory is packed (default: ${DEFAULT-VALUE}, mounted as a drive; zip travels inline).")
+    String encoding;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "A local name for 'kiln program list'.")
+    String name;
+
+    @Option(names = "--memory", paramLabel = "MiB", defaultValue = "128", description = "Guest RAM (default: ${DEFAULT-VALUE}).")
+    long memory;
+
+    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "1", description = "Virtual CPUs (default: ${DEFAULT-VALUE}).")
+    int vcpus;
+
+    @Option(names = "--timeout-seconds", paramLabel = "SECONDS", defaultValue = "30",
+            description = "resources.seconds: how long a request may take and, unless the node overrides it, how long"
+                    + " the VM stays warm after the last one (default: ${DEFAULT-VALUE}).")
+    long seconds;
+
+    @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the program (repeatable).")
+    Map<String, String> variables = new LinkedHashMap<>();
+
+    @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
+            description = "Where the node is reached, for the printed URL (default: ${DEFAULT-VALUE}).")
+    String nodeUrl;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!Files.exists(source)) {
+            err.println("kiln: " + source + " does not exist: give the program's directory or its packed .zip/.squashfs file");
+            return Main.USER_ERROR;
+        }
+        Encoding enc;
+        if (Files.isRegularFile(source)) {
+            String f = source.getFileName().toString();
+            enc = f.endsWith(".zip") ? Encoding.ZIP : f.endsWith(".squashfs") || f.endsWith(".sqfs") ? Encoding.SQUASHFS
+                    : Encoding.PLAIN;
+        } else {
+            enc = switch (encoding.toLowerCase(Locale.ROOT)) {
+                case "squashfs" -> Encoding.SQUASHFS;
+                case "zip" -> Encoding.ZIP;
+                default -> null;
+            };
+            if (enc == null) {
+                err.println("kiln: --encoding must be squashfs or zip, got '" + encoding + "'");
+                return Main.USAGE;
+            }
+        }
+        CodeInterface iface = null;
+        if (codeInterface != null) {
+            iface = switch (codeInterface.toLowerCase(Locale.ROOT)) {
+                case "asgi" -> CodeInterface.ASGI;
+                case "executable", "binary" -> CodeInterface.BINARY;
+                default -> null;
+            };
+            if (iface == null) {
+                err.println("kiln: --interface must be asgi or executable, got '" + codeInterface + "'");
+                return Main.USAGE;
+            }
+        }
+        NodeRecords records = NodeRecords.open(kiln.home());
+        kiln.root().closeLater(records);
+        ProgramPublisher publisher = new ProgramPublisher(kiln.home(), kiln.publisher(), kiln.records(), records.programs());
+        dev.kiln.core.hash.ItemHash runtimeRef;
+        try (NodeSetupBar bar = new NodeSetupBar(err, true)) {
+            runtimeRef = new NodeSetup(kiln.home(), kiln.publisher(), kiln.records(), publisher, bar)
+                    .runtimeReference(runtime, kiln.catalogue());
+        } catch (SetupException e) {
+            err.println("kiln: " + e.getMessage());
+            return Main.USER_ERROR;
+        }
+        PublishedProgram p;
+        try {
+            p = publisher.publish(new ProgramSpec(source, enc, entrypoint, iface, runtimeRef,
+                    runtime.equals("default") ? "Kiln's default runtime (" + NodeSetup.DEFAULT_RUNTIME + ")" : runtime,
+                    Resources.of(vcpus, memory, seconds), variables, name));
+        } catch (PackagingException e) {
+            err.println("kiln: " + e.getMessage());
+            return Main.USER_ERROR;
+        } catch (IllegalArgumentException e) {
+            err.println("kiln: " + e.getMessage());
+            return Main.USAGE;
+        }
+        String base = nodeUrl.endsWith("/") ? nodeUrl.substring(0, nodeUrl.length() - 1) : nodeUrl;
+        out.println((p.reused() ? "already published: " : "published program ") + p.message());
+        out.println("  code:    " + p.code() + " (" + enc.wire() + ", file " + p.codeFile().shortForm() + ")");
+        out.println("  runtime: " + p.runtime());
+        out.println("  url:     " + base + "/vm/" + p.message() + "/");
+        out.println("  host:    " + ProgramHostname.label(p.message()) + ".<your node's domain>");
+        return Main.OK;
+    }
+}
