@@ -162,6 +162,18 @@ class QemuLauncherTest {
     }
 
     @Test
+    void aGuestChannelThatClosesUnderAServingVmFailsItAndEndsQemu() throws Exception {
+        QemuVm vm = launcher.launch(VmTests.spec("cutoff", dir.resolve("cutoff")));
+        List<VmState> states = recordStates(vm);
+        // What a protocol violation or a missed keep-alive does: the host side closes the channel.
+        vm.guest().close();
+        vm.exited().get(10, TimeUnit.SECONDS);
+        assertThat(vm.state()).isEqualTo(VmState.FAILED);
+        assertThat(states).containsExactly(VmState.READY, VmState.FAILED);
+        assertThat(VmTests.isRunning(vm.pid())).isFalse();
+    }
+
+    @Test
     void killIsImmediateAndEndsInFailed() throws Exception {
         QemuVm vm = launcher.launch(VmTests.spec("killed", dir.resolve("killed")));
         List<VmState> states = recordStates(vm);
@@ -174,40 +186,40 @@ class QemuLauncherTest {
 
     @Test
     void twoVmsBootInParallel() throws Exception {
-        record Window(QemuVm vm, long bootStart, long ready) {}
-        List<CompletableFuture<Window>> boots = new ArrayList<>();
+        List<CompletableFuture<QemuVm>> boots = new ArrayList<>();
         for (String name : List.of("left", "right")) {
-            CompletableFuture<Window> f = new CompletableFuture<>();
+            CompletableFuture<QemuVm> f = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {
-                long start = System.nanoTime();
                 try {
-                    QemuVm vm = launcher.launch(VmTests.spec(name, dir.resolve(name)));
-                    f.complete(new Window(vm, start, System.nanoTime()));
+                    f.complete(launcher.launch(VmTests.spec(name, dir.resolve(name))));
                 } catch (Throwable t) {
                     f.completeExceptionally(t);
                 }
             });
             boots.add(f);
         }
-        Window a = boots.get(0).get(60, TimeUnit.SECONDS);
-        Window b = boots.get(1).get(60, TimeUnit.SECONDS);
+        QemuVm a = boots.get(0).get(60, TimeUnit.SECONDS);
+        QemuVm b = boots.get(1).get(60, TimeUnit.SECONDS);
         try {
-            assertThat(a.vm().state()).isEqualTo(VmState.READY);
-            assertThat(b.vm().state()).isEqualTo(VmState.READY);
-            assertThat(a.vm().id()).isNotEqualTo(b.vm().id());
-            assertThat(a.vm().pid()).isNotEqualTo(b.vm().pid());
-            // Both boots were in progress at the same time: nothing serialised them.
-            assertThat(a.bootStart() < b.ready() && b.bootStart() < a.ready()).isTrue();
-            assertThat(a.vm().guest().ping(Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(5));
-            assertThat(b.vm().guest().ping(Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(5));
-            assertThat(launcher.running()).contains(a.vm(), b.vm());
+            assertThat(a.state()).isEqualTo(VmState.READY);
+            assertThat(b.state()).isEqualTo(VmState.READY);
+            assertThat(a.id()).isNotEqualTo(b.id());
+            assertThat(a.pid()).isNotEqualTo(b.pid());
+            // Each QEMU started before the other VM was ready: nothing serialised the boots.
+            Instant aReady = a.startedAt().plus(a.bootDuration());
+            Instant bReady = b.startedAt().plus(b.bootDuration());
+            assertThat(a.startedAt()).isBefore(bReady);
+            assertThat(b.startedAt()).isBefore(aReady);
+            assertThat(a.guest().ping(Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(5));
+            assertThat(b.guest().ping(Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(5));
+            assertThat(launcher.running()).contains(a, b);
 
             // One work directory per running VM.
             assertThatThrownBy(() -> launcher.launch(VmTests.spec("clash", dir.resolve("left"))))
-                    .isInstanceOf(VmBootException.class).hasMessageContaining("in use by " + a.vm().id());
+                    .isInstanceOf(VmBootException.class).hasMessageContaining("in use by " + a.id());
         } finally {
-            a.vm().stop(Duration.ofSeconds(1));
-            b.vm().stop(Duration.ofSeconds(1));
+            a.stop(Duration.ofSeconds(1));
+            b.stop(Duration.ofSeconds(1));
         }
     }
 
