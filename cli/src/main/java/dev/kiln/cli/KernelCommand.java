@@ -12,11 +12,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "kernel", description = "Build Kiln's guest kernel (docs/kernel.md).",
+@Command(name = "kernel", mixinStandardHelpOptions = true, description = "Build Kiln's guest kernel (docs/kernel.md).",
         subcommands = {KernelCommand.Build.class, KernelCommand.Config.class})
 final class KernelCommand {
 
-    @Command(name = "build", description = {
+    @Command(name = "build", mixinStandardHelpOptions = true, description = {
             "Build the guest kernel from Debian's linux-source-6.1 and Kiln's config fragment (≈ 6 min on 2 cores),",
             "or reuse the cached build: a second call is instant. Prints the vmlinux path and its SHA-256."})
     static final class Build implements Callable<Integer> {
@@ -48,7 +48,7 @@ final class KernelCommand {
         }
     }
 
-    @Command(name = "config", description = "Print the config fragment Kiln applies on top of tinyconfig.")
+    @Command(name = "config", mixinStandardHelpOptions = true, description = "Print the config fragment Kiln applies on top of tinyconfig.")
     static final class Config implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "build", description = {
+@Command(name = "build", mixinStandardHelpOptions = true, description = {
         "Build a runtime image from a spec file or an official spec (docs/runtimes.md).",
         "The result is cached by spec: building the same spec again is instant. Needs root."})
 final class RuntimeBuild implements Callable<Integer> {
@@ -149,6 +149,8 @@ final class RuntimeBuild implements Callable<Integer> {
         }
 
         private void show(double overall, int number, int count, String step, String message) {
+            // A cache hit is over before a bar could say anything useful; the summary says it.
+            if (bar == null && step.startsWith("ReuseCached")) return;
             if (bar == null) {
                 bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(SCALE).setStyle(ProgressBarStyle.ASCII)
                         .setUpdateIntervalMillis(200).hideEta()

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-@Command(name = "publish", description = {
+@Command(name = "publish", mixinStandardHelpOptions = true, description = {
         "Put a runtime image into the store and record a STORE message for it; prints the item hash",
         "to use as a program's runtime.ref. --amends publishes a new version: use_latest then resolves to it."})
 final class RuntimePublish implements Callable<Integer> {
@@ -47,7 +47,7 @@ final class RuntimePublish implements Callable<Integer> {
                 previous = ItemHash.parse(amends.strip());
             } catch (InvalidItemHashException e) {
                 throw new ParameterException(spec.commandLine(), "--amends needs the item hash of a STORE message"
-                        + " ('kiln runtime list' or 'kiln store messages' show them): " + e.getMessage());
+                        + " ('kiln runtime list --json' shows them): " + e.getMessage());
             }
         }
         Path file = imageFile(image);
@@ -55,15 +55,18 @@ final class RuntimePublish implements Callable<Integer> {
         out.println("published " + p.name() + " (" + p.filesystem() + ", " + Bytes.human(p.sizeBytes()) + ")");
         out.println("  runtime.ref: " + p.messageHash());
         out.println("  file hash:   " + p.imageSha256());
-        if (p.amends() != null) out.println("  amends:      " + p.amends() + " (use_latest references now resolve here)");
-        out.println("Use it in a program's message: \"runtime\": {\"ref\": \"" + p.messageHash() + "\", \"use_latest\": true}");
+        if (p.amends() != null) out.println("  amends:      " + p.amends() + " (use_latest references to it now resolve here)");
+        // Programs follow a chain of amends through the reference they already hold.
+        String ref = p.amends() != null ? p.amends() : p.messageHash();
+        out.println("Use it in a program's message: \"runtime\": {\"ref\": \"" + ref + "\", \"use_latest\": true}");
         return Main.OK;
     }
 
     /** The file itself, or the cached image of a spec built before. */
     private Path imageFile(String argument) {
         Path file = Path.of(argument);
-        if (Files.isRegularFile(file)) return file;
+        boolean specArgument = argument.endsWith(".yaml") || argument.endsWith(".yml") || !argument.contains(".");
+        if (Files.isRegularFile(file) && !specArgument) return file;
         RuntimeSpec runtimeSpec;
         try {
             runtimeSpec = RuntimeBuild.resolve(argument);
