@@ -9,9 +9,9 @@ set -euo pipefail
 #   python3                    runs the guest agent (init1) in tests, as it runs inside VMs
 #   qemu-system-x86            the VMM (microvm machine, PVH boot)
 #   util-linux                 setpriv: a VMM gets SIGKILL when its node dies (docs/vm.md)
-#   debootstrap squashfs-tools e2fsprogs zstd   build runtime images
+#   debootstrap squashfs-tools e2fsprogs zstd   build runtime images (debian-archive-keyring: debootstrap checks the archive's signature)
 #   linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio   build the guest kernel
-PACKAGES=(maven shellcheck python3 qemu-system-x86 util-linux debootstrap squashfs-tools e2fsprogs zstd
+PACKAGES=(maven shellcheck python3 qemu-system-x86 util-linux debootstrap debian-archive-keyring squashfs-tools e2fsprogs zstd
           linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio)
 
 missing=()
