@@ -16,7 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Records every installed package with its version, before SlimStep deletes dpkg's database:
+ * Records every package the image ships with its version (after RemovePackages, before Slim
+ * deletes dpkg's database):
  * Debian packages from /var/lib/dpkg/status, pip packages from their dist-info directories, npm
  * packages from the global node_modules. The list goes into the manifest and, as
  * {@code /etc/kiln/packages}, into the image itself.
@@ -28,7 +29,6 @@ final class CaptureSbomStep implements RuntimeStep {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final RootFs root;
-    private DpkgStatus status;
     private List<RuntimeManifest.SbomEntry> sbom;
 
     CaptureSbomStep(RootFs root) {
@@ -50,16 +50,10 @@ final class CaptureSbomStep implements RuntimeStep {
         return sbom;
     }
 
-    /** dpkg's view of the image, for SlimStep's dependency check. */
-    DpkgStatus dpkg() {
-        if (status == null) throw new IllegalStateException("CaptureSbom has not run");
-        return status;
-    }
-
     @Override
     public void run(Progress progress) throws IOException {
         Path statusFile = root.resolve("/var/lib/dpkg/status");
-        status = DpkgStatus.parse(Files.readString(statusFile, StandardCharsets.UTF_8));
+        DpkgStatus status = DpkgStatus.parse(Files.readString(statusFile, StandardCharsets.UTF_8));
         List<RuntimeManifest.SbomEntry> entries = new ArrayList<>();
         status.packages().values().forEach(p -> entries.add(new RuntimeManifest.SbomEntry("deb", p.name(), p.version(),
                 p.architecture(), p.source(), p.installedKib())));

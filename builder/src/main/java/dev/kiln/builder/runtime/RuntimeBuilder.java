@@ -16,8 +16,8 @@ import java.util.Optional;
 /**
  * Builds runtime images from specs, or returns the cached image of a spec built before.
  *
- * <p>A build runs BootstrapBase → InstallPackages → [AddFiles] → InstallInit → CaptureSbom → Slim →
- * Normalise → PackImage → HashImage in a workspace under {@code <kiln home>/runtimes/images/}; every
+ * <p>A build runs BootstrapBase → InstallPackages → [AddFiles] → InstallInit → [RemovePackages] →
+ * CaptureSbom → Slim → Normalise → PackImage → HashImage in a workspace under {@code <kiln home>/runtimes/images/}; every
  * command that needs the tree's /proc or /dev runs in its own private mount namespace, so nothing
  * stays mounted after a failure or an interruption. The result is cached by spec and init
  * ({@link RuntimeKey}); a cache hit is verified against the image's recorded SHA-256. Concurrent
@@ -136,18 +136,24 @@ public final class RuntimeBuilder {
             RuntimeStepRunner runner = new RuntimeStepRunner(listener, log);
 
             BootstrapBaseStep bootstrap = new BootstrapBaseStep(spec, bases, packageCache, workspace, log, release);
+            RemovePackagesStep removePackages = new RemovePackagesStep(spec, root, log);
             CaptureSbomStep sbom = new CaptureSbomStep(root);
-            SlimStep slim = new SlimStep(spec, root, log, sbom::dpkg);
+            SlimStep slim = new SlimStep(spec, root, log);
             PackImageStep pack = new PackImageStep(spec, root, workspace.output(), log);
             HashImageStep hash = new HashImageStep(spec, key, cache, workspace.output(), log, pack,
                     () -> new RuntimeManifest.Base(spec.base().suite(), spec.base().mirror(), spec.architecture(),
                             bootstrap.base().info().releaseSha256()),
-                    sbom::sbom, slim::removedBytes, runner::timings);
+                    sbom::sbom, () -> {
+                        java.util.Map<String, Long> removed = new java.util.TreeMap<>(removePackages.removedBytes());
+                        removed.putAll(slim.removedBytes());
+                        return removed;
+                    }, runner::timings);
             List<RuntimeStep> steps = new ArrayList<>();
             steps.add(bootstrap);
             steps.add(new InstallPackagesStep(spec, root, chroot, packageCache));
             if (!spec.files().isEmpty()) steps.add(new AddFilesStep(spec, root));
             steps.add(new InstallInitStep(spec, root));
+            if (!spec.slim().removePackages().isEmpty()) steps.add(removePackages);
             steps.add(sbom);
             steps.add(slim);
             steps.add(new NormaliseStep(spec, root, offline, log));

@@ -4,7 +4,6 @@ import dev.kiln.builder.step.BuildLog;
 import dev.kiln.builder.step.FileTrees;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -13,21 +12,16 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
- * Makes the image small (docs/runtimes.md, "Size"): removes the files of packages nothing needs at
- * run time, documentation, translations, package-manager data, and the spec's own paths. Counts
- * the bytes each reduction removed, for the manifest. Runs after CaptureSbom, which needs dpkg's
- * database that this step deletes.
+ * Makes the image small (docs/runtimes.md, "Size"): removes documentation, translations,
+ * package-manager data and the spec's own paths, and counts the bytes each reduction removed, for
+ * the manifest. Runs after CaptureSbom, which needs dpkg's database that this step deletes.
  */
 final class SlimStep implements RuntimeStep {
 
@@ -43,14 +37,12 @@ final class SlimStep implements RuntimeStep {
     private final RuntimeSpec spec;
     private final RootFs root;
     private final BuildLog log;
-    private final Supplier<DpkgStatus> dpkg;
     private final Map<String, Long> removed = new LinkedHashMap<>();
 
-    SlimStep(RuntimeSpec spec, RootFs root, BuildLog log, Supplier<DpkgStatus> dpkg) {
+    SlimStep(RuntimeSpec spec, RootFs root, BuildLog log) {
         this.spec = spec;
         this.root = root;
         this.log = log;
-        this.dpkg = dpkg;
     }
 
     @Override
@@ -71,10 +63,6 @@ final class SlimStep implements RuntimeStep {
     @Override
     public void run(Progress progress) throws IOException {
         RuntimeSpec.Slim slim = spec.slim();
-        if (!slim.removePackages().isEmpty()) {
-            progress.report(0.05, "remove packages " + String.join(" ", slim.removePackages()));
-            removePackages(slim.removePackages());
-        }
         if (slim.docs()) {
             progress.report(0.3, "documentation");
             long bytes = removeDocs();
@@ -105,67 +93,6 @@ final class SlimStep implements RuntimeStep {
     private void count(String what, long bytes) {
         removed.merge(what, bytes, Long::sum);
         log.line(String.format(Locale.ROOT, "slim: %s removed %.1f MB", what, bytes / 1e6));
-    }
-
-    /**
-     * Deletes the files of {@code packages}, refusing if a package that stays needs one of them:
-     * its files would be gone while it still expects them.
-     */
-    private void removePackages(List<String> packages) throws IOException {
-        DpkgStatus status = dpkg.get();
-        Set<String> names = new LinkedHashSet<>();
-        for (String p : packages) {
-            if (!status.packages().containsKey(p)) {
-                log.line("slim: " + p + " is not installed; nothing to remove");
-                continue;
-            }
-            names.add(p);
-        }
-        Map<String, String> broken = status.dependentsOf(names);
-        if (!broken.isEmpty()) {
-            StringBuilder why = new StringBuilder();
-            broken.forEach((pkg, need) -> why.append(why.isEmpty() ? "" : "; ").append(pkg).append(" needs ").append(need));
-            throw new IOException("slim.remove_packages would break packages that stay: " + why
-                    + ". Remove those names from slim.remove_packages (or the packages that need them from packages.apt)");
-        }
-        Set<String> keptFiles = new HashSet<>();
-        for (String kept : status.packages().keySet()) {
-            if (!names.contains(kept)) keptFiles.addAll(fileList(kept));
-        }
-        for (String p : names) {
-            long bytes = 0;
-            List<String> files = new ArrayList<>(fileList(p));
-            // Longest paths first, so a directory is looked at after its content.
-            files.sort((a, b) -> b.length() - a.length());
-            for (String f : files) {
-                if (keptFiles.contains(f)) continue;
-                Path host = root.resolve(f);
-                // A link to a directory is structure (merged /usr's /bin -> usr/bin), never a package's file.
-                if (Files.isSymbolicLink(host) && Files.isDirectory(root.followed(f), LinkOption.NOFOLLOW_LINKS)) continue;
-                if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
-                    try (DirectoryStream<Path> d = Files.newDirectoryStream(host)) {
-                        if (d.iterator().hasNext()) continue;
-                    }
-                    Files.delete(host);
-                } else if (Files.exists(host, LinkOption.NOFOLLOW_LINKS)) {
-                    bytes += Files.isRegularFile(host, LinkOption.NOFOLLOW_LINKS) ? Files.size(host) : 0;
-                    Files.delete(host);
-                }
-            }
-            count("package " + p, bytes);
-        }
-    }
-
-    /** The paths a package installed, from dpkg's info/&lt;name&gt;.list (or &lt;name&gt;:amd64.list). */
-    private List<String> fileList(String pkg) throws IOException {
-        for (String name : List.of(pkg + ".list", pkg + ":amd64.list")) {
-            Path list = root.resolve("/var/lib/dpkg/info/" + name);
-            if (Files.isRegularFile(list)) {
-                return Files.readAllLines(list, StandardCharsets.UTF_8).stream()
-                        .filter(l -> l.startsWith("/") && !l.equals("/.") && !l.equals("/")).toList();
-            }
-        }
-        return List.of();
     }
 
     /** /usr/share/doc without the copyright files. */

@@ -80,4 +80,12 @@ class DpkgStatusTest {
         assertThat(status.dependentsOf(Set.of("libc6"))).containsOnlyKeys("tool");
         assertThat(status.dependentsOf(Set.of("mawk"))).containsEntry("tool", "mawk | awk");
     }
+
+    @Test
+    void removedPackagesLeaveTheStatusFileAndTheRestStaysByteForByte() {
+        String without = RemovePackagesStep.withoutStanzas(STATUS, Set.of("perl-base", "tool"));
+
+        assertThat(DpkgStatus.parse(without).packages()).containsOnlyKeys("debconf", "mawk", "libc6");
+        assertThat(without).contains("Package: debconf\nStatus: install ok installed\nInstalled-Size: 491\n");
+    }
 }

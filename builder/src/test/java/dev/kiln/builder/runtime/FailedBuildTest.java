@@ -56,12 +56,12 @@ class FailedBuildTest {
     }
 
     @Test
-    void removingAPackageThatAKeptOneNeedsIsRefusedBySlim() {
+    void removingAPackageThatAKeptOneNeedsIsRefused() {
         RuntimeSpec spec = spec("name: over-slim\npackages: {apt: [python3-minimal]}\nslim: {remove_packages: [libc6]}\n");
 
         assertThatThrownBy(() -> new RuntimeBuilder(TestHome.get(), images, RuntimeBuildListener.SILENT).build(spec))
                 .isInstanceOfSatisfying(RuntimeBuildException.class, e -> {
-                    assertThat(e.step()).isEqualTo("Slim");
+                    assertThat(e.step()).isEqualTo("RemovePackages");
                     assertThat(e.getMessage()).contains("would break packages that stay").contains("needs libc6");
                 });
     }
