@@ -247,6 +247,18 @@ class QemuLauncherTest {
     }
 
     @Test
+    void closingTheLauncherStopsItsRunningVmsGracefully() throws Exception {
+        QemuVm vm;
+        try (QemuLauncher own = new QemuLauncher(VmTests.options(logs).withCloseGrace(Duration.ofSeconds(1)))) {
+            vm = own.launch(VmTests.spec("closed", dir.resolve("closed")));
+            assertThat(own.running()).containsExactly(vm);
+        }
+        assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+        assertThat(VmTests.isRunning(vm.pid())).isFalse();
+        assertThat(Files.readString(vm.consoleLog())).contains("halted");
+    }
+
+    @Test
     void acceleratorIsTcgOrAWorkingKvm() {
         AcceleratorChoice choice = launcher.acceleratorChoice();
         assertThat(choice.reason()).isNotBlank();

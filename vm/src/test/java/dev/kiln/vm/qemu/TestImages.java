@@ -30,11 +30,6 @@ final class TestImages {
         return configured != null ? Path.of(configured) : Path.of(System.getProperty("user.home"), ".cache", "kiln-test");
     }
 
-    /** The run directory the tests' launchers share (the KVM probe's result is remembered there). */
-    static Path runDirectory() {
-        return kilnHome().resolve("run").resolve("vm-tests");
-    }
-
     static synchronized Path kernel() throws Exception {
         if (kernel == null) kernel = new KernelBuilder(kilnHome(), new KernelProgress()).build();
         return kernel.vmlinux();
