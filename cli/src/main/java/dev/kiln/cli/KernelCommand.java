@@ -30,12 +30,11 @@ final class KernelCommand {
             GuestKernel kernel;
             try (RuntimeBuild.StepBar bar = quiet ? null : new RuntimeBuild.StepBar("kernel")) {
                 KernelBuilder builder = new KernelBuilder(kiln.home().root(), bar == null ? ProgressListener.SILENT : bar);
-                kernel = RuntimeBuild.Interruptible.run(builder::build);
+                kernel = RuntimeBuild.Interruptible.run(builder::build, spec.commandLine().getErr());
             } catch (KernelBuildException e) {
                 spec.commandLine().getErr().println("kiln: " + e.report());
                 return Main.USER_ERROR;
             } catch (InterruptedException e) {
-                spec.commandLine().getErr().println("kiln: interrupted; the unfinished build was removed");
                 return Main.USER_ERROR;
             }
             out.println("guest kernel " + kernel.kernelRelease() + " (linux-source-6.1 " + kernel.sourceVersion() + "): "

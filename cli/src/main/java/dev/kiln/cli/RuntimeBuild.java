@@ -55,12 +55,11 @@ final class RuntimeBuild implements Callable<Integer> {
         BuiltRuntime rt;
         try (StepBar bar = quiet ? null : new StepBar("runtime " + runtimeSpec.name())) {
             RuntimeBuilder builder = new RuntimeBuilder(kiln.home().root(), bar == null ? RuntimeBuildListener.SILENT : bar);
-            rt = Interruptible.run(() -> builder.build(runtimeSpec));
+            rt = Interruptible.run(() -> builder.build(runtimeSpec), err);
         } catch (RuntimeBuildException e) {
             err.println("kiln: " + e.report());
             return Main.USER_ERROR;
         } catch (InterruptedException e) {
-            err.println("kiln: interrupted; nothing was left behind (no image, no mounts)");
             return Main.USER_ERROR;
         }
         out.println(rt.name() + ": " + (rt.fromCache() ? "cached image (built before, verified)" : "built")
@@ -93,21 +92,24 @@ final class RuntimeBuild implements Callable<Integer> {
     }
 
     /**
-     * Ctrl-C ends the JVM through its shutdown hooks, which would cut a build short without its
-     * cleanup; this hook interrupts the building thread instead and waits for it to remove its
-     * workspace and stop its processes (their mounts vanish with their namespaces).
+     * Ctrl-C (or SIGTERM) ends the JVM through its shutdown hooks, which would cut a build short
+     * without its cleanup; this hook interrupts the building thread instead and waits until the
+     * build has stopped its processes and removed its workspace (their mounts vanish with their
+     * namespaces). The hook waits for the work to finish, not for the thread to end: the thread
+     * goes on to System.exit, which blocks while hooks run.
      */
     static final class Interruptible {
         interface Work<T> {
             T run() throws Exception;
         }
 
-        static <T> T run(Work<T> work) throws Exception {
+        static <T> T run(Work<T> work, PrintWriter err) throws Exception {
             Thread worker = Thread.currentThread();
+            java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 worker.interrupt();
                 try {
-                    worker.join(Duration.ofSeconds(30));
+                    finished.await(30, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (InterruptedException ignored) {
                     // the JVM is going down anyway
                 }
@@ -115,11 +117,17 @@ final class RuntimeBuild implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 return work.run();
+            } catch (InterruptedException e) {
+                // Said here: once the hook returns, the JVM halts before the caller could print.
+                err.println("kiln: interrupted; the unfinished build was removed (no image, no mounts left)");
+                err.flush();
+                throw e;
             } finally {
+                finished.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException shuttingDown) {
-                    // the hook is running: it waits for this thread to finish
+                    // the hook is running and has just been released
                 }
             }
         }
