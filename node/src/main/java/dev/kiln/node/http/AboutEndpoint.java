@@ -41,6 +41,12 @@ final class AboutEndpoint {
             o.put("uptime_seconds", v.uptime().toMillis() / 1000.0);
             if (v.boot() != null) o.put("boot_seconds", v.boot().toNanos() / 1e9);
             else o.putNull("boot_seconds");
+            if (v.bootBreakdown() != null) {
+                ObjectNode b = o.putObject("boot_breakdown_seconds");
+                b.put("resolve", v.bootBreakdown().resolve().toNanos() / 1e9);
+                b.put("vm_boot", v.bootBreakdown().vmBoot().toNanos() / 1e9);
+                b.put("configure", v.bootBreakdown().configure().toNanos() / 1e9);
+            }
             o.put("requests_served", v.requestsServed());
             o.put("in_flight", v.inFlight());
             o.put("memory_mib", v.memoryMiB());

@@ -49,6 +49,8 @@ public final class NodeServer implements AutoCloseable {
                 .port(port)
                 .shutdownHook(false)
                 .shutdownGracePeriod(Duration.ofSeconds(2))
+                // A proxy's small writes (a head, one chunk) must not wait for the client's ACK.
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .routing(r -> r.any(routing))
                 .build()
                 .start();

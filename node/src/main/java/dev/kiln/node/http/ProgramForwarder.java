@@ -161,6 +161,12 @@ final class ProgramForwarder {
             res.send();
             return;
         }
+        String length = response.header("content-length");
+        if (length != null && length.strip().equals(Integer.toString(first.length))) {
+            // The whole body came in one chunk: one write for head and body, no chunk framing.
+            res.send(first);
+            return;
+        }
         try (OutputStream out = res.outputStream()) {
             for (byte[] chunk = first; chunk != null; chunk = response.nextChunk()) {
                 out.write(chunk);

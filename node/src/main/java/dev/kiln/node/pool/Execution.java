@@ -67,13 +67,24 @@ public final class Execution {
         return vm.guest();
     }
 
-    /** From launching the VMM to the program configured; null until then. */
+    /** The cold start's parts: resolving the program, the VM's boot to the agent's hello, configure. */
+    public record BootBreakdown(Duration resolve, Duration vmBoot, Duration configure) {
+    }
+
+    private volatile BootBreakdown breakdown;
+
+    /** From the start of the cold start to the program configured; null until then. */
     public Duration bootDuration() {
         return boot;
     }
 
-    void ready(Duration took) {
+    public BootBreakdown bootBreakdown() {
+        return breakdown;
+    }
+
+    void ready(Duration took, BootBreakdown parts) {
         boot = took;
+        breakdown = parts;
     }
 
     /** How long a request may take to start answering: the program's {@code resources.seconds}. */
@@ -172,7 +183,7 @@ public final class Execution {
     public ExecutionView view() {
         Instant started = vm.startedAt();
         return new ExecutionView(id, vm.id(), program.messageHash(), program.runtime().resolved(), vm.state(),
-                vm.accelerator().id(), started, Duration.between(started, Instant.now()), boot, served.get(),
+                vm.accelerator().id(), started, Duration.between(started, Instant.now()), boot, breakdown, served.get(),
                 inFlight(), memoryMiB, vm.pid());
     }
 }

@@ -226,8 +226,10 @@ public final class ExecutionPool implements AutoCloseable {
             throw new NodeException(ErrorCode.BOOT_FAILED, "program " + programHash + " could not be configured: "
                     + e.getMessage(), e);
         }
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        execution.ready(took);
+        long configured = System.nanoTime();
+        Duration took = Duration.ofNanos(configured - start);
+        execution.ready(took, new Execution.BootBreakdown(Duration.ofNanos(resolved - start),
+                Duration.ofNanos(launched - resolved), Duration.ofNanos(configured - launched)));
         if (!vm.state().isServing()) {
             killFailedBoot(execution, "the VM died right after the program started");
             throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of program " + programHash
@@ -237,7 +239,7 @@ public final class ExecutionPool implements AutoCloseable {
         metrics.coldStart("ok", took);
         LOG.log(System.Logger.Level.INFO, "program " + programHash + " ready in " + took.toMillis() + " ms (" + id
                 + ", " + vm.accelerator().id() + "; resolve " + (resolved - start) / 1_000_000 + " ms, boot to hello "
-                + (launched - resolved) / 1_000_000 + " ms, configure " + (System.nanoTime() - launched) / 1_000_000 + " ms)");
+                + (launched - resolved) / 1_000_000 + " ms, configure " + (configured - launched) / 1_000_000 + " ms)");
         armIdleTimer(execution, idle);
         if (closing) {
             retireAndStop(execution, "node shutdown", true);

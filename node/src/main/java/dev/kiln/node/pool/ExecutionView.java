@@ -8,5 +8,6 @@ import java.time.Instant;
 /** What /about/executions/list shows of one running execution. */
 public record ExecutionView(String id, String vmId, ItemHash program, ItemHash runtime, VmState state,
                             String accelerator, Instant startedAt, Duration uptime, Duration boot,
+                            Execution.BootBreakdown bootBreakdown,
                             long requestsServed, int inFlight, long memoryMiB, long pid) {
 }
