@@ -95,7 +95,46 @@ final class PackImageStep implements RuntimeStep {
                 "-U", uuid.toString(), "-E", "hash_seed=" + seed + ",root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0",
                 "-d", root.dir().toString(), partial.toString(), (size >> 10) + "k");
         // mke2fs stamps the superblock, inodes and journal with the current time unless told otherwise.
-        log.run(new ExternalCommand(argv, root.dir(), Map.of("E2FSPROGS_FAKE_TIME", Long.toString(spec.sourceDateEpoch()))));
+        Map<String, String> fakeTime = Map.of("E2FSPROGS_FAKE_TIME", Long.toString(spec.sourceDateEpoch()));
+        log.run(new ExternalCommand(argv, root.dir(), fakeTime));
+        fixInodeTimes(partial, fakeTime);
+        log.run(ExternalCommand.of(root.dir(), "e2fsck", "-f", "-n", partial.toString()));
+    }
+
+    /**
+     * mke2fs copies each file's ctime (which no one can set: it is the time of the tree's last
+     * change, during this build) and its atime (which reading the file for the copy just bumped).
+     * debugfs sets both to SOURCE_DATE_EPOCH on every inode in use; inodes are allocated from the
+     * start of the table, so "in use" is the first (count - free) inodes plus the reserved ones.
+     */
+    private void fixInodeTimes(Path image, Map<String, String> fakeTime) throws IOException, InterruptedException {
+        String header = ExternalCommand.of(root.dir(), "dumpe2fs", "-h", image.toString()).capture(Duration.ofMinutes(1));
+        long count = headerNumber(header, "Inode count");
+        long free = headerNumber(header, "Free inodes");
+        long last = Math.min(count, count - free + 16);
+        Path commands = output.resolve("debugfs-times.txt");
+        StringBuilder text = new StringBuilder();
+        String at = "@" + spec.sourceDateEpoch();
+        for (long i = 1; i <= last; i++) {
+            text.append("sif <").append(i).append("> ctime ").append(at).append('\n');
+            text.append("sif <").append(i).append("> atime ").append(at).append('\n');
+        }
+        Files.writeString(commands, text);
+        try {
+            int status = new ExternalCommand(List.of("debugfs", "-w", "-f", commands.toString(), image.toString()),
+                    root.dir(), fakeTime).run(line -> { });
+            if (status != 0) throw new IOException("debugfs could not set the inode times of " + image.getFileName());
+        } finally {
+            Files.deleteIfExists(commands);
+        }
+        log.line("ext4: set ctime and atime of inodes 1.." + last + " to " + at);
+    }
+
+    private static long headerNumber(String header, String field) throws IOException {
+        for (String line : header.split("\n")) {
+            if (line.startsWith(field + ":")) return Long.parseLong(line.substring(field.length() + 1).strip());
+        }
+        throw new IOException("dumpe2fs printed no '" + field + "'");
     }
 
     private String label() {

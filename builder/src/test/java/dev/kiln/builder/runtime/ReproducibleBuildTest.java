@@ -42,4 +42,23 @@ class ReproducibleBuildTest {
         assertThat(Files.readString(b.manifest())).isEqualTo(Files.readString(a.manifest()));
         assertThat(a.readManifest().packages("deb")).extracting(RuntimeManifest.SbomEntry::name).contains("python3-six");
     }
+
+    @Test
+    void ext4ImagesAreReproducibleToo(@TempDir Path first, @TempDir Path second) throws Exception {
+        RuntimeSpec spec = RuntimeSpecs.parse("""
+                spec: 1
+                name: repro-ext4
+                base: {suite: bookworm}
+                packages: {apt: [python3-minimal]}
+                slim: {remove_packages: [apt, libapt-pkg6.0, perl-base]}
+                output: {format: ext4}
+                """, "ext4 spec", null);
+
+        BuiltRuntime a = new RuntimeBuilder(TestHome.get(), first, RuntimeBuildListener.SILENT).build(spec);
+        BuiltRuntime b = new RuntimeBuilder(TestHome.get(), second, RuntimeBuildListener.SILENT).build(spec);
+
+        assertThat(a.filesystem()).isEqualTo("ext4");
+        assertThat(LocalRuntimes.filesystemOf(a.image())).isEqualTo("ext4");
+        assertThat(b.imageHash()).isEqualTo(a.imageHash());
+    }
 }
