@@ -123,7 +123,10 @@ final class BaseCache {
         Files.move(workspace, entry, StandardCopyOption.ATOMIC_MOVE);
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path old : dirs.filter(d -> d.getFileName().toString().startsWith(family + "-") && !d.equals(entry)).toList()) {
-                FileTrees.delete(old);
+                // Under the old base's lock: a build copying from it holds that lock until it is done.
+                try (KeyLock _ = lock(old.getFileName().toString())) {
+                    FileTrees.delete(old);
+                }
             }
         }
         return new Base(entry, info);

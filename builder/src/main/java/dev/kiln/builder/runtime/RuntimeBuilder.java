@@ -74,7 +74,7 @@ public final class RuntimeBuilder {
         }
     }
 
-    /** Every image in the cache, newest build first is not guaranteed: sorted by directory name. */
+    /** Every image in the cache (unverified: listing must stay cheap), sorted by directory name. */
     public List<BuiltRuntime> list() {
         List<BuiltRuntime> out = new ArrayList<>();
         try {
