@@ -4,6 +4,7 @@ import dev.kiln.builder.step.BuildLog;
 import dev.kiln.builder.step.ExternalCommand;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ final class Chroot {
     /**
      * Mounts the kernel filesystems and the package cache, then execs chroot. Arguments: root,
      * package cache directory (or empty), then the command. The host's resolv.conf is bound over
-     * the image's so apt, pip and npm can resolve names; the image's own file is untouched.
+     * the image's so apt, pip and npm can resolve names (Normalise rewrites the image's file).
      */
     private static final String ENTER = """
             set -e
@@ -39,8 +40,17 @@ final class Chroot {
                 : > "$root/etc/resolv.conf"
                 mount --bind -o ro /etc/resolv.conf "$root/etc/resolv.conf"
             fi
+            if [ -n "${KILN_HOST_CA:-}" ]; then
+                mkdir -p "$root/run"
+                : > "$root$KILN_HOST_CA"
+                mount --bind -o ro /etc/ssl/certs/ca-certificates.crt "$root$KILN_HOST_CA"
+            fi
             exec chroot "$root" "$@"
             """;
+
+    /** The host's CA bundle (Debian's path) and where the chroot sees it while a command runs. */
+    private static final Path HOST_CA_BUNDLE = Path.of("/etc/ssl/certs/ca-certificates.crt");
+    private static final String CHROOT_CA_BUNDLE = "/run/kiln-host-ca.crt";
 
     private final RootFs root;
     private final Path packageCache;
@@ -55,7 +65,7 @@ final class Chroot {
         this.root = root;
         this.packageCache = packageCache;
         this.log = log;
-        this.environment = Map.of(
+        Map<String, String> env = new java.util.TreeMap<>(Map.of(
                 "DEBIAN_FRONTEND", "noninteractive",
                 "DEBCONF_NONINTERACTIVE_SEEN", "true",
                 "SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch),
@@ -64,17 +74,32 @@ final class Chroot {
                 "LANG", "C.UTF-8",
                 // Same order of set and dict constants whatever the build: deterministic bytecode.
                 "PYTHONHASHSEED", "0",
-                "TMPDIR", "/tmp");
+                "TMPDIR", "/tmp"));
+        // pip and npm download over HTTPS, possibly through a proxy the host trusts with its own
+        // CA: they get the host's bundle, bound into the image's /run for the duration of the
+        // command only; run() removes the empty mount point afterwards, so it never ships.
+        if (Files.isRegularFile(HOST_CA_BUNDLE)) {
+            env.put("KILN_HOST_CA", CHROOT_CA_BUNDLE);
+            env.put("NODE_EXTRA_CA_CERTS", CHROOT_CA_BUNDLE);
+            env.put("PIP_CERT", CHROOT_CA_BUNDLE);
+        }
+        this.environment = Map.copyOf(env);
     }
 
     /** Runs {@code argv} in the chroot; a non-zero exit is an IOException naming the command. */
     void run(List<String> argv, Consumer<String> onLine) throws IOException, InterruptedException {
         String shown = String.join(" ", argv);
         log.line("# (chroot) " + shown);
-        int status = command(argv).run(text -> {
-            log.line(text);
-            onLine.accept(text);
-        });
+        int status;
+        try {
+            status = command(argv).run(text -> {
+                log.line(text);
+                onLine.accept(text);
+            });
+        } finally {
+            // The mount point of the host's CA bundle; the bundle itself was never in the tree.
+            if (environment.containsKey("KILN_HOST_CA")) Files.deleteIfExists(root.resolve(CHROOT_CA_BUNDLE));
+        }
         if (status != 0) throw new IOException("`" + shown + "` failed in the chroot (exit status " + status + ")");
     }
 
