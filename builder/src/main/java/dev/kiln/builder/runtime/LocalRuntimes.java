@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  * The runtimes of this machine, for {@code kiln runtime list} next to the official catalogue:
  * those published here ({@code kiln runtime publish}, recorded one file per publication in
  * {@code <kiln home>/runtimes/published/<message hash>.json}) and those built here but not
- * published (from the image cache, listed as {@code built/<name>} under their image hash).
+ * published (from the image cache, listed as {@code built/<name>} under their image hash; the
+ * newest build of each name).
  */
 public final class LocalRuntimes {
 
@@ -137,8 +138,10 @@ public final class LocalRuntimes {
             entries.add(new RuntimeEntry(p.name(), title, ItemHash.parse(p.messageHash()), RuntimeKind.FUNCTION,
                     p.filesystem(), RuntimeStatus.SUPPORTED, "", List.of(), Optional.empty(), RuntimeOrigin.LOCAL));
         }
+        Set<String> builtNames = new HashSet<>();
         for (BuiltRuntime b : new RuntimeBuilder(home, RuntimeBuildListener.SILENT).list()) {
-            if (publishedImages.contains(b.imageHash().value())) continue;
+            // Newest first: an older build of a spec that has changed since is not listed.
+            if (publishedImages.contains(b.imageHash().value()) || !builtNames.add(b.name())) continue;
             entries.add(new RuntimeEntry("built/" + b.name(), "built here, not published ('kiln runtime publish "
                     + b.image() + "')", b.imageHash(), RuntimeKind.FUNCTION, b.filesystem(), RuntimeStatus.SUPPORTED,
                     "", List.of(), Optional.empty(), RuntimeOrigin.LOCAL));

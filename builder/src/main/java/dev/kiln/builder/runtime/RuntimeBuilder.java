@@ -74,23 +74,29 @@ public final class RuntimeBuilder {
         }
     }
 
-    /** Every image in the cache (unverified: listing must stay cheap), sorted by directory name. */
+    /**
+     * Every image in the cache, newest build first (unverified: listing must stay cheap). A spec
+     * that changed has older entries under the same name; they stay until removed by hand.
+     */
     public List<BuiltRuntime> list() {
-        List<BuiltRuntime> out = new ArrayList<>();
+        record Listed(BuiltRuntime runtime, String builtAt) {
+        }
+        List<Listed> out = new ArrayList<>();
         try {
             for (Path entry : cache.entries()) {
                 try {
                     RuntimeManifest m = RuntimeManifest.read(entry.resolve(RuntimeManifest.FILE_NAME));
                     BuildRecord r = BuildRecord.read(entry.resolve(BuildRecord.FILE_NAME));
-                    out.add(RuntimeCache.toBuiltRuntime(entry, m, r, true));
+                    out.add(new Listed(RuntimeCache.toBuiltRuntime(entry, m, r, true), r.builtAt()));
                 } catch (IOException | RuntimeException e) {
                     // an unreadable entry is rebuilt when its spec is built again; it lists as nothing
                 }
             }
         } catch (IOException e) {
-            return out;
+            // no cache directory yet: nothing built
         }
-        return out;
+        out.sort(java.util.Comparator.comparing(Listed::builtAt).reversed());
+        return out.stream().map(Listed::runtime).toList();
     }
 
     /**
