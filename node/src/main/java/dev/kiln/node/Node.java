@@ -50,6 +50,7 @@ public final class Node implements AutoCloseable {
                 config.stopGrace(), vmsDir);
         ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
                 services.nodeRecords().executions(), metrics);
+        checkPortFree(config.host(), config.port());
         NodeServer server;
         try {
             server = NodeServer.start(config.host(), config.port(), pool, metrics, services.launcher().accelerator().id(),
@@ -104,6 +105,21 @@ public final class Node implements AutoCloseable {
                 }
                 deleteTree(vmsDir);
             }
+        }
+    }
+
+    /**
+     * Helidon logs a failed bind with a stack trace and returns a stopped server instead of
+     * throwing; binding once first turns the common case into one clear sentence.
+     */
+    private static void checkPortFree(String host, int port) throws IOException {
+        if (port == 0) return;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage()
+                    + "; is another node running? Choose another port with --port", e);
         }
     }
 

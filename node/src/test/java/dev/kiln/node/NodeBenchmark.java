@@ -51,7 +51,8 @@ import java.util.function.Supplier;
  * are recorded in docs/performance.md.
  */
 public final class NodeBenchmark {
-    record Run(double rps, double p50Ms, double p99Ms) {
+    /** @param cpuUsPerRequest this JVM's CPU time (client and, via the node, the node) per request */
+    record Run(double rps, double p50Ms, double p99Ms, double cpuUsPerRequest) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -106,11 +107,11 @@ public final class NodeBenchmark {
                         i, r.firstAnswerMs, r.helloMs, r.configureMs, r.firstAnswerMs - r.helloMs - r.configureMs,
                         n, parts.resolve().toNanos() / 1e6, vmBoot, configure, n - vmBoot - configure);
             }
-            double rawMedian = med(raw);
-            double nodeMedian = med(viaNode);
-            System.out.printf(Locale.ROOT, "  medians: raw %.0f ms, node %.0f ms, node / raw = x%.2f (goal <= 1.10)%n",
+            double rawMedian = coldRuns == 0 ? Double.NaN : med(raw);
+            double nodeMedian = coldRuns == 0 ? Double.NaN : med(viaNode);
+            if (coldRuns > 0) System.out.printf(Locale.ROOT, "  medians: raw %.0f ms, node %.0f ms, node / raw = x%.2f (goal <= 1.10)%n",
                     rawMedian, nodeMedian, nodeMedian / rawMedian);
-            System.out.printf(Locale.ROOT, "  outside the guest (start -> first byte minus boot to hello and configure):"
+            if (coldRuns > 0) System.out.printf(Locale.ROOT, "  outside the guest (start -> first byte minus boot to hello and configure):"
                     + " raw %.0f ms, node %.0f ms: the node adds %.0f ms%n", med(rawOwn), med(nodeOwn), med(nodeOwn) - med(rawOwn));
 
             // ---------------------------------------------------------------- 2. warm requests
@@ -136,13 +137,16 @@ public final class NodeBenchmark {
                     Run d = measure(directCall, concurrency, warmSeconds);
                     nodeRuns.add(n);
                     directRuns.add(d);
-                    System.out.printf(Locale.ROOT, "  run %d  node %7.0f req/s p50 %6.2f ms p99 %6.2f ms | direct %7.0f req/s p50 %6.2f ms p99 %6.2f ms%n",
-                            i, n.rps(), n.p50Ms(), n.p99Ms(), d.rps(), d.p50Ms(), d.p99Ms());
+                    System.out.printf(Locale.ROOT, "  run %d  node %5.0f req/s p50 %6.2f ms p99 %6.2f ms cpu %4.0f us"
+                                    + " | direct %5.0f req/s p50 %6.2f ms p99 %6.2f ms cpu %4.0f us%n",
+                            i, n.rps(), n.p50Ms(), n.p99Ms(), n.cpuUsPerRequest(), d.rps(), d.p50Ms(), d.p99Ms(), d.cpuUsPerRequest());
                 }
                 Run mn = median(nodeRuns);
                 Run md = median(directRuns);
                 System.out.printf(Locale.ROOT, "  medians: node %.0f req/s p50 %.2f ms p99 %.2f ms | direct %.0f req/s p50 %.2f ms p99 %.2f ms%n",
                         mn.rps(), mn.p50Ms(), mn.p99Ms(), md.rps(), md.p50Ms(), md.p99Ms());
+                System.out.printf(Locale.ROOT, "  host JVM CPU per request (client included): node %.0f us, direct %.0f us%n",
+                        mn.cpuUsPerRequest(), md.cpuUsPerRequest());
                 System.out.printf(Locale.ROOT, "  node / direct: throughput x%.2f (goal >= 0.8), p50 x%.2f, p99 x%.2f (goal <= 1.2)%n",
                         mn.rps() / md.rps(), mn.p50Ms() / md.p50Ms(), mn.p99Ms() / md.p99Ms());
             } finally {
@@ -322,6 +326,7 @@ public final class NodeBenchmark {
         List<long[]> perWorker = new ArrayList<>();
         AtomicLong errors = new AtomicLong();
         long start = System.nanoTime();
+        long cpuBefore = cpuNanos();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<long[]>> futures = new ArrayList<>();
             for (int w = 0; w < concurrency; w++) {
@@ -340,14 +345,20 @@ public final class NodeBenchmark {
             for (var f : futures) perWorker.add(f.get());
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
+        long cpu = cpuNanos() - cpuBefore;
         long[] all = perWorker.stream().flatMapToLong(Arrays::stream).sorted().toArray();
         if (errors.get() > 0) throw new IllegalStateException(errors.get() + " requests failed");
-        return new Run(all.length / elapsed, all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6);
+        return new Run(all.length / elapsed, all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6,
+                cpu / 1e3 / all.length);
+    }
+
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     static Run median(List<Run> runs) {
         return new Run(med(runs.stream().map(Run::rps).toList()), med(runs.stream().map(Run::p50Ms).toList()),
-                med(runs.stream().map(Run::p99Ms).toList()));
+                med(runs.stream().map(Run::p99Ms).toList()), med(runs.stream().map(Run::cpuUsPerRequest).toList()));
     }
 
     static double med(List<Double> v) {

@@ -54,6 +54,9 @@ public final class NodeServer implements AutoCloseable {
                 .routing(r -> r.any(routing))
                 .build()
                 .start();
+        if (!server.isRunning()) {
+            throw new IllegalStateException("the webserver did not start on " + host + ":" + port + " (see its log above)");
+        }
         NodeServer s = new NodeServer(server, host);
         self[0] = s.uri();
         return s;
