@@ -52,10 +52,15 @@ public final class RuntimeBuilder {
      * home: tests build one spec twice this way, to compare the two images.
      */
     RuntimeBuilder(Path kilnHome, Path imagesDir, RuntimeBuildListener listener) {
+        this(kilnHome, imagesDir, kilnHome.resolve("runtimes").resolve("bases"), listener);
+    }
+
+    /** Like the above with its own base cache too: a test bootstraps a base of its own this way. */
+    RuntimeBuilder(Path kilnHome, Path imagesDir, Path basesDir, RuntimeBuildListener listener) {
         this.home = kilnHome;
         Path runtimes = kilnHome.resolve("runtimes");
         this.cache = new RuntimeCache(imagesDir);
-        this.bases = new BaseCache(runtimes.resolve("bases"));
+        this.bases = new BaseCache(basesDir);
         this.packageCache = runtimes.resolve("packages");
         this.listener = listener;
     }
