@@ -115,8 +115,6 @@ public final class RuntimeSpecs {
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
             throw new RuntimeSpecException(source, "not valid YAML" + where + ": " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new RuntimeSpecException(source, "cannot read: " + e.getMessage());
         }
         if (root == null || root.isMissingNode() || !root.isObject()) {
             throw new RuntimeSpecException(source, "expected a YAML mapping with at least 'spec: " + RuntimeSpec.FORMAT
