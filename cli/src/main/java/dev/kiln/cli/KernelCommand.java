@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 final class KernelCommand {
 
     @Command(name = "build", mixinStandardHelpOptions = true, description = {
-            "Build the guest kernel from Debian's linux-source-6.1 and Kiln's config fragment (≈ 6 min on 2 cores),",
-            "or reuse the cached build: a second call is instant. Prints the vmlinux path and its SHA-256."})
+            "Build the guest kernel, or reuse the cached build (a second call is instant).",
+            "Builds from Debian's linux-source-6.1 with Kiln's config fragment (≈ 7 min on 2 cores);"
+                    + " prints the vmlinux path and its SHA-256."})
     static final class Build implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;

@@ -22,8 +22,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "publish", mixinStandardHelpOptions = true, description = {
-        "Put a runtime image into the store and record a STORE message for it; prints the item hash",
-        "to use as a program's runtime.ref. --amends publishes a new version: use_latest then resolves to it."})
+        "Put a runtime image into the store and record a STORE message for it.",
+        "Prints the item hash to use as a program's runtime.ref. --amends publishes a new version:"
+                + " use_latest references to the old one then resolve to it."})
 final class RuntimePublish implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin KilnContext kiln;
