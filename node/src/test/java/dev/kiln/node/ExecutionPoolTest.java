@@ -38,6 +38,9 @@ class ExecutionPoolTest {
             PublishedProgram p = node.publishSample(Encoding.ZIP);
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
             for (int i = 0; i < 12; i++) answers.add(clients.submit(() -> node.get(p.message(), "/ping")));
+            // While it boots, the VM already counts (it has no execution yet).
+            await().atMost(Duration.ofSeconds(5)).until(() ->
+                    node.node.pool().vmsByState().getOrDefault(dev.kiln.vm.VmState.BOOTING, 0L) == 1L);
             for (Future<HttpResponse<String>> a : answers) {
                 assertThat(a.get().statusCode()).as(a.get().body()).isEqualTo(200);
                 assertThat(a.get().body()).isEqualTo("pong");

@@ -68,6 +68,8 @@ public final class ExecutionPool implements AutoCloseable {
     private final Set<Execution> live = ConcurrentHashMap.newKeySet();
     private final Map<Execution, CompletableFuture<Void>> gone = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
+    /** Boots between launch and configured: they have no execution yet, but they are VMs. */
+    private final java.util.concurrent.atomic.AtomicInteger booting = new java.util.concurrent.atomic.AtomicInteger();
     private final ScheduledThreadPoolExecutor timer;
     private volatile boolean closing;
 
@@ -174,11 +176,29 @@ public final class ExecutionPool implements AutoCloseable {
         admit(program, cost);
         String id = programHash.shortForm() + "-" + ids.incrementAndGet();
         Path workDir = config.vmsDir().resolve(id);
-        VmPlan plan = planner.plan(program, id, workDir);
+        VmPlan plan;
+        try {
+            plan = planner.plan(program, id, workDir);
+        } catch (IllegalArgumentException e) {
+            budget.release(cost);
+            throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash + " cannot be run as a VM here: "
+                    + e.getMessage(), e);
+        }
         Instant startedAt = Instant.now();
         ExecutionRecord record = new ExecutionRecord(id, programHash, program.runtime().resolved(),
                 launcher.accelerator().id(), VmState.BOOTING.name(), startedAt, null, null, 0, null);
         records.save(record);
+        booting.incrementAndGet();
+        try {
+            return startProgram(programHash, program, plan, record, cost, id, mine, start, resolved);
+        } finally {
+            booting.decrementAndGet();
+        }
+    }
+
+    private Execution startProgram(ItemHash programHash, ResolvedProgram program, VmPlan plan, ExecutionRecord record,
+                                   long cost, String id, CompletableFuture<Execution> mine, long start, long resolved)
+            throws NodeException, InterruptedException {
         Vm vm;
         try {
             vm = launcher.launch(plan.spec());
@@ -404,14 +424,15 @@ public final class ExecutionPool implements AutoCloseable {
     // ------------------------------------------------------------------ helpers
 
     private long countIn(VmState s) {
-        long n = 0;
+        long n = s == VmState.BOOTING ? booting.get() : 0;
         for (Execution e : live) if (e.vm().state() == s) n++;
         return n;
     }
 
-    /** Counts of live VMs by state (for /about). */
+    /** Counts of VMs by state, boots in progress included (for /about). */
     public Map<VmState, Long> vmsByState() {
         Map<VmState, Long> m = new EnumMap<>(VmState.class);
+        if (booting.get() > 0) m.put(VmState.BOOTING, (long) booting.get());
         for (Execution e : live) m.merge(e.vm().state(), 1L, Long::sum);
         return m;
     }

@@ -1,7 +1,6 @@
 package dev.kiln.node.pool;
 
 import dev.kiln.core.message.CodeInterface;
-import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
 import dev.kiln.guest.Attachment;
 import dev.kiln.guest.GuestInit;
@@ -63,7 +62,9 @@ public final class VmPlanner {
         Resources r = program.resources();
         int memory = (int) Math.max(MIN_MEMORY_MIB, Math.min(Integer.MAX_VALUE, r.memory()));
         List<String> kernelArgs = List.of(GuestInit.RUNTIME_HASH_CMDLINE_KEY + "=" + program.runtime().resolved().value());
-        VmSpec spec = new VmSpec(name, kernel, program.runtime().file(), "squashfs", drives, memory, r.vcpus(),
+        // More vCPUs than the host has only adds contention (under TCG each one is a busy thread).
+        int vcpus = Math.max(1, Math.min(r.vcpus(), Runtime.getRuntime().availableProcessors()));
+        VmSpec spec = new VmSpec(name, kernel, program.runtime().file(), "squashfs", drives, memory, vcpus,
                 kernelArgs, workDir, bootTimeout);
         return new VmPlan(spec, config.build());
     }
@@ -71,9 +72,5 @@ public final class VmPlanner {
     /** What the VM costs the host's memory budget: guest RAM plus the VMM's own overhead. */
     static long memoryCost(ResolvedProgram program, long vmmOverheadMiB) {
         return Math.max(MIN_MEMORY_MIB, program.resources().memory()) + vmmOverheadMiB;
-    }
-
-    static boolean usesEncoding(ResolvedProgram p, Encoding e) {
-        return p.content().encoding() == e;
     }
 }
