@@ -69,6 +69,13 @@ public final class TestNode implements AutoCloseable {
      */
     public static TestNode start(Path homeDir, VmLauncher launcher, Path runtimeImage, Path kernel,
                                  UnaryOperator<NodeConfig> tune) throws IOException {
+        return start(homeDir, launcher, runtimeImage, kernel, tune, List.of());
+    }
+
+    /** A node that fetches what it lacks from {@code remotes}. */
+    public static TestNode start(Path homeDir, VmLauncher launcher, Path runtimeImage, Path kernel,
+                                 UnaryOperator<NodeConfig> tune, List<? extends dev.kiln.store.remote.RemoteSource> remotes)
+            throws IOException {
         KilnHome home = KilnHome.of(homeDir).create();
         BlobStore blobs = BlobStore.open(home);
         StoreRecords storeRecords = StoreRecords.open(home);
@@ -78,7 +85,7 @@ public final class TestNode implements AutoCloseable {
         } catch (dev.kiln.node.records.NodeRecordsException e) {
             throw new IOException(e.getMessage(), e);
         }
-        Fetcher fetcher = new Fetcher(blobs, List.of());
+        Fetcher fetcher = new Fetcher(blobs, remotes);
         LocalPublisher local = LocalPublisher.open(home, blobs, storeRecords);
         ItemHash runtime = local.publish(runtimeImage, null).messageHash();
         ProgramPublisher publisher = new ProgramPublisher(home, local, storeRecords, nodeRecords.programs());
@@ -91,10 +98,15 @@ public final class TestNode implements AutoCloseable {
     /** A node with the agent launcher: no kernel, the runtime is a placeholder file. */
     public static TestNode withAgents(Path homeDir, AgentVmLauncher launcher, UnaryOperator<NodeConfig> tune)
             throws IOException {
+        return withAgents(homeDir, launcher, tune, List.of());
+    }
+
+    public static TestNode withAgents(Path homeDir, AgentVmLauncher launcher, UnaryOperator<NodeConfig> tune,
+                                      List<? extends dev.kiln.store.remote.RemoteSource> remotes) throws IOException {
         Path placeholder = Files.createDirectories(homeDir.resolve("fixtures"));
         Path rt = Files.writeString(placeholder.resolve("runtime.img"), "the host's own Python stands in for a runtime");
         Path kernel = Files.writeString(placeholder.resolve("vmlinux"), "no kernel: the agent runs on the host");
-        return start(homeDir, launcher, rt, kernel, tune);
+        return start(homeDir, launcher, rt, kernel, tune, remotes);
     }
 
     public PublishedProgram publishSample(Encoding encoding) throws Exception {
