@@ -70,20 +70,15 @@ public final class ProgramPublisher {
             if (code == null) code = store.publish(codeFile, null);
             Instant now = Instant.now();
             String iface = spec.codeInterface() == null ? null : spec.codeInterface().wire();
-            ProgramContent content = ProgramContent.builder()
+            ProgramContent.Builder builder = ProgramContent.builder()
                     .address(store.sender())
                     .time(now)
                     .code(new Code(spec.encoding().wire(), spec.entrypoint(), code.messageHash().value(), false, iface,
                             null, Map.of()))
                     .runtime(ProgramRuntime.of(spec.runtime(), spec.runtimeComment() == null ? "" : spec.runtimeComment()))
-                    .resources(spec.resources())
-                    .build();
-            if (!spec.variables().isEmpty()) {
-                ProgramContent.Builder b = ProgramContent.builder().address(store.sender()).time(now).code(content.code())
-                        .runtime(content.runtime()).resources(spec.resources());
-                spec.variables().forEach(b::variable);
-                content = b.build();
-            }
+                    .resources(spec.resources());
+            spec.variables().forEach(builder::variable);
+            ProgramContent content = builder.build();
             AlephMessage message = AlephMessage.inline(CHAIN, store.sender(), CHANNEL, content, now);
             List<ValidationError> problems = AlephMessages.check(message);
             if (!problems.isEmpty()) {
