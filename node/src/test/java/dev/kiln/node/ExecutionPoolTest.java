@@ -32,7 +32,7 @@ class ExecutionPoolTest {
 
     @Test
     void concurrentFirstRequestsShareOneBoot() throws Exception {
-        AgentVmLauncher launcher = new AgentVmLauncher(Duration.ofMillis(800));
+        AgentVmLauncher launcher = new AgentVmLauncher(Duration.ofMillis(1500));
         try (TestNode node = TestNode.withAgents(dir, launcher, c -> c);
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             PublishedProgram p = node.publishSample(Encoding.ZIP);
@@ -72,13 +72,13 @@ class ExecutionPoolTest {
     @Test
     void anIdleVmIsHaltedAfterTheIdleTimeoutAndTheNextRequestBootsAgain() throws Exception {
         AgentVmLauncher launcher = new AgentVmLauncher(Duration.ZERO);
-        try (TestNode node = TestNode.withAgents(dir, launcher, c -> c.withIdleTimeout(Duration.ofSeconds(1)))) {
+        try (TestNode node = TestNode.withAgents(dir, launcher, c -> c.withIdleTimeout(Duration.ofSeconds(2)))) {
             PublishedProgram p = node.publishSample(Encoding.ZIP);
             assertThat(node.get(p.message(), "/ping").statusCode()).isEqualTo(200);
             AgentVm vm = launcher.vms().getFirst();
             // Requests keep it warm.
             for (int i = 0; i < 4; i++) {
-                Thread.sleep(400);
+                Thread.sleep(500);
                 assertThat(node.get(p.message(), "/ping").statusCode()).isEqualTo(200);
             }
             assertThat(launcher.launches()).isEqualTo(1);
