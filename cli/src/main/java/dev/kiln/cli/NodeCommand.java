@@ -19,11 +19,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "node", description = {
-        "Start the on-demand node: programs answer at http://HOST:PORT/vm/<item hash>/ from microVMs booted by",
-        "their first request (docs/node.md).",
-        "On first start it builds the guest kernel and the default runtime (cached afterwards), publishes the",
-        "runtime, deploys a sample program and prints its URL. Stop it with Ctrl-C: every VM is halted."})
+@Command(name = "node", mixinStandardHelpOptions = true, description = {
+        "Start the on-demand node: programs answer at http://HOST:PORT/vm/<item hash>/ from microVMs booted by their first request (docs/node.md).",
+        "On first start it builds the guest kernel and the default runtime (cached afterwards), publishes the runtime, deploys a sample program and prints its URL.",
+        "Stop it with Ctrl-C: every VM is halted."})
 final class NodeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin KilnContext kiln;
@@ -40,7 +39,7 @@ final class NodeCommand implements Callable<Integer> {
     Long idleSeconds;
 
     @Option(names = "--memory-budget", paramLabel = "MiB", description = "Memory all VMs together may reserve"
-            + " (default: 75% of this machine's RAM).")
+            + " (default: 75%% of this machine's RAM).")
     Long memoryBudget;
 
     @Option(names = "--no-sample", description = "Do not deploy the sample program.")

@@ -2,7 +2,7 @@ package dev.kiln.cli;
 
 import picocli.CommandLine.Command;
 
-@Command(name = "program", description = "Publish programs on this node and list them.",
+@Command(name = "program", mixinStandardHelpOptions = true, description = "Publish programs on this node and list them.",
         subcommands = {ProgramCreate.class, ProgramList.class})
 final class ProgramCommand implements Runnable {
     @Override

@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "create", description = {
+@Command(name = "create", mixinStandardHelpOptions = true, description = {
         "Pack a program's code, publish it, and write the PROGRAM message that runs it on demand.",
         "Prints the program's item hash and its URL on the node."})
 final class ProgramCreate implements Callable<Integer> {

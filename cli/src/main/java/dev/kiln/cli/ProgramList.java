@@ -12,7 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "list", description = "List the programs this node knows (published here or fetched from a remote).")
+@Command(name = "list", mixinStandardHelpOptions = true, description = "List the programs this node knows (published here or fetched from a remote).")
 final class ProgramList implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin KilnContext kiln;
