@@ -86,6 +86,19 @@ class RequestPathTest {
     }
 
     @Test
+    void headAndOtherMethodsReachTheProgram() throws Exception {
+        HttpResponse<String> head = node.send(HttpRequest.newBuilder(node.uri("/vm/" + sample.message().value() + "/ping"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        HttpResponse<String> put = node.send(HttpRequest.newBuilder(node.uri("/vm/" + sample.message().value() + "/echo"))
+                .PUT(HttpRequest.BodyPublishers.ofString("twelve bytes")));
+        assertThat(JSON.readTree(put.body()).path("length").asInt()).isEqualTo(12);
+        // The next request on the same connections still works.
+        assertThat(node.get(sample.message(), "/ping").body()).isEqualTo("pong");
+    }
+
+    @Test
     void aLargeRequestBodyStreamsIntoTheProgramIntact() throws Exception {
         byte[] payload = new byte[3_000_000];
         new Random(7).nextBytes(payload);
