@@ -98,6 +98,31 @@ class ExecutionPoolTest {
     }
 
     @Test
+    void requestsRacingTheIdleStopNeverFail() throws Exception {
+        AgentVmLauncher launcher = new AgentVmLauncher(Duration.ZERO);
+        try (TestNode node = TestNode.withAgents(dir, launcher, c -> c.withIdleTimeout(Duration.ofMillis(300)));
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            PublishedProgram p = node.publishSample(Encoding.ZIP);
+            List<Future<List<Integer>>> workers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                long seed = w;
+                workers.add(clients.submit(() -> {
+                    java.util.Random r = new java.util.Random(seed);
+                    List<Integer> statuses = new ArrayList<>();
+                    for (int i = 0; i < 15; i++) {
+                        // Gaps around the idle timeout: some requests land as the VM is being retired.
+                        Thread.sleep(150 + r.nextInt(400));
+                        statuses.add(node.get(p.message(), "/ping").statusCode());
+                    }
+                    return statuses;
+                }));
+            }
+            for (Future<List<Integer>> w : workers) assertThat(w.get()).containsOnly(200);
+            assertThat(launcher.launches()).as("idle stops happened between requests").isGreaterThan(1);
+        }
+    }
+
+    @Test
     void aVmThatDiesMidRequestGives502AndTheNextRequestBootsAFreshOne() throws Exception {
         AgentVmLauncher launcher = new AgentVmLauncher(Duration.ZERO);
         try (TestNode node = TestNode.withAgents(dir, launcher, c -> c);
