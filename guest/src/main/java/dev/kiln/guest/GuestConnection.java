@@ -24,6 +24,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
@@ -48,7 +49,6 @@ public final class GuestConnection implements AutoCloseable {
     static final List<Integer> HOST_VERSIONS = List.of(1);
     private static final int MAX_HEADERS = 256;
     private static final AtomicInteger CONNECTIONS = new AtomicInteger();
-    private static final ScheduledThreadPoolExecutor TIMERS = timers();
 
     /**
      * @param helloTimeout how long {@link #open} waits for the agent's HELLO
@@ -98,6 +98,11 @@ public final class GuestConnection implements AutoCloseable {
     private final AtomicLong pingIds = new AtomicLong();
     private final AtomicReference<GuestChannelClosedException> closedBy = new AtomicReference<>();
     private final Thread readerThread;
+    /**
+     * Response timeouts. One per connection, not one per process: a scheduler's queue is guarded
+     * by a lock, and a shared one would be a lock every request on every VM goes through.
+     */
+    private final ScheduledThreadPoolExecutor timers = timers();
     private volatile int maxStreams = Integer.MAX_VALUE;
 
     private GuestConnection(ByteChannel channel, Options options) {
@@ -278,11 +283,18 @@ public final class GuestConnection implements AutoCloseable {
     }
 
     private CompletableFuture<GuestResponse> responseOf(GuestStream stream, Duration timeout) {
-        ScheduledFuture<?> timer = TIMERS.schedule(() -> {
-            if (stream.head.completeExceptionally(new GuestTimeoutException("no response within " + timeout))) {
-                cancel(stream, "timeout");
-            }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> timer;
+        try {
+            timer = timers.schedule(() -> {
+                if (stream.head.completeExceptionally(new GuestTimeoutException("no response within " + timeout))) {
+                    cancel(stream, "timeout");
+                }
+            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closedMeanwhile) {
+            GuestChannelClosedException cause = closedBy.get();
+            stream.fail(cause != null ? cause : new GuestChannelClosedException("the guest channel is closed"));
+            return stream.head.thenApply(frame -> toResponse(stream, frame));
+        }
         // Removed as soon as the head arrives: at thousands of requests/s, expired-late timers would pile up.
         stream.head.whenComplete((f, e) -> timer.cancel(false));
         CompletableFuture<GuestResponse> response = stream.head.thenApply(frame -> toResponse(stream, frame));
@@ -457,6 +469,7 @@ public final class GuestConnection implements AutoCloseable {
         hello.completeExceptionally(cause);
         halted.completeExceptionally(cause);
         closed.complete(cause);
+        timers.shutdownNow();
         pings.values().forEach(p -> p.completeExceptionally(cause));
         for (GuestStream s : List.copyOf(streams.values())) s.fail(cause);
         return cause;
@@ -649,8 +662,9 @@ public final class GuestConnection implements AutoCloseable {
     }
 
     private static ScheduledThreadPoolExecutor timers() {
+        // A virtual thread: an idle connection's timer costs no platform thread.
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
-                Thread.ofPlatform().daemon().name("kiln-guest-timers").factory());
+                Thread.ofVirtual().name("kiln-guest-timer").factory());
         t.setRemoveOnCancelPolicy(true);
         return t;
     }
