@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class KilnLauncherIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path FIXTURES = Launcher.repo().resolveSibling("shared").resolve("fixtures").resolve("aleph-messages");
+    private static final Path FIXTURES = Launcher.repo().resolve("fixtures").resolve("aleph-messages");
 
     @TempDir Path dir;
 

@@ -22,8 +22,8 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The shared aleph message fixtures, found beside the repository (../shared/fixtures from its
- * root) whatever directory the tests run in. Missing fixtures fail the test: a skipped fixture
+ * The aleph message fixtures in the repository's {@code fixtures/aleph-messages}, found whatever
+ * directory the tests run in. Missing fixtures fail the test: a skipped fixture
  * test would pass while checking nothing.
  */
 final class Fixtures {
@@ -40,10 +40,10 @@ final class Fixtures {
 
     static Path dir() {
         Path root = repoRoot();
-        Path dir = root.resolve("../shared/fixtures/aleph-messages").normalize();
+        Path dir = root.resolve("fixtures/aleph-messages");
         if (!Files.isDirectory(dir)) {
-            fail("aleph message fixtures not found at " + dir + ": they are expected in ../shared/fixtures/aleph-messages"
-                    + " relative to the repository root " + root);
+            fail("aleph message fixtures not found at " + dir + ": they are expected in fixtures/aleph-messages"
+                    + " of the repository " + root);
         }
         for (String name : NAMES) {
             if (!Files.isRegularFile(dir.resolve(name)) || !Files.isRegularFile(dir.resolve("placeholder-hashes").resolve(name))) {
