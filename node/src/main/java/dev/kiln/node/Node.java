@@ -8,7 +8,7 @@ import dev.kiln.node.pool.PoolConfig;
 import dev.kiln.node.pool.VmPlanner;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.program.SampleProgram;
-import dev.kiln.node.records.NodeRecordsException;
+import dev.kiln.store.records.RecordsException;
 import dev.kiln.store.ItemResolver;
 import dev.kiln.vm.Accelerator;
 import java.io.IOException;
@@ -126,7 +126,7 @@ public final class Node implements AutoCloseable {
     private static ItemHash sampleOrNull(NodeServices services) {
         try {
             return services.nodeRecords().programs().findByName(SampleProgram.NAME).map(r -> r.messageHash()).orElse(null);
-        } catch (NodeRecordsException e) {
+        } catch (RecordsException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot look up the sample program: " + e.getMessage());
             return null;
         }

@@ -8,7 +8,7 @@ import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.ProgramContent;
 import dev.kiln.core.message.ProgramRuntime;
 import dev.kiln.core.message.ValidationError;
-import dev.kiln.node.records.NodeRecordsException;
+import dev.kiln.store.records.RecordsException;
 import dev.kiln.node.records.ProgramRecord;
 import dev.kiln.node.records.ProgramRecords;
 import dev.kiln.store.KilnHome;
@@ -51,7 +51,7 @@ public final class ProgramPublisher {
      * message. A program with the same name, code, entrypoint, runtime, resources and variables is
      * returned as it is rather than published again.
      */
-    public PublishedProgram publish(ProgramSpec spec) throws IOException, PackagingException, NodeRecordsException,
+    public PublishedProgram publish(ProgramSpec spec) throws IOException, PackagingException, RecordsException,
             InterruptedException {
         Path codeFile = spec.source();
         Path packed = null;
@@ -100,7 +100,7 @@ public final class ProgramPublisher {
                 .reduce((a, b) -> b);
     }
 
-    private Optional<PublishedProgram> findSame(ProgramSpec spec, ItemHash fileHash) throws IOException, NodeRecordsException {
+    private Optional<PublishedProgram> findSame(ProgramSpec spec, ItemHash fileHash) throws IOException, RecordsException {
         Optional<StoreRecord> code = publishedFile(fileHash);
         if (code.isEmpty()) return Optional.empty();
         for (ProgramRecord r : programs.list().reversed()) {

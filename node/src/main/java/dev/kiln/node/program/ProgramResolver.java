@@ -15,7 +15,7 @@ import dev.kiln.core.message.ValidationError;
 import dev.kiln.core.message.Volume;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
-import dev.kiln.node.records.NodeRecordsException;
+import dev.kiln.store.records.RecordsException;
 import dev.kiln.node.records.ProgramRecord;
 import dev.kiln.node.records.ProgramRecords;
 import dev.kiln.store.BlobNotFoundException;
@@ -103,7 +103,7 @@ public final class ProgramResolver {
         try {
             Optional<ProgramRecord> local = programs.find(programHash);
             if (local.isPresent()) json = local.get().messageJson();
-        } catch (NodeRecordsException e) {
+        } catch (RecordsException e) {
             throw new NodeException(ErrorCode.INTERNAL, "the node's program records cannot be read", e);
         }
         if (json == null) {
@@ -114,7 +114,7 @@ public final class ProgramResolver {
         if (fetched) {
             try {
                 programs.add(new ProgramRecord(programHash, m.sender(), null, Instant.now(), json));
-            } catch (NodeRecordsException e) {
+            } catch (RecordsException e) {
                 LOG.log(System.Logger.Level.WARNING, "program " + programHash + " fetched but not recorded: " + e.getMessage());
             }
         }

@@ -4,7 +4,7 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
-import dev.kiln.node.records.NodeRecordsException;
+import dev.kiln.store.records.RecordsException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -51,7 +51,7 @@ public final class SampleProgram {
      * @param encoding zip (inline over the guest channel) or squashfs (a drive)
      */
     public static PublishedProgram deploy(ProgramPublisher publisher, ItemHash runtime, Encoding encoding, Path scratch)
-            throws IOException, PackagingException, NodeRecordsException, InterruptedException {
+            throws IOException, PackagingException, RecordsException, InterruptedException {
         Path dir = writeTo(Files.createTempDirectory(Files.createDirectories(scratch), "sample-"));
         try {
             return publisher.publish(new ProgramSpec(dir, encoding, ENTRYPOINT, CodeInterface.ASGI, runtime,

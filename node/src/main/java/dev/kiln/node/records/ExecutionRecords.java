@@ -1,5 +1,8 @@
 package dev.kiln.node.records;
 
+import dev.kiln.store.records.Database;
+import dev.kiln.store.records.RecordsException;
+
 import dev.kiln.core.hash.ItemHash;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,12 +26,12 @@ public final class ExecutionRecords implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ExecutionRecords.class.getName());
     private static final Object STOP = new Object();
 
-    private final NodeDatabase db;
+    private final Database db;
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile boolean closed;
 
-    ExecutionRecords(NodeDatabase db) {
+    ExecutionRecords(Database db) {
         this.db = db;
         this.writer = Thread.ofVirtual().name("kiln-execution-records").start(this::drain);
     }
@@ -53,7 +56,7 @@ public final class ExecutionRecords implements AutoCloseable {
         }
     }
 
-    public List<ExecutionRecord> list(ItemHash programOrNull, int limit) throws NodeRecordsException {
+    public List<ExecutionRecord> list(ItemHash programOrNull, int limit) throws RecordsException {
         return db.read(c -> {
             String sql = "SELECT id, program, runtime, accelerator, state, started_us, boot_us, ended_us, requests, reason"
                     + " FROM execution" + (programOrNull == null ? "" : " WHERE program = ?")
@@ -144,7 +147,7 @@ public final class ExecutionRecords implements AutoCloseable {
                 }
                 return null;
             });
-        } catch (NodeRecordsException e) {
+        } catch (RecordsException e) {
             // Records are an account of what ran, not a condition for running it.
             LOG.log(System.Logger.Level.WARNING, "could not write " + rows.size() + " execution record(s): " + e.getMessage());
         }

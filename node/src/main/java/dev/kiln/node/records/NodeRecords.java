@@ -1,5 +1,9 @@
 package dev.kiln.node.records;
 
+import dev.kiln.store.records.Database;
+import dev.kiln.store.records.Migration;
+import dev.kiln.store.records.RecordsException;
+
 import dev.kiln.store.KilnHome;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,8 +19,8 @@ public final class NodeRecords implements AutoCloseable {
     static final String FILE_NAME = "node.db";
     private static final int READ_CONNECTIONS = 4;
 
-    static final List<NodeDatabase.Migration> MIGRATIONS = List.of(
-            new NodeDatabase.Migration(1, List.of("""
+    static final List<Migration> MIGRATIONS = List.of(
+            new Migration(1, List.of("""
                     CREATE TABLE program (
                         item_hash    TEXT    PRIMARY KEY,
                         sender       TEXT    NOT NULL,
@@ -40,27 +44,27 @@ public final class NodeRecords implements AutoCloseable {
                     ) STRICT""",
                     "CREATE INDEX execution_program ON execution (program, started_us)")));
 
-    private final NodeDatabase db;
+    private final Database db;
     private final ProgramRecords programs;
     private final ExecutionRecords executions;
 
-    private NodeRecords(NodeDatabase db) {
+    private NodeRecords(Database db) {
         this.db = db;
         this.programs = new ProgramRecords(db);
         this.executions = new ExecutionRecords(db);
     }
 
-    public static NodeRecords open(KilnHome home) throws NodeRecordsException {
+    public static NodeRecords open(KilnHome home) throws RecordsException {
         try {
             home.create();
         } catch (IOException e) {
-            throw new NodeRecordsException("cannot create the Kiln home " + home.root() + ": " + e.getMessage(), e);
+            throw new RecordsException("cannot create the Kiln home " + home.root() + ": " + e.getMessage(), e);
         }
         return open(home.db().resolve(FILE_NAME));
     }
 
-    public static NodeRecords open(Path file) throws NodeRecordsException {
-        return new NodeRecords(NodeDatabase.open(file, MIGRATIONS, READ_CONNECTIONS));
+    public static NodeRecords open(Path file) throws RecordsException {
+        return new NodeRecords(Database.open(file, MIGRATIONS, READ_CONNECTIONS));
     }
 
     public ProgramRecords programs() {

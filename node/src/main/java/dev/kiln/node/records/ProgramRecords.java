@@ -1,5 +1,8 @@
 package dev.kiln.node.records;
 
+import dev.kiln.store.records.Database;
+import dev.kiln.store.records.RecordsException;
+
 import dev.kiln.core.hash.ItemHash;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -17,14 +20,14 @@ public final class ProgramRecords {
 
     private static final String COLUMNS = "item_hash, sender, name, recorded_us, message_json";
 
-    private final NodeDatabase db;
+    private final Database db;
 
-    ProgramRecords(NodeDatabase db) {
+    ProgramRecords(Database db) {
         this.db = db;
     }
 
     /** Records a message; false, changing nothing, if one with the same hash is already recorded. */
-    public boolean add(ProgramRecord r) throws NodeRecordsException {
+    public boolean add(ProgramRecord r) throws RecordsException {
         return db.write(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO program (" + COLUMNS
                     + ") VALUES (?, ?, ?, ?, ?) ON CONFLICT (item_hash) DO NOTHING")) {
@@ -38,18 +41,18 @@ public final class ProgramRecords {
         });
     }
 
-    public Optional<ProgramRecord> find(ItemHash messageHash) throws NodeRecordsException {
+    public Optional<ProgramRecord> find(ItemHash messageHash) throws RecordsException {
         return db.read(c -> one(c, "SELECT " + COLUMNS + " FROM program WHERE item_hash = ?", messageHash.value()));
     }
 
     /** The newest program recorded under a local name. */
-    public Optional<ProgramRecord> findByName(String name) throws NodeRecordsException {
+    public Optional<ProgramRecord> findByName(String name) throws RecordsException {
         return db.read(c -> one(c, "SELECT " + COLUMNS + " FROM program WHERE name = ? ORDER BY recorded_us DESC LIMIT 1",
                 name));
     }
 
     /** Every program, oldest first. */
-    public List<ProgramRecord> list() throws NodeRecordsException {
+    public List<ProgramRecord> list() throws RecordsException {
         return db.read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM program ORDER BY recorded_us, item_hash");
                  ResultSet rs = ps.executeQuery()) {

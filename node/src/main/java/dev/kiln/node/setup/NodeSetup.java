@@ -18,7 +18,6 @@ import dev.kiln.node.program.PackagingException;
 import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.program.PublishedProgram;
 import dev.kiln.node.program.SampleProgram;
-import dev.kiln.node.records.NodeRecordsException;
 import dev.kiln.store.KilnHome;
 import dev.kiln.store.LocalPublisher;
 import dev.kiln.store.records.StoreRecords;
@@ -166,7 +165,7 @@ public final class NodeSetup {
             PublishedProgram p = SampleProgram.deploy(programs, runtime, Encoding.ZIP, home.tmp());
             listener.stepFinished(step, since(start), (p.reused() ? "already deployed as " : "deployed as ") + p.message());
             return p;
-        } catch (IOException | PackagingException | NodeRecordsException e) {
+        } catch (IOException | PackagingException e) {
             throw new SetupException(step, "deploying the sample program failed: " + e.getMessage(), e);
         }
     }

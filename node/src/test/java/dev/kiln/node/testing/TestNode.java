@@ -82,7 +82,7 @@ public final class TestNode implements AutoCloseable {
         NodeRecords nodeRecords;
         try {
             nodeRecords = NodeRecords.open(home);
-        } catch (dev.kiln.node.records.NodeRecordsException e) {
+        } catch (dev.kiln.store.records.RecordsException e) {
             throw new IOException(e.getMessage(), e);
         }
         Fetcher fetcher = new Fetcher(blobs, remotes);

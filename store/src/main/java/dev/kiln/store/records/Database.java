@@ -25,11 +25,11 @@ import org.sqlite.SQLiteException;
  * snapshot without taking any Kiln lock. Not per-thread connections: virtual threads would each
  * open one. Other processes are coordinated by SQLite's own file locks plus a busy timeout.
  */
-final class Database implements AutoCloseable {
+public final class Database implements AutoCloseable {
 
     /** Work done on a borrowed connection; the connection must not escape. */
     @FunctionalInterface
-    interface Work<T> {
+    public interface Work<T> {
         T run(Connection c) throws SQLException;
     }
 
@@ -56,7 +56,7 @@ final class Database implements AutoCloseable {
     }
 
     /** Opens (creating if needed) the database and brings its schema up to the last migration. */
-    static Database open(Path file, List<Migration> migrations, int readers) throws RecordsException {
+    public static Database open(Path file, List<Migration> migrations, int readers) throws RecordsException {
         Database db = new Database(file, readers);
         try {
             db.migrate(migrations);
@@ -68,7 +68,7 @@ final class Database implements AutoCloseable {
     }
 
     /** Runs read-only work on a pooled connection, concurrently with other readers. */
-    <T> T read(Work<T> work) throws RecordsException {
+    public <T> T read(Work<T> work) throws RecordsException {
         ensureOpen();
         try {
             if (!readPermits.tryAcquire(POOL_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -98,7 +98,7 @@ final class Database implements AutoCloseable {
      * takes the write lock at BEGIN, so a transaction never fails half-way because another process
      * started writing after it read.
      */
-    <T> T write(Work<T> work) throws RecordsException {
+    public <T> T write(Work<T> work) throws RecordsException {
         ensureOpen();
         writeLock.lock();
         try {
@@ -127,7 +127,7 @@ final class Database implements AutoCloseable {
         }
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 

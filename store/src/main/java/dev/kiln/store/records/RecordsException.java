@@ -2,7 +2,7 @@ package dev.kiln.store.records;
 
 import dev.kiln.store.StoreException;
 
-/** The STORE records database failed: locked too long, unreadable, or from a newer Kiln. */
+/** A Kiln SQLite database (STORE records, node records) failed: locked too long, unreadable, or from a newer Kiln. */
 public final class RecordsException extends StoreException {
     public RecordsException(String message) {
         super(message);
