@@ -56,6 +56,7 @@ public final class ProgramPublisher {
         Path codeFile = spec.source();
         Path packed = null;
         if (Files.isDirectory(spec.source())) {
+            EntrypointCheck.check(spec.source(), spec.entrypoint(), spec.codeInterface());
             Files.createDirectories(home.tmp());
             packed = Files.createTempFile(home.tmp(), "program-", spec.encoding() == Encoding.ZIP ? ".zip" : ".squashfs");
             codeFile = CodePackager.pack(spec.source(), spec.encoding(), packed);
