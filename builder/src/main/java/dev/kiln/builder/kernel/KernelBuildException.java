@@ -1,52 +1,22 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.StepFailedException;
 import java.nio.file.Path;
 import java.util.List;
 
-/**
- * A kernel build failed in a named step. The message says what to do next; {@link #logTail()}
- * holds the last lines of the build log, which are usually the compiler's or Kconfig's own error.
- */
-public final class KernelBuildException extends Exception {
-
-    private final String step;
-    private final List<String> logTail;
-    private final Path log;
+/** A kernel build failed in a named step; see {@link StepFailedException}. */
+public final class KernelBuildException extends StepFailedException {
 
     public KernelBuildException(String step, String message, List<String> logTail, Path log, Throwable cause) {
-        super(message, cause);
-        this.step = step;
-        this.logTail = List.copyOf(logTail);
-        this.log = log;
+        super(step, message, logTail, log, cause);
     }
 
     public KernelBuildException(String step, String message) {
         this(step, message, List.of(), null, null);
     }
 
-    /** The step that failed, e.g. {@code ConfigureKernel}. */
-    public String step() {
-        return step;
-    }
-
-    public List<String> logTail() {
-        return logTail;
-    }
-
-    /** The full build log, or null if the build failed before it had one. */
-    public Path log() {
-        return log;
-    }
-
-    /** The message followed by the log's tail and where the whole log is: what a CLI prints. */
-    public String report() {
-        StringBuilder text = new StringBuilder("kernel build failed in step ").append(step).append(": ")
-                .append(getMessage());
-        if (!logTail.isEmpty()) {
-            text.append("\n--- last ").append(logTail.size()).append(" lines of the build log ---\n");
-            logTail.forEach(line -> text.append(line).append('\n'));
-        }
-        if (log != null) text.append("full log: ").append(log);
-        return text.toString();
+    @Override
+    protected String what() {
+        return "kernel";
     }
 }
