@@ -1,0 +1,139 @@
+package dev.kiln.builder.step;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Runs a build's named steps in order: the part the kernel and the runtime builds share. It is
+ * given all steps before the first one starts, so the overall fraction is measured against the
+ * whole build (each step weighted by its usual duration) rather than guessed as it goes; progress
+ * is throttled (make and apt print thousands of lines) and never goes backwards. A failure becomes
+ * the build's own {@link StepFailedException}, naming the step and carrying the log's tail.
+ */
+public final class StepSequence {
+
+    /** A progress bar redraws a few times per second at most. */
+    private static final long MIN_NANOS_BETWEEN_EVENTS = 100_000_000L;
+
+    /** One step as the sequence sees it. */
+    public record Step(String name, Duration typicalDuration, Body body) {}
+
+    @FunctionalInterface
+    public interface Body {
+        void run(Progress progress) throws IOException, InterruptedException, StepFailedException;
+    }
+
+    /** What a running step tells the sequence about itself. */
+    @FunctionalInterface
+    public interface Progress {
+        /** {@code fraction} of this step is done (0 to 1); values going backwards are ignored. */
+        void report(double fraction, String message);
+    }
+
+    /** Where the sequence reports to; called from the building thread. */
+    public interface Events {
+        void progress(String step, int number, int count, double stepFraction, double overallFraction, String message);
+
+        void finished(String step, Duration took);
+    }
+
+    /** Makes the build's own failure from a step's unexpected exception. */
+    @FunctionalInterface
+    public interface Failure<E extends StepFailedException> {
+        E of(String step, String message, List<String> logTail, Path log, Throwable cause);
+    }
+
+    private final BuildLog log;
+    private final Events events;
+
+    public StepSequence(BuildLog log, Events events) {
+        this.log = log;
+        this.events = events;
+    }
+
+    /**
+     * @param ownFailure the build's failure type: thrown by a step, it passes through as it is
+     * @param failure    wraps anything else a step throws (IOException, a bug)
+     */
+    public <E extends StepFailedException> void run(List<Step> steps, Class<E> ownFailure, Failure<E> failure)
+            throws E, InterruptedException {
+        double total = steps.stream().mapToDouble(StepSequence::weight).sum();
+        double done = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            Step step = steps.get(i);
+            Reporter reporter = new Reporter(step.name(), i + 1, steps.size(), done / total, weight(step) / total);
+            log.line("=== " + step.name());
+            long start = System.nanoTime();
+            reporter.emit(0, "", true);
+            try {
+                step.body().run(reporter);
+            } catch (StepFailedException e) {
+                flushQuietly();
+                if (ownFailure.isInstance(e)) throw ownFailure.cast(e);
+                throw failure.of(step.name(), String.valueOf(e.getMessage()), log.tail(), log.file(), e);
+            } catch (IOException | RuntimeException e) {
+                log.line("failed: " + e.getMessage());
+                flushQuietly();
+                throw failure.of(step.name(), String.valueOf(e.getMessage()), log.tail(), log.file(), e);
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            reporter.emit(1, "done in " + seconds(took), true);
+            log.line("=== " + step.name() + " done in " + seconds(took));
+            events.finished(step.name(), took);
+            done += weight(step);
+        }
+        flushQuietly();
+    }
+
+    /** A duration as the build's summaries print it: {@code 12.3 s}. */
+    public static String seconds(Duration d) {
+        return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    }
+
+    private static double weight(Step step) {
+        return Math.max(1, step.typicalDuration().toMillis());
+    }
+
+    private void flushQuietly() {
+        try {
+            log.flush();
+        } catch (IOException ignored) {
+            // the failure being reported matters more than the log's last buffered lines
+        }
+    }
+
+    /** Turns one step's own fraction into overall progress, throttled and never going backwards. */
+    private final class Reporter implements Progress {
+        private final String step;
+        private final int number;
+        private final int count;
+        private final double base;
+        private final double share;
+        private double fraction;
+        private long lastEventNanos;
+
+        Reporter(String step, int number, int count, double base, double share) {
+            this.step = step;
+            this.number = number;
+            this.count = count;
+            this.base = base;
+            this.share = share;
+        }
+
+        @Override
+        public void report(double reported, String message) {
+            emit(reported, message, false);
+        }
+
+        void emit(double reported, String message, boolean always) {
+            fraction = Math.max(fraction, Math.min(1, reported));
+            long now = System.nanoTime();
+            if (!always && now - lastEventNanos < MIN_NANOS_BETWEEN_EVENTS) return;
+            lastEventNanos = now;
+            events.progress(step, number, count, fraction, Math.min(1, base + share * fraction), message);
+        }
+    }
+}
