@@ -43,8 +43,7 @@ public final class Node implements AutoCloseable {
         Path vmsDir = prepareVmsDir(services.home().dir("vms"));
         NodeMetrics metrics = new NodeMetrics();
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
-                new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()),
-                services.blobs(), services.fetcher());
+                new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()), services.fetcher());
         VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout());
         PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
                 config.stopGrace(), vmsDir);

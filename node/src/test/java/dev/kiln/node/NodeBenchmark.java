@@ -73,7 +73,7 @@ public final class NodeBenchmark {
             Accelerator accel = launcher.accelerator();
             PublishedProgram sample = node.publishSample(Encoding.ZIP);
             ResolvedProgram resolved = new ProgramResolver(node.nodeRecords.programs(),
-                    new ItemResolver(node.blobs, node.storeRecords, node.fetcher), node.blobs, node.fetcher).resolve(sample.message());
+                    new ItemResolver(node.blobs, node.storeRecords, node.fetcher), node.fetcher).resolve(sample.message());
             VmPlanner planner = new VmPlanner(QemuImages.kernel(), Duration.ofSeconds(60));
             HostTsc tsc = accel == Accelerator.TCG ? HostTsc.detect() : null;
             System.out.printf(Locale.ROOT, "accelerator %s, kernel %s, runtime %s (%d MiB), sample program %s%n", accel.id(),

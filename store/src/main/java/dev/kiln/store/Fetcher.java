@@ -55,11 +55,22 @@ public final class Fetcher {
      *
      * @param progress told about the download if this call performs it; a caller that joins a
      *                 download already running for the same hash just waits for it
+     * @throws CorruptBlobException if the local copy was corrupted (it is quarantined) and no remote
+     *                              is configured to fetch a good one from
      */
     public Path ensureLocal(ItemHash hash, DownloadProgress progress) throws IOException {
         UnverifiableHashException.requireSha256(hash);
         while (true) {
-            Path local = localVerified(hash);
+            Path local;
+            try {
+                local = local(hash);
+            } catch (CorruptBlobException e) {
+                // Already quarantined. With no remote there is no good copy to be had: say that it
+                // was corrupted rather than that it is missing.
+                if (remotes.isEmpty()) throw e;
+                LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; fetching it again");
+                local = null;
+            }
             if (local != null) return local;
 
             CompletableFuture<Path> mine = new CompletableFuture<>();
@@ -140,12 +151,19 @@ public final class Fetcher {
 
     /** A verified local path, or null if absent or found corrupted (then it is already quarantined). */
     private Path localVerified(ItemHash hash) throws IOException {
-        if (!store.has(hash)) return null;
         try {
-            return store.path(hash);
+            return local(hash);
         } catch (CorruptBlobException e) {
             LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; fetching it again");
             return null;
+        }
+    }
+
+    /** A verified local path, or null if absent; a corrupted copy is quarantined and thrown. */
+    private Path local(ItemHash hash) throws IOException {
+        if (!store.has(hash)) return null;
+        try {
+            return store.path(hash);
         } catch (BlobNotFoundException removedMeanwhile) {
             return null;
         }

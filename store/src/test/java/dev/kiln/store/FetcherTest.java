@@ -203,6 +203,20 @@ class FetcherTest {
     }
 
     @Test
+    void aCorruptedLocalBlobWithNoRemoteIsReportedAsCorruptedNotMissing() throws Exception {
+        ItemHash h = store.put(new ByteArrayInputStream(CONTENT));
+        flipByte(store.locate(h), 4321);
+        Fetcher local = new Fetcher(store, List.of());
+
+        assertThatThrownBy(() -> local.ensureLocal(h))
+                .isInstanceOfSatisfying(CorruptBlobException.class,
+                        e -> assertThat(e.corruption().expected()).isEqualTo(h));
+        assertThat(store.has(h)).isFalse();
+        // once quarantined, it is simply missing
+        assertThatThrownBy(() -> local.ensureLocal(h)).isInstanceOf(BlobNotFoundException.class);
+    }
+
+    @Test
     void aCorruptedLocalBlobIsQuarantinedAndFetchedAgain() throws Exception {
         TestServer server = server();
         server.route(rawPath(HASH), (ex, hit) -> bytes(ex, CONTENT));

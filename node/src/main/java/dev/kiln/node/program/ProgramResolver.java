@@ -19,7 +19,6 @@ import dev.kiln.store.records.RecordsException;
 import dev.kiln.node.records.ProgramRecord;
 import dev.kiln.node.records.ProgramRecords;
 import dev.kiln.store.BlobNotFoundException;
-import dev.kiln.store.BlobStore;
 import dev.kiln.store.CorruptBlobException;
 import dev.kiln.store.FetchFailedException;
 import dev.kiln.store.Fetcher;
@@ -52,13 +51,11 @@ public final class ProgramResolver {
 
     private final ProgramRecords programs;
     private final ItemResolver items;
-    private final BlobStore blobs;
     private final Fetcher fetcher;
 
-    public ProgramResolver(ProgramRecords programs, ItemResolver items, BlobStore blobs, Fetcher fetcher) {
+    public ProgramResolver(ProgramRecords programs, ItemResolver items, Fetcher fetcher) {
         this.programs = programs;
         this.items = items;
-        this.blobs = blobs;
         this.fetcher = fetcher;
     }
 
@@ -166,12 +163,6 @@ public final class ProgramResolver {
     /** One reference to a verified file; a corrupted local copy is a 400, not "missing". */
     private ResolvedItem item(String field, ItemHash ref, boolean useLatest) throws NodeException {
         try {
-            Optional<StoreRecord> message = items.message(ref, useLatest);
-            ItemHash fileHash = message.map(StoreRecord::fileHash).orElse(ref);
-            if (fileHash.isSha256() && blobs.has(fileHash) && fetcher.remotes().isEmpty()) {
-                // The fetcher would quarantine a bad copy and report the item as missing; say what happened.
-                blobs.path(fileHash);
-            }
             ItemResolver.Resolved r = items.resolve(ref, useLatest, DownloadProgress.NONE);
             ItemHash used = r.message().map(StoreRecord::messageHash).orElse(r.fileHash());
             return new ResolvedItem(field, ref, used, r.fileHash(), r.file());
