@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.builder.runtime.LocalRuntimes;
 import dev.kiln.core.catalogue.RuntimeCatalogue;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.store.BlobStore;
@@ -102,7 +103,7 @@ final class KilnContext {
 
     /** The official runtimes plus those built or published here. */
     RuntimeCatalogue catalogue() throws IOException {
-        return RuntimeCatalogue.official().withLocal(new dev.kiln.builder.runtime.LocalRuntimes(home().root()).entries());
+        return RuntimeCatalogue.official().withLocal(new LocalRuntimes(home().root()).entries());
     }
 
     /** Whether the item behind a runtime reference is here, for {@code runtime show}. */
