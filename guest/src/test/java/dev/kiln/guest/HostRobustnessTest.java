@@ -83,12 +83,14 @@ class HostRobustnessTest {
             CompletableFuture<GuestResponse> pending = c.requestAsync(GuestRequest.get("/"));
             FrameWriter w = new FrameWriter(agent);
             w.write(Frame.of(FrameType.RESPONSE, 0, 1, "{\"status\":200,\"headers\":[]}".getBytes()));
-            // Both frames go out before anything is read: a consumer that read the first one would
-            // grant more window, and the second would then be within it.
-            w.write(Frame.of(FrameType.DATA, 0, 1, new byte[200 * 1024]));
-            w.write(Frame.of(FrameType.DATA, 0, 1, new byte[200 * 1024]));
+            // One frame larger than the whole initial window: no consumer can grant more window
+            // before it arrives (two smaller frames raced the test's own reads and hung CI).
+            w.write(Frame.of(FrameType.DATA, 0, 1, new byte[Frame.INITIAL_WINDOW + 1]));
             GuestResponse r = pending.get(5, TimeUnit.SECONDS);
-            assertThatThrownBy(r::readAllBytes).isInstanceOf(GuestProtocolException.class);
+            CompletableFuture<byte[]> body = CompletableFuture.supplyAsync(r::readAllBytes);
+            assertThatThrownBy(() -> body.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(GuestProtocolException.class)
+                    .hasMessageContaining("overran");
+            assertThat(c.isOpen()).isFalse();
         }
     }
 
