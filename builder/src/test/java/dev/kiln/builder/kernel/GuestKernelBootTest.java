@@ -1,5 +1,6 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.testing.TestBuilds;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,7 +14,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Builds the guest kernel for real (or reuses the suite's cached one, see {@link TestKernel}) and
+ * Builds the guest kernel for real (or reuses the suite's cached one, see {@link TestBuilds}) and
  * boots it under QEMU microvm with TCG, as the VM driver will.
  */
 class GuestKernelBootTest {
@@ -26,7 +27,7 @@ class GuestKernelBootTest {
 
     @BeforeAll
     static void buildOrReuseTheKernel() throws Exception {
-        kernel = TestKernel.get();
+        kernel = TestBuilds.kernel();
         tscArguments = HostTsc.detect().kernelArguments();
     }
 
@@ -54,7 +55,7 @@ class GuestKernelBootTest {
     @Test
     void aSecondBuildIsAVerifiedCacheHit() throws Exception {
         long start = System.nanoTime();
-        GuestKernel again = new KernelBuilder(TestKernel.kilnHome(), ProgressListener.SILENT).build();
+        GuestKernel again = new KernelBuilder(TestBuilds.kilnHome(), ProgressListener.SILENT).build();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(again.fromCache()).isTrue();
