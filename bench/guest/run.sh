@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 . scripts/java-env.sh
-mvn -q -B -ntp -pl guest test-compile dependency:build-classpath \
+mvn -q -B -ntp -pl guest -am test-compile dependency:build-classpath \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cd guest
 exec java -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \

@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 . scripts/java-env.sh
-mvn -q -B -ntp -pl node test-compile dependency:build-classpath \
+mvn -q -B -ntp -pl node -am test-compile dependency:build-classpath \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cd node
 props=()

@@ -1,5 +1,7 @@
 package dev.kiln.guest;
 
+import dev.kiln.guest.bench.ClosedLoop;
+
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -7,13 +9,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -82,31 +82,8 @@ public final class GuestChannelBenchmark {
     }
 
     private static Run measure(Supplier<Integer> call, int concurrency, int seconds) throws Exception {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        List<long[]> perWorker = new ArrayList<>();
-        AtomicLong errors = new AtomicLong();
-        long start = System.nanoTime();
-        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<java.util.concurrent.Future<long[]>> futures = new ArrayList<>();
-            for (int w = 0; w < concurrency; w++) {
-                futures.add(pool.submit(() -> {
-                    long[] lat = new long[1 << 16];
-                    int n = 0;
-                    while (System.nanoTime() < end) {
-                        long t0 = System.nanoTime();
-                        if (call.get() != 200) errors.incrementAndGet();
-                        if (n == lat.length) lat = Arrays.copyOf(lat, n * 2);
-                        lat[n++] = System.nanoTime() - t0;
-                    }
-                    return Arrays.copyOf(lat, n);
-                }));
-            }
-            for (var f : futures) perWorker.add(f.get());
-        }
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        long[] all = perWorker.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-        if (errors.get() > 0) throw new IllegalStateException(errors.get() + " requests failed");
-        return new Run(all.length / elapsed, all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6);
+        ClosedLoop.Result r = ClosedLoop.run(call, concurrency, seconds);
+        return new Run(r.rps(), r.p50Ms(), r.p99Ms());
     }
 
     private static Run median(List<Run> runs) {

@@ -1,5 +1,7 @@
 package dev.kiln.node;
 
+import dev.kiln.guest.bench.ClosedLoop;
+
 import dev.kiln.builder.kernel.HostTsc;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Encoding;
@@ -28,13 +30,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -322,34 +322,10 @@ public final class NodeBenchmark {
     }
 
     static Run measure(Supplier<Integer> call, int concurrency, int seconds) throws Exception {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        List<long[]> perWorker = new ArrayList<>();
-        AtomicLong errors = new AtomicLong();
-        long start = System.nanoTime();
         long cpuBefore = cpuNanos();
-        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<long[]>> futures = new ArrayList<>();
-            for (int w = 0; w < concurrency; w++) {
-                futures.add(pool.submit(() -> {
-                    long[] lat = new long[1 << 14];
-                    int n = 0;
-                    while (System.nanoTime() < end) {
-                        long t0 = System.nanoTime();
-                        if (call.get() != 200) errors.incrementAndGet();
-                        if (n == lat.length) lat = Arrays.copyOf(lat, n * 2);
-                        lat[n++] = System.nanoTime() - t0;
-                    }
-                    return Arrays.copyOf(lat, n);
-                }));
-            }
-            for (var f : futures) perWorker.add(f.get());
-        }
-        double elapsed = (System.nanoTime() - start) / 1e9;
+        ClosedLoop.Result r = ClosedLoop.run(call, concurrency, seconds);
         long cpu = cpuNanos() - cpuBefore;
-        long[] all = perWorker.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-        if (errors.get() > 0) throw new IllegalStateException(errors.get() + " requests failed");
-        return new Run(all.length / elapsed, all[all.length / 2] / 1e6, all[(int) (all.length * 0.99)] / 1e6,
-                cpu / 1e3 / all.length);
+        return new Run(r.rps(), r.p50Ms(), r.p99Ms(), cpu / 1e3 / r.requests());
     }
 
     private static long cpuNanos() {
