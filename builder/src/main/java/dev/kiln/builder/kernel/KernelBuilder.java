@@ -1,6 +1,8 @@
 package dev.kiln.builder.kernel;
 
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.FileTrees;
+import dev.kiln.builder.step.KeyLock;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -69,7 +71,7 @@ public final class KernelBuilder {
     public GuestKernel build() throws KernelBuildException, InterruptedException {
         KernelSource source = locator.locate();
         KernelCacheKey key = KernelCacheKey.of(source, recipe);
-        try (KernelCache.KeyLock _ = cache.lock(key)) {
+        try (KeyLock _ = cache.lock(key)) {
             // Looked up under the lock: a build that was running when we arrived has now finished.
             KernelCache.Lookup found = cache.lookup(key);
             if (found.hit()) {
@@ -87,7 +89,7 @@ public final class KernelBuilder {
     private GuestKernel buildFresh(KernelSource source, KernelCacheKey key, String cacheProblem)
             throws KernelBuildException, InterruptedException, IOException {
         BuildWorkspace workspace = cache.workspace(key);
-        KernelCache.deleteTree(workspace.root()); // left by a killed build
+        FileTrees.delete(workspace.root()); // left by a killed build
         Files.createDirectories(workspace.root());
         try (BuildLog log = new BuildLog(cache.logFile(key))) {
             log.line("kiln guest kernel: " + KernelSourceLocator.PACKAGE + " " + source.version()
@@ -106,7 +108,7 @@ public final class KernelBuilder {
         } finally {
             // The tree is ≈ 1.5 GB; the log beside the entry is all that a failure needs.
             try {
-                KernelCache.deleteTree(workspace.root());
+                FileTrees.delete(workspace.root());
             } catch (IOException ignored) {
                 // the next build of this key removes it
             }

@@ -1,25 +1,19 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.FileTrees;
+import dev.kiln.builder.step.KeyLock;
+
 import dev.kiln.core.hash.ItemHash;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
@@ -40,8 +34,6 @@ final class KernelCache {
     static final String VMLINUX = "vmlinux";
     static final String CONFIG = "config";
 
-    /** Locks of this JVM, since a FileLock only excludes other processes. */
-    private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
 
     private final Path root;
 
@@ -115,7 +107,7 @@ final class KernelCache {
         if (Files.exists(entry)) {
             Path discarded = root.resolve(".discarded-" + key.directoryName() + "-" + System.nanoTime());
             Files.move(entry, discarded, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(discarded);
+            FileTrees.delete(discarded);
         }
         Files.move(output, entry, StandardCopyOption.ATOMIC_MOVE);
         return entry;
@@ -160,52 +152,6 @@ final class KernelCache {
      * another process) to finish; the caller then looks the entry up again and usually finds it.
      */
     KeyLock lock(KernelCacheKey key) throws IOException {
-        Files.createDirectories(root);
-        Path file = root.resolve("." + key.directoryName() + ".lock");
-        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(file, f -> new ReentrantLock());
-        jvmLock.lock();
-        try {
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                return new KeyLock(jvmLock, channel, channel.lock());
-            } catch (IOException | RuntimeException e) {
-                channel.close();
-                throw e;
-            }
-        } catch (IOException | RuntimeException e) {
-            jvmLock.unlock();
-            throw e;
-        }
-    }
-
-    record KeyLock(ReentrantLock jvmLock, FileChannel channel, FileLock fileLock) implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try {
-                fileLock.release();
-                channel.close();
-            } finally {
-                jvmLock.unlock();
-            }
-        }
-    }
-
-    /** Removes a directory tree; a missing tree is fine. */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) throw e;
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        return KeyLock.acquire(root.resolve("." + key.directoryName() + ".lock"));
     }
 }
