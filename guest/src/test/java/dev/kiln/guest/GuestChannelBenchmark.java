@@ -99,7 +99,7 @@ public final class GuestChannelBenchmark {
 
     private static void waitForPort(int port) throws InterruptedException {
         for (int i = 0; i < 100; i++) {
-            try (Socket ignored = new Socket("127.0.0.1", port)) {
+            try (Socket _ = new Socket("127.0.0.1", port)) {
                 return;
             } catch (java.io.IOException e) {
                 Thread.sleep(50);

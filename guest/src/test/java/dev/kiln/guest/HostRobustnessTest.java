@@ -46,7 +46,7 @@ class HostRobustnessTest {
     @Test
     void incompatibleVersionIsRefusedAtHandshake() throws Exception {
         CompletableFuture<GuestConnection> host = new CompletableFuture<>();
-        try (SocketChannel ignored = fakeAgent(host, HELLO.replace("[1]", "[7]"))) {
+        try (SocketChannel _ = fakeAgent(host, HELLO.replace("[1]", "[7]"))) {
             assertThatThrownBy(() -> host.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(GuestProtocolException.class)
                     .hasMessageContaining("[7]");
         }

@@ -207,13 +207,18 @@ public final class NodeBenchmark {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             try {
                 guest.halt(Duration.ofSeconds(1), Duration.ofSeconds(3));
             } catch (RuntimeException ignored) {
                 // killed below either way
             }
-            if (!qemu.waitFor(3, TimeUnit.SECONDS)) qemu.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            try {
+                if (!qemu.waitFor(3, TimeUnit.SECONDS)) qemu.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                qemu.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
