@@ -87,9 +87,6 @@ KILN_INIT0_START=$(uptime_now)
 export KILN_INIT0_START
 mark "start"
 
-mount_once sysfs /sys nosuid,noexec,nodev
-mount_once devtmpfs /dev nosuid,mode=0755
-
 # Options from the kernel command line (the node sets them; all optional).
 hostname_arg=
 channel_arg=
@@ -113,11 +110,16 @@ cd /run/kiln/root || fatal "cannot enter the overlay"
 pivot_root . rom || fatal "pivot_root into the overlay failed"
 cd / || fatal "cannot enter the new root"
 
-# The kernel filesystems (and the tmpfs holding the overlay's upper layer) move into the new root.
-for m in /proc /sys /dev /run; do
-    mkdir -p "$m"
+# /proc and the tmpfs holding the overlay's upper layer move into the new root; /sys and /dev
+# are mounted only now, straight into it, as two moves would cost two more execs of mount
+# (~115 ms each under TCG).
+for m in /proc /run; do
+    # The runtime already has these directories, and an exec of mkdir costs ~80 ms under TCG.
+    [ -d "$m" ] || mkdir -p "$m"
     mount --move "/rom$m" "$m" || fatal "cannot move $m into the overlay"
 done
+mount_once sysfs /sys nosuid,noexec,nodev
+mount_once devtmpfs /dev nosuid,mode=0755
 mark "overlay ready"
 
 mkdir -p /dev/pts /dev/shm
@@ -131,7 +133,7 @@ for port in /sys/class/virtio-ports/*; do
     [ -r "$port/name" ] || continue
     read -r port_name < "$port/name" || continue
     [ -n "$port_name" ] || continue
-    mkdir -p /dev/virtio-ports
+    [ -d /dev/virtio-ports ] || mkdir -p /dev/virtio-ports
     ln -sf "../${port##*/}" "/dev/virtio-ports/$port_name"
 done
 
