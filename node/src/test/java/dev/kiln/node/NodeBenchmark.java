@@ -1,7 +1,5 @@
 package dev.kiln.node;
 
-import dev.kiln.guest.bench.ClosedLoop;
-
 import dev.kiln.builder.kernel.HostTsc;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Encoding;
@@ -9,6 +7,7 @@ import dev.kiln.core.message.Resources;
 import dev.kiln.guest.GuestConnection;
 import dev.kiln.guest.GuestRequest;
 import dev.kiln.guest.GuestResponse;
+import dev.kiln.guest.bench.ClosedLoop;
 import dev.kiln.node.pool.VmPlan;
 import dev.kiln.node.pool.VmPlanner;
 import dev.kiln.node.program.ProgramResolver;
@@ -21,6 +20,7 @@ import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.qemu.QemuCommandLine;
 import dev.kiln.vm.qemu.QemuLauncher;
 import dev.kiln.vm.qemu.VmFiles;
+
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,9 +51,9 @@ import java.util.function.Supplier;
  * are recorded in docs/performance.md.
  */
 public final class NodeBenchmark {
-    /** @param cpuUsPerRequest this JVM's CPU time (client and, via the node, the node) per request */
     private static final int WARMUP_SECONDS = Integer.getInteger("kiln.bench.warmup", 10);
 
+    /** @param cpuUsPerRequest this JVM's CPU time (client and, via the node, the node) per request */
     record Run(double rps, double p50Ms, double p99Ms, double cpuUsPerRequest) {
     }
 

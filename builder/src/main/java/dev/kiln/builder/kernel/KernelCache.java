@@ -2,7 +2,6 @@ package dev.kiln.builder.kernel;
 
 import dev.kiln.builder.step.FileTrees;
 import dev.kiln.builder.step.KeyLock;
-
 import dev.kiln.core.hash.ItemHash;
 
 import java.io.IOException;
@@ -33,7 +32,6 @@ final class KernelCache {
 
     static final String VMLINUX = "vmlinux";
     static final String CONFIG = "config";
-
 
     private final Path root;
 

@@ -1,6 +1,7 @@
 package dev.kiln.builder.kernel;
 
 import dev.kiln.builder.testing.TestBuilds;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

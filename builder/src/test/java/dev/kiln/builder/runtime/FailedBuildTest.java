@@ -1,5 +1,7 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.testing.TestBuilds;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +34,7 @@ class FailedBuildTest {
     void aMissingPackageFailsInInstallPackagesWithAptsOwnMessage() throws Exception {
         RuntimeSpec spec = spec("name: broken\npackages: {apt: [python3-minimal, kiln-no-such-package]}\n");
 
-        assertThatThrownBy(() -> new RuntimeBuilder(TestHome.get(), images, RuntimeBuildListener.SILENT).build(spec))
+        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, RuntimeBuildListener.SILENT).build(spec))
                 .isInstanceOfSatisfying(RuntimeBuildException.class, e -> {
                     assertThat(e.step()).isEqualTo("InstallPackages");
                     assertThat(e.logTail()).anyMatch(l -> l.contains("Unable to locate package kiln-no-such-package"));
@@ -48,7 +50,7 @@ class FailedBuildTest {
     void anImageWithoutPythonIsRefusedBeforeItCouldFailToBoot() {
         RuntimeSpec spec = spec("name: no-python\n");
 
-        assertThatThrownBy(() -> new RuntimeBuilder(TestHome.get(), images, RuntimeBuildListener.SILENT).build(spec))
+        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, RuntimeBuildListener.SILENT).build(spec))
                 .isInstanceOfSatisfying(RuntimeBuildException.class, e -> {
                     assertThat(e.step()).isEqualTo("InstallInit");
                     assertThat(e.getMessage()).contains("no python3").contains("add python3-minimal");
@@ -59,7 +61,7 @@ class FailedBuildTest {
     void removingAPackageThatAKeptOneNeedsIsRefused() {
         RuntimeSpec spec = spec("name: over-slim\npackages: {apt: [python3-minimal]}\nslim: {remove_packages: [libc6]}\n");
 
-        assertThatThrownBy(() -> new RuntimeBuilder(TestHome.get(), images, RuntimeBuildListener.SILENT).build(spec))
+        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, RuntimeBuildListener.SILENT).build(spec))
                 .isInstanceOfSatisfying(RuntimeBuildException.class, e -> {
                     assertThat(e.step()).isEqualTo("RemovePackages");
                     assertThat(e.getMessage()).contains("would break packages that stay").contains("needs libc6");
@@ -85,7 +87,7 @@ class FailedBuildTest {
         };
         builder[0] = Thread.ofPlatform().start(() -> {
             try {
-                new RuntimeBuilder(TestHome.get(), images, interruptInInstall).build(spec);
+                new RuntimeBuilder(TestBuilds.kilnHome(), images, interruptInInstall).build(spec);
                 outcome.set(new AssertionError("the build finished despite the interrupt"));
             } catch (Throwable t) {
                 outcome.set(t);

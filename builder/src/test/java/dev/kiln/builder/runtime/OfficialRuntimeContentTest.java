@@ -3,6 +3,8 @@ package dev.kiln.builder.runtime;
 import dev.kiln.builder.step.BuildLog;
 import dev.kiln.builder.step.ExternalCommand;
 import dev.kiln.builder.step.FileTrees;
+import dev.kiln.builder.testing.TestBuilds;
+
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,7 +31,7 @@ class OfficialRuntimeContentTest {
             "minimal          | python3 | -c | import socket, struct, zlib, fcntl, subprocess; print('ok', zlib.crc32(b'kiln'))",
     })
     void theRuntimesOwnProgramsRun(String name, String program, String flag, String code, @TempDir Path dir) throws Exception {
-        BuiltRuntime runtime = OfficialImages.get(name);
+        BuiltRuntime runtime = TestBuilds.runtime(name);
         Path tree = dir.resolve("tree");
         ExternalCommand.of(dir, "unsquashfs", "-no-progress", "-d", tree.toString(), runtime.image().toString())
                 .capture(Duration.ofMinutes(2));

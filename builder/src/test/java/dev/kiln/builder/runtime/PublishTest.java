@@ -1,5 +1,6 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.testing.TestBuilds;
 import dev.kiln.core.catalogue.RuntimeEntry;
 import dev.kiln.core.catalogue.RuntimeOrigin;
 import dev.kiln.core.hash.ItemHash;
@@ -9,6 +10,7 @@ import dev.kiln.store.LocalPublisher;
 import dev.kiln.store.PublishException;
 import dev.kiln.store.records.StoreRecord;
 import dev.kiln.store.records.StoreRecords;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +43,7 @@ class PublishTest {
         records = StoreRecords.open(home);
         publisher = LocalPublisher.open(home, BlobStore.open(home), records);
         local = new LocalRuntimes(homeDir);
-        minimal = OfficialImages.get("minimal");
+        minimal = TestBuilds.runtime("minimal");
     }
 
     @AfterEach
@@ -71,7 +73,7 @@ class PublishTest {
     @Test
     void anAmendMakesUseLatestResolveToTheNewVersion() throws Exception {
         LocalRuntimes.Publication first = local.publish(publisher, minimal.image(), "my-runtime", null);
-        BuiltRuntime python = OfficialImages.get("debian-12-python");
+        BuiltRuntime python = TestBuilds.runtime("debian-12-python");
 
         LocalRuntimes.Publication second = local.publish(publisher, python.image(), "my-runtime-v2",
                 ItemHash.parse(first.messageHash()));
@@ -104,7 +106,7 @@ class PublishTest {
 
     @Test
     void imagesBuiltButNotPublishedAreListedUnderTheirImageHash() throws Exception {
-        LocalRuntimes here = new LocalRuntimes(TestHome.get());
+        LocalRuntimes here = new LocalRuntimes(TestBuilds.kilnHome());
         boolean publishedThere = here.publications().stream().anyMatch(p -> p.imageSha256().equals(minimal.imageHash().value()));
 
         if (!publishedThere) {

@@ -1,5 +1,7 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.testing.TestBuilds;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,8 +36,8 @@ class ReproducibleBuildTest {
             throws Exception {
         RuntimeSpec spec = RuntimeSpecs.parse(SPEC, "repro spec", null);
 
-        BuiltRuntime a = new RuntimeBuilder(TestHome.get(), first, TestHome.printing("repro 1")).build(spec);
-        BuiltRuntime b = new RuntimeBuilder(TestHome.get(), second, freshBases, TestHome.printing("repro 2")).build(spec);
+        BuiltRuntime a = new RuntimeBuilder(TestBuilds.kilnHome(), first, TestBuilds.printing("repro 1")).build(spec);
+        BuiltRuntime b = new RuntimeBuilder(TestBuilds.kilnHome(), second, freshBases, TestBuilds.printing("repro 2")).build(spec);
 
         assertThat(a.fromCache()).isFalse();
         assertThat(b.fromCache()).isFalse();
@@ -58,8 +60,8 @@ class ReproducibleBuildTest {
                 output: {format: ext4}
                 """, "ext4 spec", null);
 
-        BuiltRuntime a = new RuntimeBuilder(TestHome.get(), first, RuntimeBuildListener.SILENT).build(spec);
-        BuiltRuntime b = new RuntimeBuilder(TestHome.get(), second, RuntimeBuildListener.SILENT).build(spec);
+        BuiltRuntime a = new RuntimeBuilder(TestBuilds.kilnHome(), first, RuntimeBuildListener.SILENT).build(spec);
+        BuiltRuntime b = new RuntimeBuilder(TestBuilds.kilnHome(), second, RuntimeBuildListener.SILENT).build(spec);
 
         assertThat(a.filesystem()).isEqualTo("ext4");
         assertThat(LocalRuntimes.filesystemOf(a.image())).isEqualTo("ext4");

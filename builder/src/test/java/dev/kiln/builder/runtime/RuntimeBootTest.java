@@ -3,9 +3,11 @@ package dev.kiln.builder.runtime;
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuilder;
 import dev.kiln.builder.kernel.ProgressListener;
+import dev.kiln.builder.testing.TestBuilds;
 import dev.kiln.guest.AgentHello;
 import dev.kiln.guest.GuestConnection;
 import dev.kiln.guest.HaltResult;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +34,7 @@ class RuntimeBootTest {
 
     @BeforeAll
     static void kernel() throws Exception {
-        kernel = new KernelBuilder(TestHome.get(), ProgressListener.SILENT).build();
+        kernel = new KernelBuilder(TestBuilds.kilnHome(), ProgressListener.SILENT).build();
     }
 
     static List<String> officialSpecs() {
@@ -42,7 +44,7 @@ class RuntimeBootTest {
     @ParameterizedTest
     @MethodSource("officialSpecs")
     void theImageBootsToTheAgentsHelloAndPowersOffOnHalt(String name, @TempDir Path dir) throws Exception {
-        BuiltRuntime runtime = OfficialImages.get(name);
+        BuiltRuntime runtime = TestBuilds.runtime(name);
         boolean fullPython = name.endsWith("-python");
 
         long start = System.nanoTime();

@@ -4,8 +4,10 @@ import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuilder;
 import dev.kiln.builder.kernel.ProgressListener;
 import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.testing.TestBuilds;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestInit;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,7 +43,7 @@ class RuntimeImageTest {
 
     @BeforeAll
     static void buildAndUnpack() throws Exception {
-        runtime = OfficialImages.get("minimal");
+        runtime = TestBuilds.runtime("minimal");
         tree = dir.resolve("tree");
         ExternalCommand.of(dir, "unsquashfs", "-no-progress", "-d", tree.toString(), runtime.image().toString())
                 .capture(Duration.ofMinutes(2));
@@ -150,7 +152,7 @@ class RuntimeImageTest {
 
     @Test
     void theGuestKernelHasEveryOptionTheManifestRequires() throws Exception {
-        GuestKernel kernel = new KernelBuilder(TestHome.get(), ProgressListener.SILENT).build();
+        GuestKernel kernel = new KernelBuilder(TestBuilds.kilnHome(), ProgressListener.SILENT).build();
         String config = Files.readString(kernel.config());
 
         for (String option : runtime.readManifest().kernel().config()) {
@@ -161,12 +163,12 @@ class RuntimeImageTest {
     @Test
     void aSecondBuildIsAVerifiedCacheHit() throws Exception {
         long start = System.nanoTime();
-        BuiltRuntime again = new RuntimeBuilder(TestHome.get(), RuntimeBuildListener.SILENT).build(RuntimeSpecs.official("minimal"));
+        BuiltRuntime again = new RuntimeBuilder(TestBuilds.kilnHome(), RuntimeBuildListener.SILENT).build(RuntimeSpecs.official("minimal"));
 
         assertThat(again.fromCache()).isTrue();
         assertThat(again.imageHash()).isEqualTo(runtime.imageHash());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-        assertThat(new RuntimeBuilder(TestHome.get(), RuntimeBuildListener.SILENT).cached(RuntimeSpecs.official("minimal")))
+        assertThat(new RuntimeBuilder(TestBuilds.kilnHome(), RuntimeBuildListener.SILENT).cached(RuntimeSpecs.official("minimal")))
                 .contains(again);
     }
 }
