@@ -17,13 +17,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "message", description = "Work with aleph messages.", subcommands = MessageCommand.Validate.class)
+@Command(name = "message", mixinStandardHelpOptions = true, description = "Work with aleph messages.", subcommands = MessageCommand.Validate.class)
 final class MessageCommand {
 
     /** Far above any real message (aleph caps inline content at a few hundred KiB). */
     static final long MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
 
-    @Command(name = "validate", description = "Check an aleph PROGRAM, INSTANCE or STORE message; prints every problem. Exit 1 if invalid.")
+    @Command(name = "validate", mixinStandardHelpOptions = true, description = "Check an aleph PROGRAM, INSTANCE or STORE message; prints every problem. Exit 1 if invalid.")
     static final class Validate implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "FILE.json") Path file;

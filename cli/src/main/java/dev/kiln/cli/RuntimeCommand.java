@@ -17,12 +17,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "runtime", description = "List, inspect and fetch runtimes.",
+@Command(name = "runtime", mixinStandardHelpOptions = true, description = "List, inspect and fetch runtimes.",
         subcommands = {RuntimeCommand.ListRuntimes.class, RuntimeCommand.Show.class, RuntimePull.class, RuntimeBuild.class, RuntimePublish.class})
 final class RuntimeCommand {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    @Command(name = "list", description = "List official and local runtimes (* = default of its kind).")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List official and local runtimes (* = default of its kind).")
     static final class ListRuntimes implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;
@@ -58,7 +58,7 @@ final class RuntimeCommand {
         }
     }
 
-    @Command(name = "show", description = "Show one runtime by name, item hash or hash prefix.")
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one runtime by name, item hash or hash prefix.")
     static final class Show implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "pull", description = "Download a runtime into the local store, verified against its hash.")
+@Command(name = "pull", mixinStandardHelpOptions = true, description = "Download a runtime into the local store, verified against its hash.")
 final class RuntimePull implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin KilnContext kiln;

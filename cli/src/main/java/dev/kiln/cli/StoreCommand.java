@@ -24,12 +24,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "store", description = "The local content-addressed store: put, get, verify, list.",
+@Command(name = "store", mixinStandardHelpOptions = true, description = "The local content-addressed store: put, get, verify, list.",
         subcommands = {StoreCommand.Put.class, StoreCommand.Get.class, StoreCommand.Verify.class,
                 StoreCommand.ListBlobs.class, StoreCommand.Remove.class})
 final class StoreCommand {
 
-    @Command(name = "put", description = "Store files; prints each one's SHA-256 item hash.")
+    @Command(name = "put", mixinStandardHelpOptions = true, description = "Store files; prints each one's SHA-256 item hash.")
     static final class Put implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;
@@ -48,7 +48,7 @@ final class StoreCommand {
         }
     }
 
-    @Command(name = "get", description = "Copy a stored blob out, verified against its hash (to stdout without -o).")
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Copy a stored blob out, verified against its hash (to stdout without -o).")
     static final class Get implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;
@@ -82,7 +82,7 @@ final class StoreCommand {
         }
     }
 
-    @Command(name = "verify", description = "Re-hash blobs; corrupted ones are moved aside and never served. Exit 1 if any is corrupted.")
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Re-hash blobs; corrupted ones are moved aside and never served. Exit 1 if any is corrupted.")
     static final class Verify implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;
@@ -129,7 +129,7 @@ final class StoreCommand {
         }
     }
 
-    @Command(name = "list", description = "List stored blobs (not verified; see 'kiln store verify').")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List stored blobs (not verified; see 'kiln store verify').")
     static final class ListBlobs implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;
@@ -157,7 +157,7 @@ final class StoreCommand {
         }
     }
 
-    @Command(name = "remove", description = "Delete blobs from the local store.")
+    @Command(name = "remove", mixinStandardHelpOptions = true, description = "Delete blobs from the local store.")
     static final class Remove implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin KilnContext kiln;
