@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -32,6 +33,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The one Jackson configuration for aleph JSON, and the helpers that turn its errors into ours. */
 final class Json {
@@ -167,7 +170,34 @@ final class Json {
         int line = loc == null ? -1 : loc.getLineNr();
         int column = loc == null ? -1 : loc.getColumnNr();
         String where = line > 0 ? " at line " + line + ", column " + column : "";
+        if (e instanceof StreamConstraintsException) {
+            return new MessageFormatException(what, "too large" + where + ": " + limitExceeded(e.getOriginalMessage()),
+                    line, column, e);
+        }
         return new MessageFormatException(what, "malformed JSON" + where + ": " + e.getOriginalMessage(), line, column, e);
+    }
+
+    private static final Pattern LIMIT = Pattern.compile(
+            "\\((\\d+)\\) exceeds the maximum allowed \\((\\d+), from `StreamReadConstraints\\.getMax(\\w+)\\(\\)`\\)");
+
+    /**
+     * Jackson names its limits by the Java method that holds them ("from
+     * `StreamReadConstraints.getMaxStringLength()`"); a message's author needs the limit in words.
+     */
+    static String limitExceeded(String jackson) {
+        Matcher m = jackson == null ? null : LIMIT.matcher(jackson);
+        if (m == null || !m.find()) return "the input exceeds a parser limit";
+        String found = m.group(1);
+        String max = m.group(2);
+        return switch (m.group(3)) {
+            case "StringLength" -> "a string of " + found + " characters; at most " + max + " are allowed";
+            case "NestingDepth" -> "values nested " + found + " levels deep; at most " + max + " levels are allowed";
+            case "NumberLength" -> "a number of " + found + " digits; at most " + max + " are allowed";
+            case "NameLength" -> "a field name of " + found + " characters; at most " + max + " are allowed";
+            case "DocumentLength" -> "a document of " + found + " bytes; at most " + max + " are allowed";
+            case "TokenCount" -> found + " JSON tokens; at most " + max + " are allowed";
+            default -> "a value of size " + found + " where at most " + max + " is allowed";
+        };
     }
 
     private static MessageFormatException typeError(JsonNode tree, String prefix, JsonMappingException e) {

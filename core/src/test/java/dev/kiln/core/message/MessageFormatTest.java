@@ -57,6 +57,19 @@ class MessageFormatTest {
     }
 
     @Test
+    void parserLimitsAreSaidInWordsNotInJacksonsMethodNames() {
+        String deep = "{\"a\": " + "[".repeat(1500) + "]".repeat(1500) + "}";
+        MessageFormatException nested = parseError(deep);
+        assertThat(nested).hasMessageStartingWith("too large")
+                .hasMessageContaining("values nested 1001 levels deep; at most 1000 levels are allowed")
+                .hasMessageNotContaining("StreamReadConstraints");
+
+        MessageFormatException number = parseError("{\"a\": " + "9".repeat(1200) + "}");
+        assertThat(number).hasMessageContaining("a number of").hasMessageContaining("at most 1000 are allowed")
+                .hasMessageNotContaining("StreamReadConstraints");
+    }
+
+    @Test
     void emptyInputAndNonObjectsAreRefused() {
         assertThat(parseError("  ")).hasMessage("empty input: expected a JSON object");
         assertThat(parseError("[1, 2]")).hasMessage("expected a JSON object, got an array");
