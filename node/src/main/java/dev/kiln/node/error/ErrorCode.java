@@ -11,6 +11,12 @@ public enum ErrorCode {
     NOT_FOUND(404, "not_found"),
     /** The request itself is malformed (e.g. not an item hash where one belongs). */
     BAD_REQUEST(400, "bad_request"),
+    /** The request's header block is over the webserver's limit. */
+    HEADERS_TOO_LARGE(431, "headers_too_large"),
+    /** The request line (method, URL, version) is over the webserver's limit. */
+    URI_TOO_LONG(414, "uri_too_long"),
+    /** The request body is over a limit. */
+    PAYLOAD_TOO_LARGE(413, "payload_too_large"),
     /** The PROGRAM message fails validation or its integrity check; details list each field. */
     INVALID_PROGRAM(400, "invalid_program"),
     /** The code (or data) cannot be run: corrupted blob, hash mismatch, the guest refused it. */

@@ -51,6 +51,7 @@ public final class NodeServer implements AutoCloseable {
                 .shutdownGracePeriod(Duration.ofSeconds(2))
                 // A proxy's small writes (a head, one chunk) must not wait for the client's ACK.
                 .connectionOptions(o -> o.tcpNoDelay(true))
+                .directHandlers(DirectErrors.handlers())
                 .routing(r -> r.any(routing))
                 .build()
                 .start();
