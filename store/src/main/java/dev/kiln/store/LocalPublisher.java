@@ -94,6 +94,21 @@ public final class LocalPublisher {
         return record;
     }
 
+    /**
+     * Puts {@code file}'s bytes into the store again, for a publication that reuses an existing
+     * STORE record: the record outlives its blob when the blob was quarantined as corrupted or
+     * removed, and publishing the same file is how a user repairs that.
+     *
+     * @return true if the blob was missing and is back
+     */
+    public boolean restoreBlob(Path file, ItemHash expected) throws IOException {
+        boolean missing = !blobs.has(expected);
+        try (var in = Files.newInputStream(file)) {
+            blobs.put(in, expected);
+        }
+        return missing;
+    }
+
     private static String senderOf(KilnHome home, String override) throws IOException {
         if (override != null && !override.isBlank()) {
             String s = override.strip();

@@ -65,6 +65,9 @@ public final class ProgramPublisher {
         }
         try {
             ItemHash fileHash = ItemHash.sha256Of(codeFile);
+            // A record may outlive its blob (quarantined as corrupted, removed): reusing the
+            // record must bring the bytes back, or the program stays broken while we say "done".
+            if (publishedFile(fileHash).isPresent()) store.restoreBlob(codeFile, fileHash);
             Optional<PublishedProgram> same = findSame(spec, fileHash);
             if (same.isPresent()) return same.get();
             StoreRecord code = publishedFile(fileHash).orElse(null);
