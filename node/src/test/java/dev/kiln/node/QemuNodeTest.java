@@ -210,7 +210,8 @@ class QemuNodeTest {
             assertThat(idle.get(p.message(), "/ping").body()).isEqualTo("pong");
             long pid = idle.node.pool().running(p.message()).orElseThrow().vm().pid();
             await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).isEmpty());
-            assertThat(idle.node.pool().executions()).isEmpty();
+            // The pool learns of the exit from the process's exit future, a moment after it is gone.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(idle.node.pool().executions()).isEmpty());
             idle.nodeRecords.executions().flush();
             ExecutionRecord r = idle.nodeRecords.executions().list(p.message(), 1).getFirst();
             assertThat(r.state()).isEqualTo("STOPPED");
