@@ -20,7 +20,7 @@ final class GuestStream {
     final int id;
     final String kind;
     final CompletableFuture<Frame> head = new CompletableFuture<>();
-    private final GuestConnection connection;
+    private final GuestChannel channel;
     private final LinkedBlockingQueue<Object> inbound = new LinkedBlockingQueue<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition creditChanged = lock.newCondition();
@@ -31,8 +31,8 @@ final class GuestStream {
     private boolean inboundEnded;
     private volatile GuestException failure;
 
-    GuestStream(GuestConnection connection, int id, String kind) {
-        this.connection = connection;
+    GuestStream(GuestChannel channel, int id, String kind) {
+        this.channel = channel;
         this.id = id;
         this.kind = kind;
     }
@@ -56,7 +56,7 @@ final class GuestStream {
         } finally {
             lock.unlock();
         }
-        if (end) connection.release(this);
+        if (end) channel.release(this);
     }
 
     void onWindow(long increment) {
@@ -83,7 +83,7 @@ final class GuestStream {
             lock.unlock();
         }
         head.completeExceptionally(e);
-        connection.release(this);
+        channel.release(this);
     }
 
     boolean ended() {
@@ -136,7 +136,7 @@ final class GuestStream {
         } finally {
             lock.unlock();
         }
-        if (grant > 0) connection.sendWindow(id, grant);
+        if (grant > 0) channel.sendWindow(id, grant);
     }
 
     /** Blocks until some credit is available; returns how much was taken, or 0 if the stream is over. */
@@ -158,14 +158,5 @@ final class GuestStream {
     /** The agent has answered completely: it no longer reads the request body (docs §3, §6). */
     private boolean releasedOutbound() {
         return inboundEnded && !kind.equals("configure");
-    }
-
-    void wakeUploaders() {
-        lock.lock();
-        try {
-            creditChanged.signalAll();
-        } finally {
-            lock.unlock();
-        }
     }
 }

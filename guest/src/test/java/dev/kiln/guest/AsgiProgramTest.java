@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -116,7 +117,7 @@ class AsgiProgramTest {
     @Test
     void requestBodyInSeveralChunksIsReceivedWhole() throws Exception {
         byte[] body = new byte[3 * 1024 * 1024 + 17];
-        new java.util.Random(7).nextBytes(body);
+        new Random(7).nextBytes(body);
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
         String answer = guest.request(GuestRequest.post("/echo", body)).bodyText();
         // 3 MiB is twelve times the initial window: this only completes if WINDOW frames flow.
