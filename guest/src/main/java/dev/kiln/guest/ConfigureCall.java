@@ -10,7 +10,7 @@ final class ConfigureCall {
 
     static Configured run(GuestChannel channel, ProgramConfig config, Duration timeout) {
         List<Attachment> attachments = config.attachments();
-        GuestStream stream = channel.openStream("configure");
+        GuestStream stream = channel.openStream(GuestStream.Kind.CONFIGURE);
         channel.send(Frame.of(FrameType.CONFIGURE, attachments.isEmpty() ? Frame.FLAG_END : 0, stream.id,
                 WireCodec.configure(config)));
         if (!attachments.isEmpty()) BodyUpload.attachments(channel, stream, attachments);

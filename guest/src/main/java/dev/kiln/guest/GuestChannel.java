@@ -87,7 +87,7 @@ final class GuestChannel {
     // ------------------------------------------------------------------ streams
 
     /** A new stream; blocks while the agent's limit of open streams is reached. */
-    GuestStream openStream(String kind) {
+    GuestStream openStream(GuestStream.Kind kind) {
         failIfClosed();
         try {
             streamSlots.acquire();

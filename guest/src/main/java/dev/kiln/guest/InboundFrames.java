@@ -79,7 +79,7 @@ final class InboundFrames {
     private void head(FrameType type, Frame f) {
         GuestStream s = channel.streamFor(f);
         if (s == null) return;
-        boolean configure = s.kind.equals("configure");
+        boolean configure = s.kind == GuestStream.Kind.CONFIGURE;
         if ((type == FrameType.CONFIGURED) != configure || s.head.isDone() && !s.head.isCompletedExceptionally()) {
             throw new GuestProtocolException(type + " out of place on stream " + f.stream());
         }

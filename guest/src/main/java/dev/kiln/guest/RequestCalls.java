@@ -6,6 +6,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * REQUEST and EVENT streams and their responses (docs/guest-protocol.md §6): the head goes out,
@@ -40,26 +41,32 @@ final class RequestCalls {
         }
         InputStream body = request.body();
         Semaphore slots = uploads;
+        Runnable freeSlot = once(slots::release);
         if (body != null && !slots.tryAcquire()) {
             throw new GuestRequestRefusedException(GuestErrorCode.TOO_MANY_UPLOADS.wire(), maxUploads
                     + " request bodies are already uploading to this guest; retry");
         }
         GuestStream stream;
         try {
-            stream = channel.openStream("request");
+            stream = channel.openStream(GuestStream.Kind.REQUEST);
             channel.send(Frame.of(FrameType.REQUEST, body == null ? Frame.FLAG_END : 0, stream.id,
                     WireCodec.requestHead(request)));
         } catch (RuntimeException e) {
-            if (body != null) slots.release();
+            if (body != null) freeSlot.run();
             throw e;
         }
-        if (body != null) BodyUpload.requestBody(channel, stream, body, slots::release);
+        if (body != null) {
+            // Free once the upload is over, or once the stream is: a client stalled mid-body then
+            // holds only its own connection, no longer a stream of the agent's.
+            stream.whenReleased(freeSlot);
+            BodyUpload.requestBody(channel, stream, body, freeSlot);
+        }
         return responseOf(stream, timeout);
     }
 
     CompletableFuture<GuestResponse> event(String messageJson, Duration timeout) {
         byte[] payload = WireCodec.event(messageJson);
-        GuestStream stream = channel.openStream("event");
+        GuestStream stream = channel.openStream(GuestStream.Kind.EVENT);
         channel.send(Frame.of(FrameType.EVENT, Frame.FLAG_END, stream.id, payload));
         return responseOf(stream, timeout);
     }
@@ -82,6 +89,13 @@ final class RequestCalls {
             if (e instanceof CancellationException) channel.cancel(stream, "cancelled by the host");
         });
         return response;
+    }
+
+    private static Runnable once(Runnable action) {
+        AtomicBoolean done = new AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) action.run();
+        };
     }
 
     private GuestResponse toResponse(GuestStream stream, Frame frame) {

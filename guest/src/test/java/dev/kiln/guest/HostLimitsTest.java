@@ -85,6 +85,27 @@ class HostLimitsTest {
         }
     }
 
+    @Test
+    void aStalledBodyGivesItsSlotBackWhenItsRequestTimesOut() throws Exception {
+        try (FakeAgent fake = FakeAgent.start(dir, ch -> GuestConnection.open(ch, options()))) {
+            List<StalledBody> bodies = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                StalledBody b = new StalledBody();
+                bodies.add(b);
+                GuestRequest r = GuestRequest.post("/", new byte[0]).withBody(b).withTimeout(Duration.ofMillis(300));
+                assertThatThrownBy(() -> fake.host.request(r)).isInstanceOf(GuestTimeoutException.class);
+            }
+            // The four clients still hold their connections, but no longer any stream.
+            StalledBody next = new StalledBody();
+            bodies.add(next);
+            CompletableFuture<GuestResponse> accepted = await().atMost(5, TimeUnit.SECONDS)
+                    .ignoreExceptionsInstanceOf(GuestRequestRefusedException.class)
+                    .until(() -> fake.host.requestAsync(GuestRequest.post("/", new byte[0]).withBody(next)), f -> true);
+            assertThat(accepted.isDone()).isFalse();
+            bodies.forEach(StalledBody::fail);
+        }
+    }
+
     /** A body whose client stalls after a few bytes, then breaks off when told to. */
     static final class StalledBody extends InputStream {
         private final CountDownLatch broken = new CountDownLatch(1);
