@@ -40,19 +40,14 @@ final class RequestCalls {
                     + " headers, the guest protocol carries at most " + WireCodec.MAX_HEADERS);
         }
         InputStream body = request.body();
-        Semaphore slots = uploads;
-        Runnable freeSlot = once(slots::release);
-        if (body != null && !slots.tryAcquire()) {
-            throw new GuestRequestRefusedException(GuestErrorCode.TOO_MANY_UPLOADS.wire(), maxUploads
-                    + " request bodies are already uploading to this guest; retry");
-        }
+        Runnable freeSlot = body == null ? () -> { } : takeUploadSlot();
         GuestStream stream;
         try {
             stream = channel.openStream(GuestStream.Kind.REQUEST);
             channel.send(Frame.of(FrameType.REQUEST, body == null ? Frame.FLAG_END : 0, stream.id,
                     WireCodec.requestHead(request)));
         } catch (RuntimeException e) {
-            if (body != null) freeSlot.run();
+            freeSlot.run();
             throw e;
         }
         if (body != null) {
@@ -91,10 +86,16 @@ final class RequestCalls {
         return response;
     }
 
-    private static Runnable once(Runnable action) {
-        AtomicBoolean done = new AtomicBoolean();
+    /** An upload slot, or a refusal; the slot is given back by the first call of the returned action. */
+    private Runnable takeUploadSlot() {
+        Semaphore slots = uploads;
+        if (!slots.tryAcquire()) {
+            throw new GuestRequestRefusedException(GuestErrorCode.TOO_MANY_UPLOADS.wire(), maxUploads
+                    + " request bodies are already uploading to this guest; retry");
+        }
+        AtomicBoolean given = new AtomicBoolean();
         return () -> {
-            if (done.compareAndSet(false, true)) action.run();
+            if (given.compareAndSet(false, true)) slots.release();
         };
     }
 
