@@ -16,8 +16,14 @@ public class GuestConfigureException extends GuestException {
         this.traceback = traceback;
     }
 
+    /** The code as the agent wrote it, also when it is unknown here. */
     public String code() {
         return code;
+    }
+
+    /** The code to compare. */
+    public GuestErrorCode errorCode() {
+        return GuestErrorCode.of(code);
     }
 
     public String reason() {

@@ -54,10 +54,6 @@ public record GuestRequest(String method, String path, String query, List<Header
         return new GuestRequest(method, path, query, headers, scheme, clientHost, clientPort, requestId, stream, timeout);
     }
 
-    public GuestRequest withClient(String host, int port) {
-        return new GuestRequest(method, path, query, headers, scheme, host, port, requestId, body, timeout);
-    }
-
     public GuestRequest withRequestId(String id) {
         return new GuestRequest(method, path, query, headers, scheme, clientHost, clientPort, id, body, timeout);
     }

@@ -3,6 +3,7 @@ package dev.kiln.guest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -12,14 +13,14 @@ import java.util.List;
  * stream on the agent.
  */
 public final class GuestResponse implements AutoCloseable {
-    private final GuestConnection connection;
+    private final GuestChannel channel;
     private final GuestStream stream;
     private final int status;
     private final List<Header> headers;
     private boolean finished;
 
-    GuestResponse(GuestConnection connection, GuestStream stream, int status, List<Header> headers) {
-        this.connection = connection;
+    GuestResponse(GuestChannel channel, GuestStream stream, int status, List<Header> headers) {
+        this.channel = channel;
         this.stream = stream;
         this.status = status;
         this.headers = List.copyOf(headers);
@@ -58,7 +59,7 @@ public final class GuestResponse implements AutoCloseable {
     }
 
     public String bodyText() {
-        return new String(readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(readAllBytes(), StandardCharsets.UTF_8);
     }
 
     public InputStream body() {
@@ -102,7 +103,7 @@ public final class GuestResponse implements AutoCloseable {
 
     /** Stops the response: the agent cancels the handler (ASGI disconnect) and sends nothing more. */
     public void cancel() {
-        connection.cancel(stream, "cancelled by the host");
+        channel.cancel(stream, "cancelled by the host");
         finished = true;
     }
 

@@ -2,7 +2,6 @@ package dev.kiln.guest;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -18,21 +17,24 @@ final class GuestStream {
     }
 
     final int id;
-    final String kind;
+    final Kind kind;
     final CompletableFuture<Frame> head = new CompletableFuture<>();
-    private final GuestConnection connection;
+    private final GuestChannel channel;
     private final LinkedBlockingQueue<Object> inbound = new LinkedBlockingQueue<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition creditChanged = lock.newCondition();
-    private final AtomicBoolean released = new AtomicBoolean();
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
     private long credit = Frame.INITIAL_WINDOW;
     private long recvAllowed = Frame.INITIAL_WINDOW;
     private long unacked;
     private boolean inboundEnded;
     private volatile GuestException failure;
 
-    GuestStream(GuestConnection connection, int id, String kind) {
-        this.connection = connection;
+    /** What opened the stream. */
+    enum Kind { CONFIGURE, REQUEST, EVENT }
+
+    GuestStream(GuestChannel channel, int id, Kind kind) {
+        this.channel = channel;
         this.id = id;
         this.kind = kind;
     }
@@ -56,7 +58,7 @@ final class GuestStream {
         } finally {
             lock.unlock();
         }
-        if (end) connection.release(this);
+        if (end) channel.release(this);
     }
 
     void onWindow(long increment) {
@@ -83,7 +85,7 @@ final class GuestStream {
             lock.unlock();
         }
         head.completeExceptionally(e);
-        connection.release(this);
+        channel.release(this);
     }
 
     boolean ended() {
@@ -95,8 +97,14 @@ final class GuestStream {
         }
     }
 
+    /** True only for the first call: the stream's slot is given back once. */
     boolean markReleased() {
-        return released.compareAndSet(false, true);
+        return released.complete(null);
+    }
+
+    /** Runs {@code action} once the stream is over on the host's side (answered, failed or cancelled). */
+    void whenReleased(Runnable action) {
+        released.thenRun(action);
     }
 
     // ---- consumers
@@ -136,7 +144,7 @@ final class GuestStream {
         } finally {
             lock.unlock();
         }
-        if (grant > 0) connection.sendWindow(id, grant);
+        if (grant > 0) channel.sendWindow(id, grant);
     }
 
     /** Blocks until some credit is available; returns how much was taken, or 0 if the stream is over. */
@@ -157,15 +165,6 @@ final class GuestStream {
 
     /** The agent has answered completely: it no longer reads the request body (docs §3, §6). */
     private boolean releasedOutbound() {
-        return inboundEnded && !kind.equals("configure");
-    }
-
-    void wakeUploaders() {
-        lock.lock();
-        try {
-            creditChanged.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        return inboundEnded && kind != Kind.CONFIGURE;
     }
 }

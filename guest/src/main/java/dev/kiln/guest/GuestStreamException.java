@@ -2,7 +2,8 @@ package dev.kiln.guest;
 
 /**
  * The agent ended one stream with an ERROR or CANCEL frame (for example {@code not_configured},
- * {@code halting}, {@code app_error} after a response started). The connection stays usable.
+ * {@code halting}, {@code app_error} after a response started), or the host did for its own
+ * reasons (a timeout, a cancel). The connection stays usable.
  */
 public class GuestStreamException extends GuestException {
     private final String code;
@@ -12,8 +13,18 @@ public class GuestStreamException extends GuestException {
         this.code = code;
     }
 
-    /** The protocol's error or cancel code (docs/guest-protocol.md §2.1). */
+    GuestStreamException(String code, String message, Throwable cause) {
+        super(code + ": " + message, cause);
+        this.code = code;
+    }
+
+    /** The code as the protocol wrote it (docs/guest-protocol.md §2.1), also when it is unknown here. */
     public String code() {
         return code;
+    }
+
+    /** The code to compare. */
+    public GuestErrorCode errorCode() {
+        return GuestErrorCode.of(code);
     }
 }

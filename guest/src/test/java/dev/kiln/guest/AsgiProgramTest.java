@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -116,7 +118,7 @@ class AsgiProgramTest {
     @Test
     void requestBodyInSeveralChunksIsReceivedWhole() throws Exception {
         byte[] body = new byte[3 * 1024 * 1024 + 17];
-        new java.util.Random(7).nextBytes(body);
+        new Random(7).nextBytes(body);
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
         String answer = guest.request(GuestRequest.post("/echo", body)).bodyText();
         // 3 MiB is twelve times the initial window: this only completes if WINDOW frames flow.
@@ -221,5 +223,54 @@ class AsgiProgramTest {
                 ProgramConfig.Code.plain("main:app", "app = None".getBytes(StandardCharsets.UTF_8))).build()))
                 .isInstanceOf(GuestStreamException.class)
                 .satisfies(e -> assertThat(((GuestStreamException) e).code()).isEqualTo("already_configured"));
+    }
+
+    // ------------------------------------------------------------------ one stream failing, the channel serving on
+
+    /** What a web server's body stream does when the client sends a bad chunk or less than its Content-Length. */
+    static InputStream brokenBody() {
+        return new InputStream() {
+            private int sent;
+
+            @Override
+            public int read() {
+                if (sent++ < 3) return 'x';
+                throw new IllegalStateException("the client sent 3 bytes of a 1000-byte body, then closed");
+            }
+        };
+    }
+
+    @Test
+    void aBodyThatBreaksMidwayCancelsItsStreamOnTheAgent() {
+        assertThatThrownBy(() -> guest.request(GuestRequest.get("/echo").withMethod("POST").withBody(brokenBody())))
+                .isInstanceOf(GuestRequestBodyException.class)
+                .hasRootCauseMessage("the client sent 3 bytes of a 1000-byte body, then closed")
+                .satisfies(e -> assertThat(((GuestStreamException) e).errorCode()).isEqualTo(GuestErrorCode.BODY_FAILED));
+        await().atMost(5, TimeUnit.SECONDS).until(() -> guest.inFlight() == 0);
+        GuestResponse echo = guest.request(GuestRequest.post("/echo", "twelve bytes".getBytes(StandardCharsets.UTF_8)));
+        assertThat(echo.status()).isEqualTo(200);
+        assertThat(echo.bodyText()).contains("\"length\": 12");
+    }
+
+    @Test
+    void moreBrokenBodiesThanTheAgentHasStreamsLeaveItServing() {
+        // The agent accepts 256 open streams: had it kept the broken ones, it would refuse from the 257th.
+        int streams = guest.hello().maxStreams();
+        for (int i = 0; i < streams + 44; i++) {
+            assertThatThrownBy(() -> guest.request(GuestRequest.get("/echo").withMethod("POST").withBody(brokenBody())
+                    .withTimeout(Duration.ofSeconds(10)))).isInstanceOf(GuestRequestBodyException.class);
+        }
+        GuestResponse echo = guest.request(GuestRequest.post("/echo", "after".getBytes(StandardCharsets.UTF_8)));
+        assertThat(echo.status()).isEqualTo(200);
+        assertThat(guest.ping(Duration.ofSeconds(5))).isPositive();
+    }
+
+    @Test
+    void aHeadTheAgentRefusesFailsThatRequestOnlyWithItsCode() {
+        assertThatThrownBy(() -> guest.request(GuestRequest.get("/state").withHeader("bad name", "v")))
+                .isInstanceOf(GuestRequestRefusedException.class)
+                .satisfies(e -> assertThat(((GuestStreamException) e).errorCode()).isEqualTo(GuestErrorCode.BAD_REQUEST));
+        assertThat(guest.isOpen()).isTrue();
+        assertThat(guest.request(GuestRequest.get("/state")).status()).isEqualTo(200);
     }
 }

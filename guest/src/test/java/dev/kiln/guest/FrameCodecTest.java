@@ -2,10 +2,12 @@ package dev.kiln.guest;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,7 +21,7 @@ class FrameCodecTest {
     }
 
     private static FrameReader reader(byte[] bytes) {
-        return new FrameReader(Channels.newChannel(new java.io.ByteArrayInputStream(bytes)));
+        return new FrameReader(Channels.newChannel(new ByteArrayInputStream(bytes)));
     }
 
     @Test
@@ -53,9 +55,9 @@ class FrameCodecTest {
     @Test
     void truncatedFrameIsAnErrorNotACleanEnd() throws Exception {
         byte[] bytes = encode(Frame.of(FrameType.DATA, 0, 1, new byte[100]));
-        byte[] cut = java.util.Arrays.copyOf(bytes, 50);
+        byte[] cut = Arrays.copyOf(bytes, 50);
         assertThatThrownBy(() -> reader(cut).read()).isInstanceOf(EOFException.class);
-        assertThatThrownBy(() -> reader(java.util.Arrays.copyOf(bytes, 4)).read()).isInstanceOf(EOFException.class);
+        assertThatThrownBy(() -> reader(Arrays.copyOf(bytes, 4)).read()).isInstanceOf(EOFException.class);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.kiln.guest;
 
 import dev.kiln.guest.bench.ClosedLoop;
 
+import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -76,7 +78,7 @@ public final class GuestChannelBenchmark {
         } finally {
             tcpServer.destroy();
             try (var files = Files.walk(tmp)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
     }
@@ -101,7 +103,7 @@ public final class GuestChannelBenchmark {
         for (int i = 0; i < 100; i++) {
             try (Socket _ = new Socket("127.0.0.1", port)) {
                 return;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 Thread.sleep(50);
             }
         }

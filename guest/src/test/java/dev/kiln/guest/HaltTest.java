@@ -3,6 +3,7 @@ package dev.kiln.guest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class HaltTest {
             assertThat(r.shutdown()).isEqualTo("complete");
             assertThat(agent.waitForExit(Duration.ofSeconds(10))).isZero();
             assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).as("the program is gone")
-                    .isInstanceOf(java.io.IOException.class);
+                    .isInstanceOf(IOException.class);
         }
     }
 }

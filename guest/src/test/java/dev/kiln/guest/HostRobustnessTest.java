@@ -99,8 +99,18 @@ class HostRobustnessTest {
         CompletableFuture<GuestConnection> host = new CompletableFuture<>();
         try (SocketChannel agent = fakeAgent(host, HELLO)) {
             GuestConnection c = host.get(10, TimeUnit.SECONDS);
-            new FrameWriter(agent).write(new Frame(0x77, 0, 0, new byte[]{1}));
-            Thread.sleep(200);
+            FrameWriter w = new FrameWriter(agent);
+            // On stream 0 and on a stream the host never opened: unknown types are not even checked.
+            w.write(new Frame(0x77, 0, 0, new byte[]{1}));
+            w.write(new Frame(0x78, Frame.FLAG_END, 41, new byte[]{2}));
+            // The reader handles frames in order: the PING's answer proves it went past both.
+            CompletableFuture<Duration> rtt = CompletableFuture.supplyAsync(() -> c.ping(Duration.ofSeconds(5)));
+            FrameReader r = new FrameReader(agent);
+            assertThat(r.read().knownType()).isEqualTo(FrameType.HELLO);
+            Frame ping = r.read();
+            assertThat(ping.knownType()).isEqualTo(FrameType.PING);
+            w.write(Frame.of(FrameType.PONG, 0, ping.payload()));
+            assertThat(rtt.get(5, TimeUnit.SECONDS)).isPositive();
             assertThat(c.isOpen()).isTrue();
         }
     }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -31,7 +32,7 @@ final class Zips {
     /** A test app from src/test/resources/dev/kiln/guest/apps/NAME, zipped. */
     static byte[] app(String name) throws IOException {
         Path dir = Path.of("src/test/resources/dev/kiln/guest/apps", name);
-        java.util.LinkedHashMap<String, byte[]> entries = new java.util.LinkedHashMap<>();
+        LinkedHashMap<String, byte[]> entries = new LinkedHashMap<>();
         try (var files = Files.walk(dir)) {
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
                 entries.put(dir.relativize(f).toString(), Files.readAllBytes(f));

@@ -17,6 +17,8 @@ public enum ErrorCode {
     URI_TOO_LONG(414, "uri_too_long"),
     /** The request body is over a limit. */
     PAYLOAD_TOO_LARGE(413, "payload_too_large"),
+    /** The request has more headers than the guest protocol carries to a program. */
+    TOO_MANY_HEADERS(431, "too_many_headers"),
     /** The PROGRAM message fails validation or its integrity check; details list each field. */
     INVALID_PROGRAM(400, "invalid_program"),
     /** The code (or data) cannot be run: corrupted blob, hash mismatch, the guest refused it. */
@@ -35,6 +37,8 @@ public enum ErrorCode {
     REMOTE_UNAVAILABLE(502, "remote_unavailable"),
     /** The memory budget has no room for another VM, even after stopping idle ones. */
     NO_CAPACITY(503, "no_capacity"),
+    /** Too many request bodies are uploading to the program's VM at once; retry shortly. */
+    TOO_MANY_UPLOADS(503, "too_many_uploads"),
     /** The node is stopping. */
     SHUTTING_DOWN(503, "shutting_down"),
     /** The self check failed (see its details). */

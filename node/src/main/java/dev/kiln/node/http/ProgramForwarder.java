@@ -2,8 +2,11 @@ package dev.kiln.node.http;
 
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestChannelClosedException;
+import dev.kiln.guest.GuestErrorCode;
 import dev.kiln.guest.GuestException;
 import dev.kiln.guest.GuestRequest;
+import dev.kiln.guest.GuestRequestBodyException;
+import dev.kiln.guest.GuestRequestRefusedException;
 import dev.kiln.guest.GuestResponse;
 import dev.kiln.guest.GuestStreamException;
 import dev.kiln.guest.GuestTimeoutException;
@@ -73,13 +76,14 @@ final class ProgramForwarder {
     private String forwardOrThrow(ItemHash program, String rawPath, ServerRequest req, ServerResponse res)
             throws NodeException, InterruptedException {
         RequestBody body = req.content().hasEntity() ? new RequestBody(req.content().inputStream()) : null;
+        String requestId = "req-" + req.id() + "-" + req.socketId();
         try (Lease lease = pool.acquire(program)) {
-            GuestResponse response = send(lease, guestRequest(rawPath, req, body, lease));
+            GuestResponse response = send(lease, guestRequest(rawPath, req, body, lease, requestId));
             try {
-                byte[] first = firstChunk(response, lease);
+                byte[] first = firstChunk(response, lease, requestId);
                 res.status(response.status());
                 copyHeaders(response, res);
-                stream(first, response, res, lease);
+                stream(first, response, res, lease, requestId);
             } finally {
                 response.close();
             }
@@ -89,7 +93,7 @@ final class ProgramForwarder {
         }
     }
 
-    private GuestRequest guestRequest(String rawPath, ServerRequest req, RequestBody body, Lease lease) {
+    private GuestRequest guestRequest(String rawPath, ServerRequest req, RequestBody body, Lease lease, String requestId) {
         List<Header> headers = new ArrayList<>();
         for (io.helidon.http.Header h : req.headers()) {
             if (HOP_BY_HOP.contains(h.name().toLowerCase(Locale.ROOT))) continue;
@@ -97,7 +101,7 @@ final class ProgramForwarder {
         }
         String query = req.query().rawValue();
         return new GuestRequest(req.prologue().method().text(), rawPath, query, headers, req.isSecure() ? "https" : "http",
-                req.remotePeer().host(), req.remotePeer().port(), "req-" + req.id() + "-" + req.socketId(), body,
+                req.remotePeer().host(), req.remotePeer().port(), requestId, body,
                 lease.execution().requestTimeout());
     }
 
@@ -112,15 +116,42 @@ final class ProgramForwarder {
             lease.vmLost(e.getMessage());
             throw new NodeException(ErrorCode.VM_DIED, "the VM of program " + program
                     + " died while handling the request; the next request boots a fresh one", e);
+        } catch (GuestRequestBodyException e) {
+            throw brokenBody(request.requestId(), e);
+        } catch (GuestRequestRefusedException e) {
+            throw refused(program, e);
         } catch (GuestStreamException e) {
-            if (e.code().equals("halting")) {
+            if (e.errorCode() == GuestErrorCode.HALTING) {
                 throw new NodeException(ErrorCode.SHUTTING_DOWN, "the VM of program " + program + " is stopping; retry", e);
             }
-            throw new NodeException(ErrorCode.VM_DIED, "the guest of program " + program + " refused the request ("
+            throw new NodeException(ErrorCode.VM_DIED, "the guest of program " + program + " dropped the request ("
                     + e.code() + ")", e);
         } catch (GuestException e) {
             throw new NodeException(ErrorCode.INTERNAL, "forwarding to program " + program + " failed", e);
         }
+    }
+
+    /** The client's side broke, not the VM: the guest stream is cancelled already; logged here, once. */
+    private static NodeException brokenBody(String requestId, GuestRequestBodyException e) {
+        LOG.log(System.Logger.Level.INFO, "request " + requestId + ": reading the client's body failed ("
+                + e.getCause() + "); its guest stream was cancelled");
+        return new NodeException(ErrorCode.BAD_REQUEST, "the request body could not be read: send the whole body"
+                + " its Content-Length or chunked encoding declares", e);
+    }
+
+    /** One request refused, the VM kept. */
+    private static NodeException refused(ItemHash program, GuestRequestRefusedException e) {
+        return switch (e.errorCode()) {
+            case TOO_MANY_HEADERS -> new NodeException(ErrorCode.TOO_MANY_HEADERS, "too many request headers ("
+                    + e.getMessage() + "): send fewer", e);
+            case BAD_REQUEST -> new NodeException(ErrorCode.BAD_REQUEST, "the request cannot be passed to a program ("
+                    + e.getMessage() + ")", e);
+            case TOO_MANY_UPLOADS -> new NodeException(ErrorCode.TOO_MANY_UPLOADS, "program " + program
+                    + " is receiving too many request bodies at once; retry shortly", e);
+            case HALTING -> new NodeException(ErrorCode.SHUTTING_DOWN, "the VM of program " + program + " is stopping; retry", e);
+            default -> new NodeException(ErrorCode.INTERNAL, "the guest of program " + program + " refused the request ("
+                    + e.code() + ")", e);
+        };
     }
 
     private static void copyHeaders(GuestResponse response, ServerResponse res) {
@@ -139,7 +170,7 @@ final class ProgramForwarder {
      * The first body chunk, read before anything goes to the client: until then a failure can
      * still be answered with a proper error.
      */
-    private static byte[] firstChunk(GuestResponse response, Lease lease) throws NodeException {
+    private static byte[] firstChunk(GuestResponse response, Lease lease, String requestId) throws NodeException {
         ItemHash program = lease.execution().programHash();
         try {
             return response.nextChunk();
@@ -147,6 +178,8 @@ final class ProgramForwarder {
             lease.vmLost(e.getMessage());
             throw new NodeException(ErrorCode.VM_DIED, "the VM of program " + program
                     + " died while answering; the next request boots a fresh one", e);
+        } catch (GuestRequestBodyException e) {
+            throw brokenBody(requestId, e);
         } catch (GuestStreamException e) {
             throw new NodeException(ErrorCode.PROGRAM_FAILED, "program " + program + " aborted its response ("
                     + e.code() + "); its owner can find the error in the node's log", e);
@@ -156,7 +189,7 @@ final class ProgramForwarder {
     }
 
     /** Body chunks as they come; a failure after the head was sent can only cut the response short. */
-    private void stream(byte[] first, GuestResponse response, ServerResponse res, Lease lease) {
+    private void stream(byte[] first, GuestResponse response, ServerResponse res, Lease lease, String requestId) {
         if (first == null) {
             res.send();
             return;
@@ -174,9 +207,9 @@ final class ProgramForwarder {
             }
         } catch (GuestChannelClosedException e) {
             lease.vmLost(e.getMessage());
-            throw abort(lease, e);
+            throw abort(lease, requestId, e);
         } catch (GuestException e) {
-            throw abort(lease, e);
+            throw abort(lease, requestId, e);
         } catch (IOException e) {
             // The client went away: stop the program's work on it.
             response.cancel();
@@ -185,9 +218,9 @@ final class ProgramForwarder {
     }
 
     /** Thrown out of the handler after the head was sent: the webserver then closes the connection. */
-    private static ResponseAbortedException abort(Lease lease, GuestException e) {
-        LOG.log(System.Logger.Level.WARNING, "response of program " + lease.execution().programHash()
-                + " aborted mid-body: " + e.getMessage());
+    private static ResponseAbortedException abort(Lease lease, String requestId, GuestException e) {
+        LOG.log(System.Logger.Level.WARNING, "request " + requestId + ": response of program "
+                + lease.execution().programHash() + " aborted mid-body: " + e.getMessage());
         return new ResponseAbortedException("response aborted by the program's guest: " + e.getMessage());
     }
 

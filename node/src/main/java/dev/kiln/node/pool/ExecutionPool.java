@@ -3,6 +3,7 @@ package dev.kiln.node.pool;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestChannelClosedException;
 import dev.kiln.guest.GuestConfigureException;
+import dev.kiln.guest.GuestErrorCode;
 import dev.kiln.guest.GuestException;
 import dev.kiln.guest.GuestTimeoutException;
 import dev.kiln.node.error.ErrorCode;
@@ -230,7 +231,7 @@ public final class ExecutionPool implements AutoCloseable {
             killFailedBoot(execution, "program did not start: " + e.code());
             LOG.log(System.Logger.Level.WARNING, "program " + programHash + " did not start: " + e.getMessage()
                     + (e.traceback() == null ? "" : "\n" + e.traceback()));
-            ErrorCode code = e.code().equals("internal") ? ErrorCode.BOOT_FAILED : ErrorCode.INVALID_CODE;
+            ErrorCode code = e.errorCode() == GuestErrorCode.INTERNAL ? ErrorCode.BOOT_FAILED : ErrorCode.INVALID_CODE;
             throw new NodeException(code, "program " + programHash + " did not start: " + e.reason()
                     + " (" + e.code() + ")", e);
         } catch (GuestTimeoutException e) {

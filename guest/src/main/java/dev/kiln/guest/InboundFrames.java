@@ -1,0 +1,107 @@
+package dev.kiln.guest;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * What each frame from the agent does, on the reader thread. A frame out of place is a
+ * {@link GuestProtocolException} (thrown, so the reader closes the channel); unknown frame types
+ * are ignored so that a newer agent can add informational ones.
+ */
+final class InboundFrames {
+    private static final System.Logger LOG = System.getLogger(InboundFrames.class.getName());
+
+    private final GuestChannel channel;
+    private final Consumer<GuestLog> logSink;
+    private final CompletableFuture<AgentHello> hello = new CompletableFuture<>();
+    private final CompletableFuture<HaltResult> halted = new CompletableFuture<>();
+
+    InboundFrames(GuestChannel channel, Consumer<GuestLog> logSink) {
+        this.channel = channel;
+        this.logSink = logSink;
+    }
+
+    CompletableFuture<AgentHello> hello() {
+        return hello;
+    }
+
+    CompletableFuture<HaltResult> haltResult() {
+        return halted;
+    }
+
+    boolean haltAnswered() {
+        return halted.isDone();
+    }
+
+    void closed(GuestChannelClosedException cause) {
+        hello.completeExceptionally(cause);
+        halted.completeExceptionally(cause);
+    }
+
+    void dispatch(Frame f) {
+        FrameType type = f.knownType();
+        if (type == null) {
+            LOG.log(System.Logger.Level.DEBUG, "ignoring an unknown frame from the agent: " + f);
+            return;
+        }
+        switch (type) {
+            case HELLO -> {
+                if (!hello.isDone()) hello.complete(WireCodec.hello(f.payload()));
+            }
+            case PING -> {
+                if (f.payload().length > 64) throw new GuestProtocolException("PING payload over 64 bytes");
+                channel.send(Frame.of(FrameType.PONG, f.stream(), f.payload()));
+            }
+            case PONG -> channel.onPong(f.payload());
+            case LOG -> logSink.accept(WireCodec.log(f.payload()));
+            case HALTED -> halted.complete(WireCodec.halted(f.payload()));
+            case RESPONSE, CONFIGURED -> head(type, f);
+            case DATA -> {
+                GuestStream s = channel.streamFor(f);
+                if (s == null) return;
+                if (!s.head.isDone()) throw new GuestProtocolException("DATA before RESPONSE on stream " + f.stream());
+                s.onData(f.payload(), f.end());
+            }
+            case WINDOW -> {
+                long increment = WireCodec.windowIncrement(f.payload());
+                GuestStream s = channel.streamFor(f);
+                if (s != null) s.onWindow(increment);
+            }
+            case CANCEL -> {
+                GuestStream s = channel.streamFor(f);
+                if (s != null) s.fail(new GuestStreamException(WireCodec.cancelReason(f.payload()), "the agent aborted the stream"));
+            }
+            case ERROR -> error(f);
+            default -> throw new GuestProtocolException("the agent may not send " + type);
+        }
+    }
+
+    private void head(FrameType type, Frame f) {
+        GuestStream s = channel.streamFor(f);
+        if (s == null) return;
+        boolean configure = s.kind == GuestStream.Kind.CONFIGURE;
+        if ((type == FrameType.CONFIGURED) != configure || s.head.isDone() && !s.head.isCompletedExceptionally()) {
+            throw new GuestProtocolException(type + " out of place on stream " + f.stream());
+        }
+        if (!s.head.complete(f)) return;
+        if (f.end() || configure) s.onData(new byte[0], true);
+    }
+
+    private void error(Frame f) {
+        WireCodec.ErrorPayload e = WireCodec.error(f.payload());
+        if (f.stream() == 0) {
+            logSink.accept(new GuestLog("error", e.code() + ": " + e.message(), null, null, e.code()));
+            return;
+        }
+        GuestStream s = channel.streamFor(f);
+        if (s == null) {
+            logSink.accept(new GuestLog("error", e.code() + ": " + e.message() + " (stream " + f.stream() + ")",
+                    null, null, e.code()));
+        } else if (s.head.isDone()) {
+            s.fail(new GuestStreamException(e.code(), e.message()));
+        } else {
+            // No answer yet: the agent refused this one request, not the connection.
+            s.fail(new GuestRequestRefusedException(e.code(), e.message()));
+        }
+    }
+}
