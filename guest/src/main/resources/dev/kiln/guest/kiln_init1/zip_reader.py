@@ -155,11 +155,11 @@ def space_needed(entries, block):
     return need
 
 
-def check_fits(need, count, dest):
+def check_fits(need, count, dest, limit=MAX_ZIP_TOTAL):
     """Refuses, before anything is written, an archive larger than the limit or than the space
     (and inodes) free where it is unpacked."""
-    if need > MAX_ZIP_TOTAL:
-        raise ZipError("the archive expands to %d bytes, more than the %d allowed" % (need, MAX_ZIP_TOTAL), TOO_LARGE)
+    if need > limit:
+        raise ZipError("the archive expands to %d bytes, more than the %d allowed" % (need, limit), TOO_LARGE)
     try:
         st = os.statvfs(_existing(dest))
     except OSError:
