@@ -48,6 +48,15 @@ class PythonCompatTest {
     }
 
     @Test
+    void theOneFileFormRunsThePackageAndIsTheSameBytesEachTime() throws Exception {
+        Path file = dir.resolve("init1.py");
+        Files.write(file, GuestInit.init1());
+        assertThat(GuestInit.init1()).as("the runtime cache key hashes these bytes").isEqualTo(Files.readAllBytes(file));
+        String out = Pythons.run(dir, "/usr/bin/python3", file.toString(), "--help");
+        assertThat(out).contains("usage: init1").contains("Kiln guest agent").contains("--channel");
+    }
+
+    @Test
     void everyModuleImportsOnPython39() throws Exception {
         Pythons.Python py39 = Pythons.python39OrNull();
         Assumptions.assumeTrue(py39 != null, "no Python 3.9 on this machine (pyenv's ~/.pyenv/versions/3.9.*)");
