@@ -46,7 +46,8 @@ class ProgramSetup:
             self.write_ssh_keys(conf)
             code_dir = self.setup_code(conf, code_file)
             if conf.data_size:
-                _unzip(data_file, self.path(conf.data_mount), "data archive")
+                data_dir = self.path(conf.data_mount)
+                _unzip(data_file, data_dir, "data archive", self.in_memory(conf, data_dir))
             env = dict((k, v) for k, v in os.environ.items() if not k.startswith("KILN_"))
             env.update(conf.variables)
             if conf.interface == "asgi":
@@ -181,7 +182,7 @@ class ProgramSetup:
                 raise ConfigError("mount_failed", "squashfs code needs system mode (PID 1) to mount %s" % conf.code_device)
             system.run_mount(["-t", "squashfs", "-o", "ro", conf.code_device, code_dir])
         elif conf.encoding == "zip":
-            _unzip(code_file, code_dir, "code archive")
+            _unzip(code_file, code_dir, "code archive", self.in_memory(conf, code_dir))
         else:
             if conf.interface == "asgi":
                 module = conf.entrypoint.split(":", 1)[0] if ":" in conf.entrypoint else "main"
@@ -199,6 +200,16 @@ class ProgramSetup:
             os.chmod(target, 0o755 if conf.interface == "executable" else 0o644)
         return code_dir
 
+    def in_memory(self, conf, target):
+        """In a VM every path but a volume is on the root's tmpfs overlay: its files take memory."""
+        if not self.system:
+            return False
+        for _, mount, _, _ in conf.volumes:
+            volume = self.path(mount).rstrip("/")
+            if target == volume or target.startswith(volume + "/"):
+                return False
+        return True
+
     def executable_path(self, conf, code_dir):
         if conf.encoding == "plain" and not conf.code_path:
             return os.path.join(code_dir, "program")
@@ -209,8 +220,8 @@ class ProgramSetup:
         return os.path.join(code_dir, *parts)
 
 
-def _unzip(archive, dest, what):
+def _unzip(archive, dest, what, in_memory):
     try:
-        unzip(archive, dest)
+        unzip(archive, dest, in_memory)
     except ZipError as e:
         raise ConfigError(e.code, "%s: %s" % (what, e))

@@ -36,12 +36,12 @@ class ZipError(Exception):
         self.code = code
 
 
-def unzip(archive, dest):
-    """Unpacks archive into dest."""
+def unzip(archive, dest, in_memory=False):
+    """Unpacks archive into dest; in_memory: dest keeps its files in RAM (a VM's tmpfs overlay)."""
     with open(archive, "rb") as f:
         base, entries = _read_directory(f, dest)
         _check_layout(entries)
-        check_fits(space_needed(entries, _block_size(dest)), len(entries), dest)
+        check_fits(space_needed(entries, _block_size(dest)), len(entries), dest, in_memory=in_memory)
         os.makedirs(dest, exist_ok=True)
         for entry in entries:
             try:
@@ -155,11 +155,18 @@ def space_needed(entries, block):
     return need
 
 
-def check_fits(need, count, dest, limit=MAX_ZIP_TOTAL):
-    """Refuses, before anything is written, an archive larger than the limit or than the space
-    (and inodes) free where it is unpacked."""
+def check_fits(need, count, dest, limit=MAX_ZIP_TOTAL, in_memory=False):
+    """Refuses, before anything is written, an archive larger than the limit, than the memory
+    available when its files are kept in memory, or than the space (and inodes) free where it is
+    unpacked. A tmpfs reports half the RAM as free whatever the programs use: filling it past the
+    available memory would leave the VM thrashing, not failing."""
     if need > limit:
         raise ZipError("the archive expands to %d bytes, more than the %d allowed" % (need, limit), TOO_LARGE)
+    available = memory_available() if in_memory else None
+    if available is not None and need > available:
+        raise ZipError("the archive expands to %.1f MB but the VM, which keeps these files in memory, has only"
+                       " %.1f MB available: give the program more memory or make the archive smaller"
+                       % (need / 1e6, available / 1e6), TOO_LARGE)
     try:
         st = os.statvfs(_existing(dest))
     except OSError:
@@ -171,6 +178,18 @@ def check_fits(need, count, dest, limit=MAX_ZIP_TOTAL):
     if st.f_files and count > st.f_favail:
         raise ZipError("the archive has %d entries but only %d files can be created" % (count, st.f_favail),
                        TOO_LARGE)
+
+
+def memory_available():
+    """MemAvailable from /proc/meminfo in bytes, or None."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _write_entry(f, base, entry, dest):
