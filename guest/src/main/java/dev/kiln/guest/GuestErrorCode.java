@@ -33,6 +33,8 @@ public enum GuestErrorCode {
     // configuration failures (CONFIGURED with ok: false)
     BAD_CONFIG("bad_config"),
     BAD_ZIP("bad_zip"),
+    /** The archive would expand past its limit, the free space or the guest's memory. */
+    ZIP_TOO_LARGE("zip_too_large"),
     ATTACHMENT("attachment"),
     MOUNT_FAILED("mount_failed"),
     NETWORK_FAILED("network_failed"),

@@ -8,7 +8,7 @@
 # Contract with the rest of Kiln (docs/guest-protocol.md):
 # - the image has the directories /proc /sys /dev /run /tmp /mnt and the programs mount,
 #   pivot_root and mkdir (util-linux and coreutils: Debian's essential set);
-# - /root/init1.py and a python3 exist (KILN_PYTHON on the kernel command line overrides the
+# - init1 (the package /root/kiln_init1) and a python3 exist (KILN_PYTHON on the kernel command line overrides the
 #   interpreter, kiln.hostname= the hostname, kiln.channel= the agent's channel);
 # - every step prints to the console; a failure prints "kiln-init0: FATAL: ..." and powers off,
 #   because a PID 1 that exits makes the kernel panic with a message nobody can act on, and one
@@ -154,16 +154,16 @@ fi
 if [ -z "$python" ] || [ ! -x "$python" ]; then
     fatal "no python3 in the runtime (looked in /usr/bin, /usr/local/bin, /bin)"
 fi
-[ -r /root/init1.py ] || fatal "/root/init1.py is missing from the runtime"
+[ -r /root/kiln_init1/__main__.py ] || fatal "/root/kiln_init1 (init1) is missing from the runtime"
 
 KILN_INIT0_EXEC=$(uptime_now)
 export KILN_INIT0_EXEC
 mark "exec init1 ($python)"
-# As a module from /root, not as a script: Python reads a script's source and compiles it on
-# every start (hundreds of ms under emulation), while a module comes from the .pyc the runtime
-# builder put in /root/__pycache__. Without one it compiles, as a script would.
+# As a package from /root, not as a script: Python reads a script's source and compiles it on
+# every start (hundreds of ms under emulation), while modules come from the .pyc files the runtime
+# builder put in /root/kiln_init1/__pycache__. Without them it compiles, as a script would.
 cd /root || fatal "cannot enter /root"
-set -- -u -m init1
+set -- -u -m kiln_init1
 if [ -n "$channel_arg" ]; then
     set -- "$@" --channel "$channel_arg"
 fi

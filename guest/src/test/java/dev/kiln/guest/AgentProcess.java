@@ -15,8 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The real init1 as an ordinary process, connected to a {@link GuestConnection} over a Unix socket
- * the test listens on (in a VM the agent opens the virtio port instead).
+ * The real init1 as an ordinary process (its package written into the test's directory and run as
+ * init0 runs it), connected to a {@link GuestConnection} over a Unix socket the test listens on (in
+ * a VM the agent opens the virtio port instead).
  */
 final class AgentProcess implements AutoCloseable {
     final Path dir;
@@ -47,16 +48,16 @@ final class AgentProcess implements AutoCloseable {
 
     static AgentProcess start(Path dir, Pythons.Python python, Map<String, String> env,
                               java.util.function.UnaryOperator<GuestConnection.Options> tune) throws Exception {
-        Path init1 = dir.resolve("init1.py");
-        Files.write(init1, GuestInit.init1());
+        GuestInit.writeInit1(dir);
         Path root = Files.createDirectories(dir.resolve("root"));
         Path socket = dir.resolve("agent.sock");
         Path console = dir.resolve("console.log");
         List<GuestLog> logs = new CopyOnWriteArrayList<>();
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
-            ProcessBuilder pb = new ProcessBuilder(Pythons.command(python, "-u", init1.toString(),
-                    "--channel", "unix:" + socket, "--root", root.toString()));
+            // As init0 runs it: the package as a module, from the directory that holds it.
+            ProcessBuilder pb = new ProcessBuilder(Pythons.command(python, "-u", "-m", GuestInit.INIT1_PACKAGE,
+                    "--channel", "unix:" + socket, "--root", root.toString())).directory(dir.toFile());
             pb.environment().put("KILN_RUNTIME_NAME", "test-runtime");
             pb.environment().put("KILN_RUNTIME_HASH", "63f07193e6ee9d207b7d1fcf8286f9aee34e6f12f101d2ec77c1229f92964696");
             if (python.home() != null) pb.environment().put("PYTHONHOME", python.home().toString());

@@ -37,7 +37,7 @@ class Init0ScriptTest {
     void execsTheAgentAndFailsLoudly() {
         String s = new String(GuestInit.init0(), StandardCharsets.UTF_8);
         assertThat(s).startsWith("#!/bin/sh\n");
-        assertThat(s).contains("exec \"$python\" \"$@\"").contains("/root/init1.py").contains("pivot_root")
+        assertThat(s).contains("exec \"$python\" \"$@\"").contains("/root/kiln_init1").contains("pivot_root")
                 .contains("FATAL").contains("KILN_INIT0_START").contains("KILN_INIT0_EXEC");
     }
 }

@@ -78,6 +78,12 @@ class MinimalPythonTest {
     }
 
     @Test
+    void everyModuleImports() throws Exception {
+        GuestInit.writeInit1(dir);
+        assertThat(PythonCompatTest.importEveryModule(minimal, dir)).isEqualTo("imported " + GuestInit.INIT1_MODULES.size());
+    }
+
+    @Test
     void asgiIsRefusedWithAClearReason() throws Exception {
         try (AgentProcess agent = AgentProcess.start(dir, minimal, Map.of())) {
             GuestConfigureException e = catchThrowableOfType(GuestConfigureException.class, () ->

@@ -7,25 +7,71 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** init1 must run on Python 3.9 and its fallback JSON codec must agree with the json module. */
+/** init1's package must run on Python 3.9, stay in small modules, and its fallback JSON codec must agree with the json module. */
 class PythonCompatTest {
     @TempDir
     Path dir;
 
+    /** Writes the package into dir and returns dir (the directory to put on sys.path). */
     private Path init1() throws Exception {
-        Path p = dir.resolve("init1.py");
-        Files.write(p, GuestInit.init1());
-        return p;
+        GuestInit.writeInit1(dir);
+        return dir;
     }
 
     @Test
-    void parsesWithPython39Grammar() throws Exception {
-        String out = Pythons.run(dir, "/usr/bin/python3", "-c",
-                "import ast,sys; ast.parse(open(sys.argv[1]).read(), feature_version=(3, 9)); print('ok')", init1().toString());
-        assertThat(out.trim()).isEqualTo("ok");
+    void everyModuleParsesWithPython39Grammar() throws Exception {
+        init1();
+        for (String module : GuestInit.INIT1_MODULES) {
+            Path file = dir.resolve(GuestInit.INIT1_PACKAGE).resolve(module);
+            String out = Pythons.run(dir, "/usr/bin/python3", "-c",
+                    "import ast,sys; ast.parse(open(sys.argv[1]).read(), feature_version=(3, 9)); print('ok')", file.toString());
+            assertThat(out.trim()).as(module).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void theModuleListIsThePackageAndEveryModuleStaysSmall() throws Exception {
+        Path sources = Path.of("src/main/resources/dev/kiln/guest", GuestInit.INIT1_PACKAGE);
+        try (var files = Files.list(sources)) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".py")).sorted())
+                    .as("GuestInit.INIT1_MODULES names every module of the package").containsExactlyElementsOf(GuestInit.INIT1_MODULES);
+        }
+        for (String module : GuestInit.INIT1_MODULES) {
+            assertThat(Files.readAllLines(sources.resolve(module))).as(module + " (the style rule: no Python file over ~800 lines)")
+                    .hasSizeLessThanOrEqualTo(800);
+        }
+    }
+
+    @Test
+    void theOneFileFormRunsThePackageAndIsTheSameBytesEachTime() throws Exception {
+        Path file = dir.resolve("init1.py");
+        Files.write(file, GuestInit.init1());
+        assertThat(GuestInit.init1()).as("the runtime cache key hashes these bytes").isEqualTo(Files.readAllBytes(file));
+        String out = Pythons.run(dir, "/usr/bin/python3", file.toString(), "--help");
+        assertThat(out).contains("usage: init1").contains("Kiln guest agent").contains("--channel");
+    }
+
+    @Test
+    void everyModuleImportsOnPython39() throws Exception {
+        Pythons.Python py39 = Pythons.python39OrNull();
+        Assumptions.assumeTrue(py39 != null, "no Python 3.9 on this machine (pyenv's ~/.pyenv/versions/3.9.*)");
+        assertThat(importEveryModule(py39, init1())).isEqualTo("imported " + GuestInit.INIT1_MODULES.size());
+    }
+
+    /** Imports kiln_init1.X for every module in a fresh interpreter; "imported N" when all did. */
+    static String importEveryModule(Pythons.Python python, Path home) throws Exception {
+        List<String> names = GuestInit.INIT1_MODULES.stream().map(m -> m.replace(".py", "")).toList();
+        String script = "import importlib, sys\nsys.path.insert(0, sys.argv[1])\nn = 0\n"
+                + "for m in sys.argv[2:]:\n    importlib.import_module('kiln_init1' if m == '__init__' else 'kiln_init1.' + m)\n    n += 1\n"
+                + "print('imported', n)\n";
+        List<String> command = new ArrayList<>(Pythons.command(python, "-c", script, home.toString()));
+        command.addAll(names);
+        return Pythons.run(home, command.toArray(String[]::new)).trim();
     }
 
     @Test
@@ -34,7 +80,7 @@ class PythonCompatTest {
         Files.writeString(test, """
                 import json, sys
                 sys.path.insert(0, sys.argv[1])
-                import init1
+                from kiln_init1 import json_codec as init1
                 docs = ['{}', '[]', '{"a": [1, -2.5e3, true, false, null, "x"]}', '"\\\\u00e9\\\\ud83d\\\\ude00\\\\n\\\\t\\\\""',
                         '{"nested": {"deep": [[[[{"k": "v"}]]]]}}', '0', '-0.0', '1e-7', '"\\\\/"', ' [1 , 2] ']
                 for d in docs:

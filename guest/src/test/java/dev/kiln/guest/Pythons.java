@@ -40,8 +40,10 @@ final class Pythons {
 
     /**
      * Debian's python3.11-minimal, as a minimal runtime has it: fetched with apt-get download,
-     * unpacked with dpkg -x, run isolated (-I -S, PYTHONHOME) so that nothing of the host's full
-     * standard library can leak in. Cached under target/.
+     * unpacked with dpkg -x, run isolated (-E -s -S: no environment, user site or site; the
+     * standard library found from the executable's place) so that nothing of the host's full
+     * standard library can leak in. Not -I, which would also keep the working directory off
+     * sys.path, where {@code -m kiln_init1} finds the agent. Cached under target/.
      */
     static synchronized Python minimal() throws IOException, InterruptedException {
         Path cache = Path.of("target", "python-minimal").toAbsolutePath();
@@ -58,7 +60,7 @@ final class Pythons {
             for (Path deb : debs) run(cache, "dpkg", "-x", deb.toString(), root.toString());
         }
         if (!Files.isExecutable(python)) throw new AssertionError("no python3.11 in the extracted python3.11-minimal");
-        return new Python(python, List.of("-I", "-S"), root.resolve("usr"));
+        return new Python(python, List.of("-E", "-s", "-S"), root.resolve("usr"));
     }
 
     static String run(Path dir, String... command) throws IOException, InterruptedException {

@@ -3,8 +3,12 @@ package dev.kiln.guest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
@@ -27,6 +31,25 @@ final class Zips {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * The archive with {@code entry}'s uncompressed size in the central directory (where readers
+     * take it from) replaced by {@code declared}: a lying header, whatever the data holds.
+     */
+    static byte[] declaring(byte[] zip, String entry, long declared) {
+        byte[] out = zip.clone();
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] name = entry.getBytes(StandardCharsets.UTF_8);
+        for (int at = 0; at + 46 <= out.length; at++) {
+            if (b.getInt(at) != 0x02014B50) continue;
+            int nameLength = Short.toUnsignedInt(b.getShort(at + 28));
+            if (Arrays.equals(out, at + 46, at + 46 + nameLength, name, 0, name.length)) {
+                b.putInt(at + 24, (int) declared);
+                return out;
+            }
+        }
+        throw new IllegalArgumentException("no central directory entry " + entry);
     }
 
     /** A test app from src/test/resources/dev/kiln/guest/apps/NAME, zipped. */

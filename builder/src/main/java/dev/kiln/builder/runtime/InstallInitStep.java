@@ -12,9 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Installs Kiln's init: init0 at /sbin/init, init1 at /root/init1.py, and /etc/kiln/runtime (the
- * name init1 announces). Checks first that the image has what init0 and init1 need, so a runtime
- * that could never boot fails here with the package to add, not in a VM with a console message.
+ * Installs Kiln's init: init0 at /sbin/init, init1 (the agent's package) at /root/kiln_init1, and
+ * /etc/kiln/runtime (the name init1 announces); Normalise precompiles the package afterwards.
+ * Checks first that the image has what init0 and init1 need, so a runtime that could never boot
+ * fails here with the package to add, not in a VM with a console message.
  */
 final class InstallInitStep implements RuntimeStep {
 
@@ -65,7 +66,7 @@ final class InstallInitStep implements RuntimeStep {
         progress.report(0.3, GuestInit.INIT0_PATH);
         write(GuestInit.INIT0_PATH, GuestInit.init0(), 0755);
         progress.report(0.6, GuestInit.INIT1_PATH);
-        write(GuestInit.INIT1_PATH, GuestInit.init1(), 0755);
+        for (GuestInit.Init1File f : GuestInit.init1Files()) write(GuestInit.INIT1_HOME + "/" + f.path(), f.bytes(), 0644);
         String info = "name=" + spec.name() + "\nspec=" + spec.hash().value() + "\n";
         write(GuestInit.RUNTIME_INFO_PATH, info.getBytes(StandardCharsets.UTF_8), 0644);
     }

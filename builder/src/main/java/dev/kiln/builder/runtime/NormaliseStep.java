@@ -37,7 +37,7 @@ final class NormaliseStep implements RuntimeStep {
             "/var/cache/debconf/templates.dat-old", "/var/cache/debconf/passwords.dat-old", "/usr/sbin/policy-rc.d");
     /** Emptied, not removed: the directories are part of the filesystem layout. */
     private static final List<String> EMPTIED_DIRS = List.of("/tmp", "/var/tmp", "/var/log", "/run", "/var/cache/man");
-    private static final Set<String> ROOT_HOME_KEPT = Set.of("init1.py", "__pycache__", ".bashrc", ".profile");
+    private static final Set<String> ROOT_HOME_KEPT = Set.of(GuestInit.INIT1_PACKAGE, ".bashrc", ".profile");
     private static final Duration COMPILE_TIMEOUT = Duration.ofMinutes(10);
 
     private final RuntimeSpec spec;
@@ -201,8 +201,8 @@ final class NormaliseStep implements RuntimeStep {
         List<String> argv = new ArrayList<>(List.of("python3", "-m", "compileall", "-q", "-f",
                 "--invalidation-mode", "unchecked-hash"));
         argv.addAll(dirs);
-        // init0 runs init1 as a module so that this .pyc is used instead of compiling it each boot.
-        if (Files.isRegularFile(root.resolve(GuestInit.INIT1_PATH), LinkOption.NOFOLLOW_LINKS)) argv.add(GuestInit.INIT1_PATH);
+        // init0 runs init1 as a package so that these .pyc files are used instead of compiling them each boot.
+        if (Files.isDirectory(root.resolve(GuestInit.INIT1_PATH), LinkOption.NOFOLLOW_LINKS)) argv.add(GuestInit.INIT1_PATH);
         try {
             chroot.run(argv, line -> { });
         } catch (IOException e) {

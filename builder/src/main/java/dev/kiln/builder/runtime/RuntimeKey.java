@@ -23,7 +23,7 @@ record RuntimeKey(String name, ItemHash specHash, String value) {
      * Bumped whenever a step changes what it puts into an image, so old cache entries are not
      * mistaken for what this version would build.
      */
-    static final int RECIPE_VERSION = 4;
+    static final int RECIPE_VERSION = 5;
 
     static RuntimeKey of(RuntimeSpec spec) throws IOException {
         MessageDigest digest = ItemHash.newDigest();

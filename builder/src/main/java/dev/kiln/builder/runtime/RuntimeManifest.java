@@ -61,7 +61,10 @@ public record RuntimeManifest(int schema, String name, String description, Strin
     public record Base(String suite, String mirror, String architecture, String releaseSha256) {
     }
 
-    /** Kiln's init as installed: paths and SHA-256 of init0 and init1. */
+    /**
+     * Kiln's init as installed: paths and SHA-256 of init0 and of init1 (the agent's package, hashed
+     * as {@code GuestInit.init1()}, its one-file form: its fingerprint).
+     */
     public record Init(String init0Path, String init0Sha256, String init1Path, String init1Sha256) {
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.kiln.core.message.ValidationError;
+import dev.kiln.guest.GuestInit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,9 +54,14 @@ public final class RuntimeSpecs {
     private static final Set<String> PROTECTED = Set.of("/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/usr/bin",
             "/usr/sbin", "/usr/lib", "/etc", "/root", "/proc", "/sys", "/dev", "/run", "/tmp", "/mnt", "/var");
     /** Paths the init occupies; a spec's files may not replace them. */
-    private static final Set<String> RESERVED_FILES = Set.of("/sbin/init", "/root/init1.py", "/etc/kiln/runtime");
+    private static final Set<String> RESERVED_FILES = Set.of(GuestInit.INIT0_PATH, GuestInit.RUNTIME_INFO_PATH);
 
     private RuntimeSpecs() {
+    }
+
+    /** The init's files, and anything inside the agent's package directory. */
+    private static boolean reserved(String path) {
+        return RESERVED_FILES.contains(path) || path.equals(GuestInit.INIT1_PATH) || path.startsWith(GuestInit.INIT1_PATH + "/");
     }
 
     /** Names of the official specs; the first is the default runtime. */
@@ -154,7 +160,7 @@ public final class RuntimeSpecs {
             List<RuntimeSpec.ExtraFile> files = files(root.get("files"));
             JsonNode init = root.get("init");
             if (init != null && !(init.isTextual() && init.textValue().equals("kiln"))) {
-                error("init", "the only init is 'kiln' (init0 at /sbin/init, init1 at /root/init1.py), got " + init);
+                error("init", "the only init is 'kiln' (init0 at /sbin/init, init1 at /root/kiln_init1), got " + init);
             }
             RuntimeSpec.Slim slim = slim(root.get("slim"));
             RuntimeSpec.Output output = output(root.get("output"));
@@ -255,7 +261,7 @@ public final class RuntimeSpecs {
                 if (path != null) {
                     String problem = absolutePathProblem(path);
                     if (problem != null) error(at + ".path", problem);
-                    else if (RESERVED_FILES.contains(path)) error(at + ".path", path + " is written by Kiln's init; choose another path");
+                    else if (reserved(path)) error(at + ".path", path + " is written by Kiln's init; choose another path");
                     else if (!paths.add(path)) error(at + ".path", path + " is listed twice");
                 }
                 String content = string(f, "content", at + ".content", null, false);
@@ -315,7 +321,7 @@ public final class RuntimeSpecs {
                 else if (PROTECTED.contains(stripSlash(p)) || p.substring(0, p.lastIndexOf('/') + 1).contains("*")) {
                     error("slim.remove_paths[" + i + "]", "'" + p + "' would break every runtime (or has a glob before the last"
                             + " component); name the directories to remove, e.g. /usr/share/zoneinfo");
-                } else if (RESERVED_FILES.contains(p)) {
+                } else if (reserved(p)) {
                     error("slim.remove_paths[" + i + "]", p + " is Kiln's init; it cannot be removed");
                 }
             }

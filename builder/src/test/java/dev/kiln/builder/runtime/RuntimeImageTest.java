@@ -58,7 +58,14 @@ class RuntimeImageTest {
     @Test
     void theInitIsInstalledWhereTheSeedsSay() throws IOException {
         assertThat(Files.readAllBytes(tree.resolve("sbin/init"))).isEqualTo(GuestInit.init0());
-        assertThat(Files.readAllBytes(tree.resolve("root/init1.py"))).isEqualTo(GuestInit.init1());
+        for (GuestInit.Init1File f : GuestInit.init1Files()) {
+            assertThat(Files.readAllBytes(tree.resolve("root/" + f.path()))).as(f.path()).isEqualTo(f.bytes());
+            // Precompiled (bytecode: precompile), so that no boot compiles the agent.
+            String module = f.path().substring(f.path().indexOf('/') + 1).replace(".py", "");
+            try (var cache = Files.list(tree.resolve("root/" + GuestInit.INIT1_PACKAGE + "/__pycache__"))) {
+                assertThat(cache.map(p -> p.getFileName().toString())).as(f.path() + " compiled").anyMatch(n -> n.startsWith(module + ".cpython-"));
+            }
+        }
         assertThat(Files.isExecutable(tree.resolve("sbin/init"))).isTrue();
         assertThat(Files.readString(tree.resolve("etc/kiln/runtime")))
                 .isEqualTo("name=minimal\nspec=" + RuntimeSpecs.official("minimal").hash().value() + "\n");

@@ -94,6 +94,24 @@ class RuntimeSpecsTest {
     }
 
     @Test
+    void theAgentsPackageCannotBeReplacedOrRemoved() {
+        RuntimeSpecException e = refused("""
+                spec: 1
+                name: a
+                base: {suite: bookworm}
+                packages: {apt: [python3-minimal]}
+                files:
+                  - {path: /root/kiln_init1/agent.py, content: x}
+                  - {path: /root/kiln_init1, content: x}
+                  - {path: /root/kiln_init1x, content: fine}
+                slim: {remove_paths: [/root/kiln_init1]}
+                """);
+        assertThat(e.errors()).extracting(ValidationError::path).containsExactlyInAnyOrder(
+                "files[0].path", "files[1].path", "slim.remove_paths[0]");
+        assertThat(e.getMessage()).contains("/root/kiln_init1/agent.py is written by Kiln's init");
+    }
+
+    @Test
     void aSpecMustSayItsFormatAndUnknownKeysAreTypos() {
         assertThat(refused("name: a\nbase: {suite: bookworm}\n").errors()).extracting(ValidationError::path).containsExactly("spec");
         assertThat(refused("spec: 2\nname: a\nbase: {suite: bookworm}\n").getMessage()).contains("format 1");

@@ -1,0 +1,160 @@
+"""System steps, done only in system mode (PID 1 in a VM): mounts, the network through ioctls,
+the hostname, resolv.conf, power-off and reaping orphaned zombies."""
+
+import errno
+import fcntl
+import os
+import socket
+import struct
+import subprocess
+import time
+
+from .config import ConfigError
+from .console import say
+
+
+def run_mount(args, timeout=30):
+    """The one external command the agent runs, with arguments built here from validated values."""
+    for candidate in ("/bin/mount", "/usr/bin/mount", "/sbin/mount"):
+        if os.path.exists(candidate):
+            break
+    else:
+        raise ConfigError("mount_failed", "no mount program in the runtime")
+    proc = subprocess.Popen([candidate] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, close_fds=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise ConfigError("mount_failed", "mount %s timed out" % " ".join(args))
+    if proc.returncode != 0:
+        raise ConfigError("mount_failed", "mount %s failed: %s" % (" ".join(args), out.decode("utf-8", "replace").strip()))
+
+
+def mount_volume(device, target, read_only, fs):
+    run_mount((["-t", fs] if fs else []) + ["-o", "ro" if read_only else "rw", device, target])
+
+
+def set_hostname(name):
+    try:
+        with open("/proc/sys/kernel/hostname", "w") as f:
+            f.write(name)
+    except OSError as e:
+        raise ConfigError("network_failed", "cannot set the hostname: %s" % e)
+
+
+def write_resolv_conf(path, servers):
+    """Replaced, never written through: the image's file may be a link."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    with open(path, "w") as f:
+        f.write("".join("nameserver %s\n" % server for server in servers))
+
+
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+SIOCSIFADDR = 0x8916
+SIOCSIFNETMASK = 0x891C
+SIOCADDRT = 0x890B
+IFF_UP = 0x1
+RTF_UP = 0x1
+RTF_GATEWAY = 0x2
+
+
+def _sockaddr_in(address):
+    return struct.pack("=HH4s8x", socket.AF_INET, 0, socket.inet_aton(address))
+
+
+def _ifreq(name, body):
+    return struct.pack("16s", name.encode("ascii")) + body + b"\x00" * (24 - len(body))
+
+
+def interface_up(sock, name):
+    flags = struct.unpack_from("=H", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, _ifreq(name, b"")), 16)[0]
+    fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, _ifreq(name, struct.pack("=H", flags | IFF_UP)))
+
+
+def configure_network(iface, address, prefix, gateway):
+    """IPv4 through ioctls: minimal runtimes have no ip(8) and python3-minimal no ctypes."""
+    netmask = socket.inet_ntoa(struct.pack(">I", (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        fcntl.ioctl(sock.fileno(), SIOCSIFADDR, _ifreq(iface, _sockaddr_in(address)))
+        fcntl.ioctl(sock.fileno(), SIOCSIFNETMASK, _ifreq(iface, _sockaddr_in(netmask)))
+        interface_up(sock, iface)
+        if gateway:
+            any_addr = _sockaddr_in("0.0.0.0")
+            rtentry = struct.pack("@L16s16s16sHhLPhPLLH", 0, any_addr, _sockaddr_in(gateway), any_addr,
+                                  RTF_UP | RTF_GATEWAY, 0, 0, 0, 0, 0, 0, 0, 0)
+            rtentry += b"\x00" * (120 - len(rtentry))
+            try:
+                fcntl.ioctl(sock.fileno(), SIOCADDRT, rtentry)
+            except OSError as e:
+                if e.errno != errno.EEXIST:
+                    raise
+    finally:
+        sock.close()
+
+
+def loopback_up():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        interface_up(sock, "lo")
+    finally:
+        sock.close()
+
+
+def power_off():
+    """PID 1 stops the VM. Without ctypes there is no reboot(2): see docs/guest-protocol.md §8."""
+    try:
+        os.sync()
+    except OSError:
+        pass
+    try:
+        with open("/proc/sysrq-trigger", "w") as f:
+            f.write("o")
+        time.sleep(5)
+    except OSError as e:
+        say("power-off through /proc/sysrq-trigger failed: %s" % e)
+    for path, args in (("/sbin/poweroff", ["-f"]), ("/usr/sbin/poweroff", ["-f"]),
+                       ("/bin/busybox", ["poweroff", "-f"])):
+        if os.path.exists(path):
+            try:
+                os.execv(path, [path] + args)
+            except OSError as e:
+                say("%s failed: %s" % (path, e))
+    say("no way to power off: exiting PID 1 (the kernel panics; use panic=-1 and -no-reboot)")
+    os._exit(1)
+
+
+def reap_orphans_forever():
+    """PID 1 inherits orphans. Only zombies seen twice, a second apart, are reaped, so a Popen
+    that waits for its own child (the program, mount) always gets the real exit status."""
+    seen = set()
+    while True:
+        time.sleep(1)
+        zombies = set()
+        try:
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/stat" % entry, "rb") as f:
+                        fields = f.read().rsplit(b")", 1)[1].split()
+                except (OSError, IndexError):
+                    continue
+                if fields[0] == b"Z" and fields[1] == b"1":
+                    zombies.add(int(entry))
+        except OSError:
+            continue
+        for pid in zombies & seen:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        seen = zombies
+
