@@ -1,13 +1,13 @@
 package dev.kiln.cli;
 
+import dev.kiln.cli.setup.NodeSetup;
+import dev.kiln.cli.setup.SetupException;
 import dev.kiln.node.Node;
 import dev.kiln.node.NodeConfig;
 import dev.kiln.node.NodeServices;
 import dev.kiln.node.http.ProgramHostname;
 import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.records.NodeRecords;
-import dev.kiln.node.setup.NodeSetup;
-import dev.kiln.node.setup.SetupException;
 import dev.kiln.vm.qemu.QemuLauncher;
 import java.io.PrintWriter;
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package dev.kiln.cli;
 
+import dev.kiln.cli.setup.NodeSetup;
+import dev.kiln.cli.setup.SetupException;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
@@ -10,8 +12,6 @@ import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.program.ProgramSpec;
 import dev.kiln.node.program.PublishedProgram;
 import dev.kiln.node.records.NodeRecords;
-import dev.kiln.node.setup.NodeSetup;
-import dev.kiln.node.setup.SetupException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -179,7 +179,7 @@ class KilnLauncherIT {
         Path imageFile = dir.resolve("image.squashfs");
         Files.write(imageFile, image);
         StoreRecord published;
-        try (StoreRecords records = StoreRecords.open(publisherHome)) {
+        try (StoreRecords records = publisherHome.openStoreRecords()) {
             published = LocalPublisher.open(publisherHome, BlobStore.open(publisherHome), records).publish(imageFile, null);
         }
         byte[] corrupted = image.clone();

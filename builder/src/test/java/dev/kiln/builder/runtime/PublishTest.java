@@ -40,7 +40,7 @@ class PublishTest {
     @BeforeEach
     void open() throws Exception {
         home = KilnHome.of(homeDir).create();
-        records = StoreRecords.open(home);
+        records = home.openStoreRecords();
         publisher = LocalPublisher.open(home, BlobStore.open(home), records);
         local = new LocalRuntimes(homeDir);
         minimal = TestBuilds.runtime("minimal");

@@ -1,4 +1,4 @@
-package dev.kiln.node.setup;
+package dev.kiln.cli.setup;
 
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuildException;
@@ -12,6 +12,8 @@ import dev.kiln.builder.runtime.RuntimeBuildListener;
 import dev.kiln.builder.runtime.RuntimeBuildProgress;
 import dev.kiln.builder.runtime.RuntimeBuilder;
 import dev.kiln.builder.runtime.RuntimeSpecs;
+import dev.kiln.core.catalogue.RuntimeCatalogue;
+import dev.kiln.core.catalogue.RuntimeNotFoundException;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.node.program.PackagingException;
@@ -138,14 +140,14 @@ public final class NodeSetup {
      *
      * @throws SetupException if it names nothing, with the accepted forms
      */
-    public ItemHash runtimeReference(String choice, dev.kiln.core.catalogue.RuntimeCatalogue catalogue)
+    public ItemHash runtimeReference(String choice, RuntimeCatalogue catalogue)
             throws SetupException, InterruptedException {
         String c = choice == null ? "default" : choice.strip();
         if (c.equals("default")) return runtime(DEFAULT_RUNTIME).ref();
         if (RuntimeSpecs.isOfficial(c)) return runtime(c).ref();
         try {
             return catalogue.find(c).itemHash();
-        } catch (dev.kiln.core.catalogue.RuntimeNotFoundException e) {
+        } catch (RuntimeNotFoundException e) {
             throw new SetupException("ChooseRuntime", "--runtime '" + c + "' names no runtime: give 'default', an official"
                     + " spec (" + String.join(", ", RuntimeSpecs.officialNames()) + "), an item hash, or a name from"
                     + " 'kiln runtime list'", e);
