@@ -1,5 +1,6 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.testing.TestBuilds;
 import dev.kiln.core.hash.ItemHash;
 
@@ -49,7 +50,7 @@ class GuestKernelBuildTest {
     @Test
     void aSecondBuildIsAVerifiedCacheHit() throws Exception {
         long start = System.nanoTime();
-        GuestKernel again = new KernelBuilder(TestBuilds.kilnHome(), ProgressListener.SILENT).build();
+        GuestKernel again = new KernelBuilder(TestBuilds.kilnHome(), BuildListener.SILENT).build();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(again.fromCache()).isTrue();

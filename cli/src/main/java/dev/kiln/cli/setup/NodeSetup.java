@@ -2,16 +2,14 @@ package dev.kiln.cli.setup;
 
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuildException;
-import dev.kiln.builder.kernel.KernelBuildProgress;
 import dev.kiln.builder.kernel.KernelBuilder;
-import dev.kiln.builder.kernel.ProgressListener;
 import dev.kiln.builder.runtime.BuiltRuntime;
 import dev.kiln.builder.runtime.LocalRuntimes;
 import dev.kiln.builder.runtime.RuntimeBuildException;
-import dev.kiln.builder.runtime.RuntimeBuildListener;
-import dev.kiln.builder.runtime.RuntimeBuildProgress;
 import dev.kiln.builder.runtime.RuntimeBuilder;
 import dev.kiln.builder.runtime.RuntimeSpecs;
+import dev.kiln.builder.step.BuildListener;
+import dev.kiln.builder.step.BuildProgress;
 import dev.kiln.core.catalogue.RuntimeCatalogue;
 import dev.kiln.core.catalogue.RuntimeNotFoundException;
 import dev.kiln.core.hash.ItemHash;
@@ -86,9 +84,9 @@ public final class NodeSetup {
         listener.stepStarted(step, number, count);
         long start = System.nanoTime();
         try {
-            GuestKernel k = new KernelBuilder(home.root(), new ProgressListener() {
+            GuestKernel k = new KernelBuilder(home.root(), new BuildListener() {
                 @Override
-                public void onProgress(KernelBuildProgress p) {
+                public void onProgress(BuildProgress p) {
                     listener.progress(step, p.overallFraction(), p.step() + (p.message().isEmpty() ? "" : ": " + p.message()));
                 }
             }).build();
@@ -106,9 +104,9 @@ public final class NodeSetup {
         long start = System.nanoTime();
         BuiltRuntime built;
         try {
-            built = new RuntimeBuilder(home.root(), new RuntimeBuildListener() {
+            built = new RuntimeBuilder(home.root(), new BuildListener() {
                 @Override
-                public void onProgress(RuntimeBuildProgress p) {
+                public void onProgress(BuildProgress p) {
                     listener.progress(buildStep, p.overallFraction(), p.step() + (p.message().isEmpty() ? "" : ": " + p.message()));
                 }
             }).build(RuntimeSpecs.official(spec));

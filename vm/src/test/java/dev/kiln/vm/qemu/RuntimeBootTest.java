@@ -2,10 +2,10 @@ package dev.kiln.vm.qemu;
 
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuilder;
-import dev.kiln.builder.kernel.ProgressListener;
 import dev.kiln.builder.runtime.BuiltRuntime;
 import dev.kiln.builder.runtime.RuntimeBuilder;
 import dev.kiln.builder.runtime.RuntimeSpecs;
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.testing.TestBuilds;
 import dev.kiln.guest.AgentHello;
 import dev.kiln.guest.GuestConnection;
@@ -38,7 +38,7 @@ class RuntimeBootTest {
 
     @BeforeAll
     static void kernel() throws Exception {
-        kernel = new KernelBuilder(TestBuilds.kilnHome(), ProgressListener.SILENT).build();
+        kernel = new KernelBuilder(TestBuilds.kilnHome(), BuildListener.SILENT).build();
     }
 
     static List<String> officialSpecs() {
