@@ -54,7 +54,7 @@ public final class StepRunner<E extends StepFailedException> {
         double done = 0;
         for (int i = 0; i < steps.size(); i++) {
             BuildStep step = steps.get(i);
-            Reporter reporter = new Reporter(step.name(), i + 1, steps.size(), done / total, weight(step) / total);
+            Reporter reporter = new Reporter(new Position(step.name(), i + 1, steps.size(), done / total, weight(step) / total));
             log.line("=== " + step.name());
             long start = System.nanoTime();
             reporter.emit(0, "", true);
@@ -97,22 +97,21 @@ public final class StepRunner<E extends StepFailedException> {
         }
     }
 
+    /**
+     * Where one step stands in the build: its name, its 1-based number of {@code count}, and its
+     * part of the overall bar, from {@code base} to {@code base + share}.
+     */
+    private record Position(String step, int number, int count, double base, double share) {
+    }
+
     /** Turns one step's own fraction into overall progress, throttled and never going backwards. */
     private final class Reporter implements StepProgress {
-        private final String step;
-        private final int number;
-        private final int count;
-        private final double base;
-        private final double share;
+        private final Position at;
         private double fraction;
         private long lastEventNanos;
 
-        Reporter(String step, int number, int count, double base, double share) {
-            this.step = step;
-            this.number = number;
-            this.count = count;
-            this.base = base;
-            this.share = share;
+        Reporter(Position at) {
+            this.at = at;
         }
 
         @Override
@@ -125,7 +124,8 @@ public final class StepRunner<E extends StepFailedException> {
             long now = System.nanoTime();
             if (!always && now - lastEventNanos < MIN_NANOS_BETWEEN_EVENTS) return;
             lastEventNanos = now;
-            listener.onProgress(new BuildProgress(step, number, count, fraction, Math.min(1, base + share * fraction), message));
+            double overall = Math.min(1, at.base() + at.share() * fraction);
+            listener.onProgress(new BuildProgress(at.step(), at.number(), at.count(), fraction, overall, message));
         }
     }
 }
