@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.store.BlobStore;
@@ -210,7 +211,7 @@ class KilnLauncherIT {
         }
     }
 
-    private static void reply(com.sun.net.httpserver.HttpExchange ex, byte[] body) throws IOException {
+    private static void reply(HttpExchange ex, byte[] body) throws IOException {
         try (ex) {
             ex.sendResponseHeaders(200, body.length);
             try (OutputStream out = ex.getResponseBody()) {
