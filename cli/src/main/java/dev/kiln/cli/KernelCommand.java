@@ -3,7 +3,7 @@ package dev.kiln.cli;
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuildException;
 import dev.kiln.builder.kernel.KernelBuilder;
-import dev.kiln.builder.kernel.ProgressListener;
+import dev.kiln.builder.step.BuildListener;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,7 +30,7 @@ final class KernelCommand {
             PrintWriter out = spec.commandLine().getOut();
             GuestKernel kernel;
             try (RuntimeBuild.StepBar bar = quiet ? null : new RuntimeBuild.StepBar("kernel")) {
-                KernelBuilder builder = new KernelBuilder(kiln.home().root(), bar == null ? ProgressListener.SILENT : bar);
+                KernelBuilder builder = new KernelBuilder(kiln.home().root(), bar == null ? BuildListener.SILENT : bar);
                 kernel = RuntimeBuild.Interruptible.run(builder::build, spec.commandLine().getErr());
             } catch (KernelBuildException e) {
                 spec.commandLine().getErr().println("kiln: " + e.report());
@@ -55,7 +55,7 @@ final class KernelCommand {
 
         @Override
         public Integer call() throws Exception {
-            spec.commandLine().getOut().print(new KernelBuilder(kiln.home().root(), ProgressListener.SILENT).configFragment());
+            spec.commandLine().getOut().print(new KernelBuilder(kiln.home().root(), BuildListener.SILENT).configFragment());
             return Main.OK;
         }
     }

@@ -64,7 +64,7 @@ final class KilnContext {
 
     StoreRecords records() throws IOException {
         if (records == null) {
-            records = StoreRecords.open(home());
+            records = home().openStoreRecords();
             root().closeLater(records);
         }
         return records;

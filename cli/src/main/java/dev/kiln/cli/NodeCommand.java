@@ -1,14 +1,15 @@
 package dev.kiln.cli;
 
+import dev.kiln.cli.setup.NodeSetup;
+import dev.kiln.cli.setup.SetupException;
 import dev.kiln.node.Node;
 import dev.kiln.node.NodeConfig;
 import dev.kiln.node.NodeServices;
 import dev.kiln.node.http.ProgramHostname;
 import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.records.NodeRecords;
-import dev.kiln.node.setup.NodeSetup;
-import dev.kiln.node.setup.SetupException;
 import dev.kiln.vm.qemu.QemuLauncher;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -89,7 +90,7 @@ final class NodeCommand implements Callable<Integer> {
         try {
             node = Node.start(config, new NodeServices(kiln.home(), kiln.blobs(), kiln.records(), kiln.fetcher(), records,
                     launcher));
-        } catch (java.io.IOException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException e) {
             launcher.close();
             err.println("kiln: " + e.getMessage());
             return Main.USER_ERROR;

@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.node.setup.SetupListener;
+import dev.kiln.cli.setup.SetupListener;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;

@@ -1,5 +1,8 @@
 package dev.kiln.cli;
 
+import dev.kiln.cli.setup.NodeSetup;
+import dev.kiln.cli.setup.SetupException;
+import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
@@ -10,8 +13,6 @@ import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.program.ProgramSpec;
 import dev.kiln.node.program.PublishedProgram;
 import dev.kiln.node.records.NodeRecords;
-import dev.kiln.node.setup.NodeSetup;
-import dev.kiln.node.setup.SetupException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,7 +115,7 @@ final class ProgramCreate implements Callable<Integer> {
         NodeRecords records = NodeRecords.open(kiln.home());
         kiln.root().closeLater(records);
         ProgramPublisher publisher = new ProgramPublisher(kiln.home(), kiln.publisher(), kiln.records(), records.programs());
-        dev.kiln.core.hash.ItemHash runtimeRef;
+        ItemHash runtimeRef;
         try (NodeSetupBar bar = new NodeSetupBar(err, true)) {
             runtimeRef = new NodeSetup(kiln.home(), kiln.publisher(), kiln.records(), publisher, bar)
                     .runtimeReference(runtime, kiln.catalogue());

@@ -1,14 +1,14 @@
 package dev.kiln.cli;
 
-import dev.kiln.builder.kernel.StepTiming;
 import dev.kiln.builder.runtime.BuiltRuntime;
 import dev.kiln.builder.runtime.RuntimeBuildException;
-import dev.kiln.builder.runtime.RuntimeBuildListener;
-import dev.kiln.builder.runtime.RuntimeBuildProgress;
 import dev.kiln.builder.runtime.RuntimeBuilder;
 import dev.kiln.builder.runtime.RuntimeSpec;
 import dev.kiln.builder.runtime.RuntimeSpecException;
 import dev.kiln.builder.runtime.RuntimeSpecs;
+import dev.kiln.builder.step.BuildListener;
+import dev.kiln.builder.step.BuildProgress;
+import dev.kiln.builder.step.StepTiming;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -54,7 +56,7 @@ final class RuntimeBuild implements Callable<Integer> {
         }
         BuiltRuntime rt;
         try (StepBar bar = quiet ? null : new StepBar("runtime " + runtimeSpec.name())) {
-            RuntimeBuilder builder = new RuntimeBuilder(kiln.home().root(), bar == null ? RuntimeBuildListener.SILENT : bar);
+            RuntimeBuilder builder = new RuntimeBuilder(kiln.home().root(), bar == null ? BuildListener.SILENT : bar);
             rt = Interruptible.run(() -> builder.build(runtimeSpec), err);
         } catch (RuntimeBuildException e) {
             err.println("kiln: " + e.report());
@@ -105,11 +107,11 @@ final class RuntimeBuild implements Callable<Integer> {
 
         static <T> T run(Work<T> work, PrintWriter err) throws Exception {
             Thread worker = Thread.currentThread();
-            java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+            CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 worker.interrupt();
                 try {
-                    finished.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    finished.await(30, TimeUnit.SECONDS);
                 } catch (InterruptedException ignored) {
                     // the JVM is going down anyway
                 }
@@ -137,7 +139,7 @@ final class RuntimeBuild implements Callable<Integer> {
      * A progress bar on stderr showing the overall progress, the step ("[3/8] InstallPackages")
      * and its detail, for both the runtime and the kernel build.
      */
-    static final class StepBar implements RuntimeBuildListener, dev.kiln.builder.kernel.ProgressListener, AutoCloseable {
+    static final class StepBar implements BuildListener, AutoCloseable {
         private static final int SCALE = 1000;
         private final String task;
         private ProgressBar bar;
@@ -147,12 +149,7 @@ final class RuntimeBuild implements Callable<Integer> {
         }
 
         @Override
-        public synchronized void onProgress(RuntimeBuildProgress p) {
-            show(p.overallFraction(), p.stepNumber(), p.stepCount(), p.step(), p.message());
-        }
-
-        @Override
-        public synchronized void onProgress(dev.kiln.builder.kernel.KernelBuildProgress p) {
+        public synchronized void onProgress(BuildProgress p) {
             show(p.overallFraction(), p.stepNumber(), p.stepCount(), p.step(), p.message());
         }
 

@@ -2,13 +2,15 @@ package dev.kiln.cli;
 
 import dev.kiln.builder.runtime.BuiltRuntime;
 import dev.kiln.builder.runtime.LocalRuntimes;
-import dev.kiln.builder.runtime.RuntimeBuildListener;
 import dev.kiln.builder.runtime.RuntimeBuilder;
 import dev.kiln.builder.runtime.RuntimeSpec;
 import dev.kiln.builder.runtime.RuntimeSpecException;
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.core.hash.InvalidItemHashException;
 import dev.kiln.core.hash.ItemHash;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,8 +19,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "publish", mixinStandardHelpOptions = true, description = {
@@ -76,11 +78,11 @@ final class RuntimePublish implements Callable<Integer> {
                     + " (give the path 'kiln runtime build' printed, or a spec that was built)");
         }
         try {
-            Optional<BuiltRuntime> built = new RuntimeBuilder(kiln.home().root(), RuntimeBuildListener.SILENT).cached(runtimeSpec);
+            Optional<BuiltRuntime> built = new RuntimeBuilder(kiln.home().root(), BuildListener.SILENT).cached(runtimeSpec);
             return built.map(BuiltRuntime::image).orElseThrow(() -> new ParameterException(spec.commandLine(),
                     runtimeSpec.name() + " has not been built here: run 'kiln runtime build " + argument + "' first"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

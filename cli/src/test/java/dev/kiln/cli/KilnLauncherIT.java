@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.store.BlobStore;
@@ -179,7 +180,7 @@ class KilnLauncherIT {
         Path imageFile = dir.resolve("image.squashfs");
         Files.write(imageFile, image);
         StoreRecord published;
-        try (StoreRecords records = StoreRecords.open(publisherHome)) {
+        try (StoreRecords records = publisherHome.openStoreRecords()) {
             published = LocalPublisher.open(publisherHome, BlobStore.open(publisherHome), records).publish(imageFile, null);
         }
         byte[] corrupted = image.clone();
@@ -210,7 +211,7 @@ class KilnLauncherIT {
         }
     }
 
-    private static void reply(com.sun.net.httpserver.HttpExchange ex, byte[] body) throws IOException {
+    private static void reply(HttpExchange ex, byte[] body) throws IOException {
         try (ex) {
             ex.sendResponseHeaders(200, body.length);
             try (OutputStream out = ex.getResponseBody()) {

@@ -1,6 +1,5 @@
 package dev.kiln.node;
 
-import dev.kiln.builder.kernel.HostTsc;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
@@ -17,6 +16,7 @@ import dev.kiln.node.testing.QemuImages;
 import dev.kiln.node.testing.TestNode;
 import dev.kiln.store.ItemResolver;
 import dev.kiln.vm.Accelerator;
+import dev.kiln.vm.qemu.HostTsc;
 import dev.kiln.vm.qemu.QemuCommandLine;
 import dev.kiln.vm.qemu.QemuLauncher;
 import dev.kiln.vm.qemu.VmFiles;

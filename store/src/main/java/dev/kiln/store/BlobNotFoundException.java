@@ -1,6 +1,7 @@
 package dev.kiln.store;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.store.failure.StoreException;
 
 /** The item is not in the local store (and, when thrown by the fetcher, no remote was tried). */
 public final class BlobNotFoundException extends StoreException {

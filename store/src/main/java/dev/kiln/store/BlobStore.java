@@ -1,6 +1,8 @@
 package dev.kiln.store;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.store.failure.HashMismatchException;
+import dev.kiln.store.failure.UnverifiableHashException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package dev.kiln.store;
 
+import dev.kiln.store.failure.StoreException;
+
 /** A read found a stored blob whose bytes do not match its hash; the blob was quarantined. */
 public final class CorruptBlobException extends StoreException {
     private final Corruption corruption;

@@ -1,6 +1,7 @@
 package dev.kiln.store;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.store.failure.StoreException;
 import java.util.List;
 import java.util.stream.Collectors;
 

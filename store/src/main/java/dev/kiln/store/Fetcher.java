@@ -1,6 +1,8 @@
 package dev.kiln.store;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.store.failure.HashMismatchException;
+import dev.kiln.store.failure.UnverifiableHashException;
 import dev.kiln.store.remote.DownloadProgress;
 import dev.kiln.store.remote.RemoteException;
 import dev.kiln.store.remote.RemoteSource;

@@ -1,6 +1,7 @@
 package dev.kiln.store;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.store.failure.StoreException;
 
 /** A remote supplied a message for a reference that is not a valid STORE message with that hash. */
 public final class InvalidStoreMessageException extends StoreException {

@@ -6,6 +6,7 @@ import dev.kiln.core.message.AlephMessages;
 import dev.kiln.core.message.MessageFormatException;
 import dev.kiln.core.message.MessageType;
 import dev.kiln.core.message.ValidationError;
+import dev.kiln.store.failure.HashMismatchException;
 import dev.kiln.store.records.StoreRecord;
 import dev.kiln.store.records.StoreRecords;
 import dev.kiln.store.remote.DownloadProgress;

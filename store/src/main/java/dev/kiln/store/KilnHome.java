@@ -1,5 +1,8 @@
 package dev.kiln.store;
 
+import dev.kiln.store.records.RecordsException;
+import dev.kiln.store.records.StoreRecords;
+
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -84,6 +87,16 @@ public record KilnHome(Path root, Source source) {
             throw new IllegalArgumentException("not a direct child of the Kiln home: " + name);
         }
         return p;
+    }
+
+    /** Opens (creating the home, and the database and its schema if needed) the STORE message records kept here. */
+    public StoreRecords openStoreRecords() throws RecordsException {
+        try {
+            create();
+        } catch (IOException e) {
+            throw new RecordsException("cannot create the Kiln home " + root + ": " + e.getMessage(), e);
+        }
+        return StoreRecords.open(db().resolve(StoreRecords.FILE_NAME));
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.kiln.core.message.AlephMessage;
 import dev.kiln.core.message.AlephMessages;
 import dev.kiln.core.message.AlephTime;
 import dev.kiln.core.message.StoreContent;
+import dev.kiln.store.failure.StoreException;
 import dev.kiln.store.records.StoreRecord;
 import dev.kiln.store.records.StoreRecords;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.kiln.store;
 
+import dev.kiln.store.failure.HashMismatchException;
+import dev.kiln.store.failure.UnverifiableHashException;
 import static dev.kiln.store.TestData.filesUnder;
 import static dev.kiln.store.TestData.flipByte;
 import static dev.kiln.store.TestData.random;

@@ -1,5 +1,7 @@
 package dev.kiln.store;
 
+import dev.kiln.store.failure.HashMismatchException;
+import dev.kiln.store.failure.UnverifiableHashException;
 import static dev.kiln.store.TestData.filesUnder;
 import static dev.kiln.store.TestData.flipByte;
 import static dev.kiln.store.TestData.random;
@@ -9,6 +11,7 @@ import static dev.kiln.store.TestServer.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpExchange;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.store.remote.AlephHttpSource;
 import dev.kiln.store.remote.RemoteNotFoundException;
@@ -279,7 +282,7 @@ class FetcherTest {
         return new Fetcher(store, sources);
     }
 
-    private static void awaitOr404(CyclicBarrier barrier, com.sun.net.httpserver.HttpExchange ex) throws Exception {
+    private static void awaitOr404(CyclicBarrier barrier, HttpExchange ex) throws Exception {
         try {
             barrier.await(10, TimeUnit.SECONDS);
         } catch (TimeoutException serialised) {

@@ -1,5 +1,6 @@
 package dev.kiln.store;
 
+import dev.kiln.store.failure.HashMismatchException;
 import static dev.kiln.store.TestData.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -44,7 +45,7 @@ class ItemResolverTest {
     void open() throws Exception {
         home = KilnHome.of(dir.resolve("home"));
         blobs = BlobStore.open(home);
-        records = StoreRecords.open(home);
+        records = home.openStoreRecords();
         server = new TestServer();
         remote = new AlephHttpSource(server.base(), FAST);
     }
@@ -186,7 +187,7 @@ class ItemResolverTest {
     /** A STORE message made by another Kiln home, as a remote would serve it. */
     private Published publishElsewhere(byte[] bytes) throws Exception {
         KilnHome other = KilnHome.of(dir.resolve("elsewhere"));
-        try (StoreRecords otherRecords = StoreRecords.open(other)) {
+        try (StoreRecords otherRecords = other.openStoreRecords()) {
             StoreRecord r = LocalPublisher.open(other, BlobStore.open(other), otherRecords, ALICE, at(1_700_000_000))
                     .publish(file("elsewhere-file", bytes), null);
             return new Published(r.messageHash(), r.fileHash(), r.messageJson(), bytes);

@@ -1,7 +1,9 @@
 package dev.kiln.builder.kernel;
 
-import dev.kiln.builder.step.ExternalCommand;
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.step.StepProgress;
 
 import java.io.IOException;
 import java.nio.file.Files;

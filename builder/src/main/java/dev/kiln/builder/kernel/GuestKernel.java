@@ -1,5 +1,6 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.StepTiming;
 import dev.kiln.core.hash.ItemHash;
 
 import java.nio.file.Path;

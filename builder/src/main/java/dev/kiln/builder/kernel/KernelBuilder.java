@@ -1,11 +1,11 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.BuildCache;
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.step.BuildLog;
-import dev.kiln.builder.step.FileTrees;
-import dev.kiln.builder.step.KeyLock;
+import dev.kiln.builder.step.StepRunner;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -27,8 +27,8 @@ public final class KernelBuilder {
 
     static final String CACHE_STEP = "ReuseCachedKernel";
 
-    private final KernelCache cache;
-    private final ProgressListener listener;
+    private final BuildCache cache;
+    private final BuildListener listener;
     private final KernelRecipe recipe;
     private final KernelSourceLocator locator = new KernelSourceLocator();
 
@@ -36,12 +36,12 @@ public final class KernelBuilder {
      * @param kilnHome Kiln's home directory (the CLI resolves {@code KILN_HOME}); kernels are
      *                 cached in its {@code kernels/} subdirectory
      */
-    public KernelBuilder(Path kilnHome, ProgressListener listener) {
+    public KernelBuilder(Path kilnHome, BuildListener listener) {
         this(kilnHome, listener, KernelRecipe.standard());
     }
 
-    KernelBuilder(Path kilnHome, ProgressListener listener, KernelRecipe recipe) {
-        this.cache = new KernelCache(kilnHome.resolve("kernels"));
+    KernelBuilder(Path kilnHome, BuildListener listener, KernelRecipe recipe) {
+        this.cache = new BuildCache(kilnHome.resolve("kernels"));
         this.listener = listener;
         this.recipe = recipe;
     }
@@ -59,7 +59,7 @@ public final class KernelBuilder {
     /** The cached kernel for the installed source, verified, without building one. */
     public Optional<GuestKernel> cached() throws KernelBuildException, InterruptedException {
         KernelCacheKey key = KernelCacheKey.of(locator.locate(), recipe);
-        return Optional.ofNullable(cache.lookup(key).kernel());
+        return Optional.ofNullable(cache.lookup(key.directoryName(), KernelEntry::read).entry());
     }
 
     /**
@@ -71,15 +71,9 @@ public final class KernelBuilder {
     public GuestKernel build() throws KernelBuildException, InterruptedException {
         KernelSource source = locator.locate();
         KernelCacheKey key = KernelCacheKey.of(source, recipe);
-        try (KeyLock _ = cache.lock(key)) {
-            // Looked up under the lock: a build that was running when we arrived has now finished.
-            KernelCache.Lookup found = cache.lookup(key);
-            if (found.hit()) {
-                listener.onProgress(new KernelBuildProgress(CACHE_STEP, 1, 1, 1, 1,
-                        "cached " + found.kernel().vmlinux().getParent().getFileName()));
-                return found.kernel();
-            }
-            return buildFresh(source, key, found.problem());
+        try {
+            return cache.reuseOrBuild(key.directoryName(), KernelEntry::read, listener, CACHE_STEP,
+                    problem -> buildFresh(source, key, problem));
         } catch (IOException e) {
             throw new KernelBuildException("PrepareCache", "cannot use the kernel cache " + cache.root()
                     + ": " + e.getMessage() + " (set KILN_HOME to a writable directory)", List.of(), null, e);
@@ -88,15 +82,13 @@ public final class KernelBuilder {
 
     private GuestKernel buildFresh(KernelSource source, KernelCacheKey key, String cacheProblem)
             throws KernelBuildException, InterruptedException, IOException {
-        BuildWorkspace workspace = cache.workspace(key);
-        FileTrees.delete(workspace.root()); // left by a killed build
-        Files.createDirectories(workspace.root());
-        try (BuildLog log = new BuildLog(cache.logFile(key))) {
+        return cache.inWorkspace(key.directoryName(), (dir, log) -> {
+            BuildWorkspace workspace = new BuildWorkspace(dir);
             log.line("kiln guest kernel: " + KernelSourceLocator.PACKAGE + " " + source.version()
                     + " (" + source.tarball() + "), config hash " + key.configHash());
             if (cacheProblem != null) log.line("rebuilding: " + cacheProblem);
-            StepRunner runner = new StepRunner(listener, log);
-            int expected = cache.lastCompileLines().orElse(CompileKernelStep.DEFAULT_EXPECTED_LINES);
+            StepRunner<KernelBuildException> runner = runner(listener, log);
+            int expected = KernelEntry.lastCompileLines(cache.root()).orElse(CompileKernelStep.DEFAULT_EXPECTED_LINES);
             CompileKernelStep compile = new CompileKernelStep(workspace, log, expected, Runtime.getRuntime().availableProcessors());
             RecordKernelStep record = new RecordKernelStep(workspace, log, cache, key, compile, runner::timings);
             runner.run(List.of(
@@ -105,13 +97,11 @@ public final class KernelBuilder {
                     compile,
                     record));
             return record.kernel();
-        } finally {
-            // The tree is ≈ 1.5 GB; the log beside the entry is all that a failure needs.
-            try {
-                FileTrees.delete(workspace.root());
-            } catch (IOException ignored) {
-                // the next build of this key removes it
-            }
-        }
+        });
+    }
+
+    /** The kernel build's runner: its failures are {@link KernelBuildException}s. */
+    static StepRunner<KernelBuildException> runner(BuildListener listener, BuildLog log) {
+        return new StepRunner<>(listener, log, KernelBuildException.class, KernelBuildException::new);
     }
 }

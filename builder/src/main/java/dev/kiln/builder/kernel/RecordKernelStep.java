@@ -1,8 +1,11 @@
 package dev.kiln.builder.kernel;
 
-import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.step.BuildCache;
 import dev.kiln.builder.step.BuildLog;
-
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.step.StepProgress;
+import dev.kiln.builder.step.StepTiming;
 import dev.kiln.core.hash.ItemHash;
 
 import java.io.IOException;
@@ -26,13 +29,13 @@ final class RecordKernelStep implements BuildStep {
 
     private final BuildWorkspace workspace;
     private final BuildLog log;
-    private final KernelCache cache;
+    private final BuildCache cache;
     private final KernelCacheKey key;
     private final CompileKernelStep compile;
     private final Supplier<List<StepTiming>> earlierSteps;
     private GuestKernel kernel;
 
-    RecordKernelStep(BuildWorkspace workspace, BuildLog log, KernelCache cache, KernelCacheKey key,
+    RecordKernelStep(BuildWorkspace workspace, BuildLog log, BuildCache cache, KernelCacheKey key,
                      CompileKernelStep compile, Supplier<List<StepTiming>> earlierSteps) {
         this.workspace = workspace;
         this.log = log;
@@ -65,13 +68,13 @@ final class RecordKernelStep implements BuildStep {
         Path out = workspace.output();
         Files.createDirectories(out);
         progress.report(0, "copy vmlinux");
-        Files.copy(tree.resolve("vmlinux"), out.resolve(KernelCache.VMLINUX), StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(tree.resolve(".config"), out.resolve(KernelCache.CONFIG), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(tree.resolve("vmlinux"), out.resolve(KernelEntry.VMLINUX), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(tree.resolve(".config"), out.resolve(KernelEntry.CONFIG), StandardCopyOption.REPLACE_EXISTING);
 
         progress.report(0.3, "SHA-256 of vmlinux");
-        ItemHash sha256 = ItemHash.sha256Of(out.resolve(KernelCache.VMLINUX));
+        ItemHash sha256 = ItemHash.sha256Of(out.resolve(KernelEntry.VMLINUX));
         String release = ExternalCommand.of(tree, "make", "-s", "ARCH=x86_64", "kernelrelease").capture(QUERY_TIMEOUT);
-        String compiler = KernelConfig.parse(Files.readString(out.resolve(KernelCache.CONFIG)))
+        String compiler = KernelConfig.parse(Files.readString(out.resolve(KernelEntry.CONFIG)))
                 .valueOf("CONFIG_CC_VERSION_TEXT").replace("\"", "");
 
         Map<String, Long> stepMillis = new LinkedHashMap<>();
@@ -79,14 +82,14 @@ final class RecordKernelStep implements BuildStep {
         stepMillis.put(name(), Duration.ofNanos(System.nanoTime() - start).toMillis());
         long total = stepMillis.values().stream().mapToLong(Long::longValue).sum();
         KernelMetadata meta = new KernelMetadata(KernelMetadata.SCHEMA, key.sourceVersion(), key.configHash(),
-                KernelRecipe.VERSION, release, compiler, sha256.value(), Files.size(out.resolve(KernelCache.VMLINUX)),
+                KernelRecipe.VERSION, release, compiler, sha256.value(), Files.size(out.resolve(KernelEntry.VMLINUX)),
                 Instant.now().toString(), total, stepMillis, compile.compileLines());
         meta.write(out.resolve(KernelMetadata.FILE_NAME));
         log.line("vmlinux " + meta.vmlinuxBytes() + " bytes, sha256 " + sha256);
 
         progress.report(0.9, "move into the cache");
-        Path entry = cache.commit(out, key);
-        kernel = KernelCache.toGuestKernel(entry, meta, false);
+        Path entry = cache.commit(out, key.directoryName());
+        kernel = KernelEntry.toGuestKernel(entry, meta, false);
         log.line("recorded " + entry);
     }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.StepProgress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,7 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** Writes the spec's extra files (inline content or files next to the spec) into the image. */
-final class AddFilesStep implements RuntimeStep {
+final class AddFilesStep implements BuildStep {
 
     private final RuntimeSpec spec;
     private final RootFs root;
@@ -29,7 +31,7 @@ final class AddFilesStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException {
+    public void run(StepProgress progress) throws IOException {
         int i = 0;
         for (RuntimeSpec.ExtraFile f : spec.files()) {
             progress.report((double) i++ / spec.files().size(), f.path());

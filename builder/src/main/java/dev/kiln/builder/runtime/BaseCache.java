@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kiln.builder.step.BuildCache;
 import dev.kiln.builder.step.FileTrees;
 import dev.kiln.builder.step.KeyLock;
 import dev.kiln.core.hash.ItemHash;
@@ -12,7 +13,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -50,9 +50,11 @@ final class BaseCache {
     }
 
     private final Path root;
+    private final BuildCache layout;
 
     BaseCache(Path root) {
         this.root = root;
+        this.layout = new BuildCache(root);
     }
 
     Path root() {
@@ -108,19 +110,17 @@ final class BaseCache {
     }
 
     KeyLock lock(String name) throws IOException {
-        return KeyLock.acquire(root.resolve("." + name + ".lock"));
+        return layout.lock(name);
     }
 
     Path workspace(String name) {
-        return root.resolve(".build-" + name);
+        return layout.workspace(name);
     }
 
     /** Writes base.json into a finished workspace and renames it into place; older bases of the family go. */
     Base commit(Path workspace, String name, String family, BaseInfo info) throws IOException {
         Files.writeString(workspace.resolve(META), JSON.writeValueAsString(info) + "\n");
-        Path entry = root.resolve(name);
-        if (Files.exists(entry)) FileTrees.delete(entry);
-        Files.move(workspace, entry, StandardCopyOption.ATOMIC_MOVE);
+        Path entry = layout.commit(workspace, name);
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path old : dirs.filter(d -> d.getFileName().toString().startsWith(family + "-") && !d.equals(entry)).toList()) {
                 // Under the old base's lock: a build copying from it holds that lock until it is done.

@@ -1,9 +1,11 @@
 package dev.kiln.builder.runtime;
 
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildStep;
 import dev.kiln.builder.step.ExternalCommand;
 import dev.kiln.builder.step.FileTrees;
 import dev.kiln.builder.step.KeyLock;
+import dev.kiln.builder.step.StepProgress;
 import dev.kiln.core.hash.ItemHash;
 
 import java.io.IOException;
@@ -21,7 +23,7 @@ import java.util.Optional;
  * and mirror, bootstrapped first with {@code debootstrap --variant=minbase} (.debs kept in the
  * shared package cache) if there is none for the archive's current state.
  */
-final class BootstrapBaseStep implements RuntimeStep {
+final class BootstrapBaseStep implements BuildStep {
 
     /** Packages of a bookworm minbase; debootstrap's progress is measured against it. */
     private static final int TYPICAL_PACKAGES = 90;
@@ -63,7 +65,7 @@ final class BootstrapBaseStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException, InterruptedException {
+    public void run(StepProgress progress) throws IOException, InterruptedException {
         String family = BaseCache.family(spec.base(), spec.architecture());
         String name = BaseCache.name(family, release);
         BaseCache.Base base;
@@ -86,7 +88,7 @@ final class BootstrapBaseStep implements RuntimeStep {
         used = base;
     }
 
-    private BaseCache.Base bootstrap(String family, String name, Progress progress) throws IOException, InterruptedException {
+    private BaseCache.Base bootstrap(String family, String name, StepProgress progress) throws IOException, InterruptedException {
         long start = System.nanoTime();
         Path work = bases.workspace(name);
         FileTrees.delete(work);
@@ -121,13 +123,13 @@ final class BootstrapBaseStep implements RuntimeStep {
 
     /** Maps debootstrap's "I: Retrieving/Extracting/Unpacking/Configuring pkg" lines onto 0–0.9. */
     private static final class DebootstrapProgress {
-        private final Progress progress;
+        private final StepProgress progress;
         private int retrieved;
         private int extracted;
         private int unpacked;
         private int configured;
 
-        DebootstrapProgress(Progress progress) {
+        DebootstrapProgress(StepProgress progress) {
             this.progress = progress;
         }
 

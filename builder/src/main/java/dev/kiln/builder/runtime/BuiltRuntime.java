@@ -1,8 +1,9 @@
 package dev.kiln.builder.runtime;
 
-import dev.kiln.builder.kernel.StepTiming;
+import dev.kiln.builder.step.StepTiming;
 import dev.kiln.core.hash.ItemHash;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +35,7 @@ public record BuiltRuntime(String name, Path image, ItemHash imageHash, long siz
     }
 
     /** The manifest, read from {@link #manifest()}. */
-    public RuntimeManifest readManifest() throws java.io.IOException {
+    public RuntimeManifest readManifest() throws IOException {
         return RuntimeManifest.read(manifest);
     }
 }

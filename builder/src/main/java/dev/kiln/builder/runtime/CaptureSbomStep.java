@@ -2,6 +2,8 @@ package dev.kiln.builder.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.StepProgress;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +24,7 @@ import java.util.regex.Pattern;
  * packages from the global node_modules. The list goes into the manifest and, as
  * {@code /etc/kiln/packages}, into the image itself.
  */
-final class CaptureSbomStep implements RuntimeStep {
+final class CaptureSbomStep implements BuildStep {
 
     static final String IMAGE_SBOM_PATH = "/etc/kiln/packages";
     private static final Pattern DIST_INFO = Pattern.compile("(.+)-([^-]+)\\.dist-info");
@@ -51,7 +53,7 @@ final class CaptureSbomStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException {
+    public void run(StepProgress progress) throws IOException {
         Path statusFile = root.resolve("/var/lib/dpkg/status");
         DpkgStatus status = DpkgStatus.parse(Files.readString(statusFile, StandardCharsets.UTF_8));
         List<RuntimeManifest.SbomEntry> entries = new ArrayList<>();

@@ -1,7 +1,10 @@
 package dev.kiln.builder.runtime;
 
-import dev.kiln.builder.kernel.StepTiming;
+import dev.kiln.builder.step.BuildCache;
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.StepProgress;
+import dev.kiln.builder.step.StepTiming;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestInit;
 
@@ -13,17 +16,18 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
  * Hashes the image, writes its manifest and build record, and renames the finished entry into the
  * cache: the only step that touches the cache.
  */
-final class HashImageStep implements RuntimeStep {
+final class HashImageStep implements BuildStep {
 
     private final RuntimeSpec spec;
     private final RuntimeKey key;
-    private final RuntimeCache cache;
+    private final BuildCache cache;
     private final Path output;
     private final BuildLog log;
     private final PackImageStep pack;
@@ -33,7 +37,7 @@ final class HashImageStep implements RuntimeStep {
     private final Supplier<List<StepTiming>> earlierSteps;
     private BuiltRuntime built;
 
-    HashImageStep(RuntimeSpec spec, RuntimeKey key, RuntimeCache cache, Path output, BuildLog log, PackImageStep pack,
+    HashImageStep(RuntimeSpec spec, RuntimeKey key, BuildCache cache, Path output, BuildLog log, PackImageStep pack,
                   Supplier<RuntimeManifest.Base> base, Supplier<List<RuntimeManifest.SbomEntry>> sbom,
                   Supplier<Map<String, Long>> removed, Supplier<List<StepTiming>> earlierSteps) {
         this.spec = spec;
@@ -64,7 +68,7 @@ final class HashImageStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException {
+    public void run(StepProgress progress) throws IOException {
         long start = System.nanoTime();
         Path image = pack.image();
         progress.report(0.1, "SHA-256 of " + image.getFileName());
@@ -77,7 +81,7 @@ final class HashImageStep implements RuntimeStep {
                 base.get(),
                 new RuntimeManifest.Init(GuestInit.INIT0_PATH, ItemHash.sha256Of(GuestInit.init0()).value(),
                         GuestInit.INIT1_PATH, ItemHash.sha256Of(GuestInit.init1()).value()),
-                KernelRequirements.of(spec), sbom.get(), new java.util.TreeMap<>(removed.get()), spec.sourceDateEpoch());
+                KernelRequirements.of(spec), sbom.get(), new TreeMap<>(removed.get()), spec.sourceDateEpoch());
         manifest.write(output.resolve(RuntimeManifest.FILE_NAME));
 
         Map<String, Long> stepMillis = new LinkedHashMap<>();
@@ -89,8 +93,8 @@ final class HashImageStep implements RuntimeStep {
         log.line("image sha256 " + sha256 + ", " + size + " bytes");
 
         progress.report(0.9, "move into the cache");
-        Path entry = cache.commit(output, key);
-        built = RuntimeCache.toBuiltRuntime(entry, manifest, record, false);
+        Path entry = cache.commit(output, key.directoryName());
+        built = ImageEntry.toBuiltRuntime(entry, manifest, record, false);
         log.line("recorded " + entry);
     }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.StepProgress;
 import dev.kiln.guest.GuestInit;
 
 import java.io.IOException;
@@ -17,7 +19,7 @@ import java.util.List;
  * Checks first that the image has what init0 and init1 need, so a runtime that could never boot
  * fails here with the package to add, not in a VM with a console message.
  */
-final class InstallInitStep implements RuntimeStep {
+final class InstallInitStep implements BuildStep {
 
     /** What init0 runs before init1 (docs/guest-protocol.md, init0.sh's header). */
     private static final List<String> INIT0_TOOLS = List.of("/bin/sh", "/bin/mount", "/sbin/pivot_root", "/bin/mkdir");
@@ -43,7 +45,7 @@ final class InstallInitStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException {
+    public void run(StepProgress progress) throws IOException {
         List<String> missing = new ArrayList<>();
         for (String tool : INIT0_TOOLS) {
             if (!Files.exists(root.resolve(tool))) missing.add(tool);

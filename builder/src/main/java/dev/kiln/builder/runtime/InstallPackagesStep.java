@@ -1,6 +1,8 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.step.BuildStep;
 import dev.kiln.builder.step.KeyLock;
+import dev.kiln.builder.step.StepProgress;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,13 +11,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 
 /**
  * Installs the spec's packages in the chroot: apt (from the same archive state as the base, so no
  * {@code apt-get update}: the base's package lists are the ones its key names), then pip and npm.
  * Services are kept from starting with a policy-rc.d for the duration.
  */
-final class InstallPackagesStep implements RuntimeStep {
+final class InstallPackagesStep implements BuildStep {
 
     private final RuntimeSpec spec;
     private final RootFs root;
@@ -41,7 +44,7 @@ final class InstallPackagesStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException, InterruptedException {
+    public void run(StepProgress progress) throws IOException, InterruptedException {
         RuntimeSpec.Packages p = spec.packages();
         Path policy = root.resolve("/usr/sbin/policy-rc.d");
         Files.writeString(policy, "#!/bin/sh\n# written by the Kiln runtime builder while it installs packages\nexit 101\n");
@@ -64,7 +67,7 @@ final class InstallPackagesStep implements RuntimeStep {
         }
     }
 
-    private void apt(List<String> packages, Progress progress, double base, double share)
+    private void apt(List<String> packages, StepProgress progress, double base, double share)
             throws IOException, InterruptedException {
         // No APT::Status-Fd=1: apt makes its status descriptor non-blocking, and maintainer scripts
         // sharing that pipe then fail their writes (ca-certificates' postinst does). The plain
@@ -88,7 +91,7 @@ final class InstallPackagesStep implements RuntimeStep {
      */
     private static final class AptProgress {
         private static final java.util.regex.Pattern COUNT = java.util.regex.Pattern.compile("(\\d+) upgraded, (\\d+) newly installed");
-        private final Progress progress;
+        private final StepProgress progress;
         private final double base;
         private final double share;
         private int expected = 1;
@@ -96,14 +99,14 @@ final class InstallPackagesStep implements RuntimeStep {
         private int unpacked;
         private int configured;
 
-        AptProgress(Progress progress, double base, double share) {
+        AptProgress(StepProgress progress, double base, double share) {
             this.progress = progress;
             this.base = base;
             this.share = share;
         }
 
         void line(String text) {
-            java.util.regex.Matcher m = COUNT.matcher(text);
+            Matcher m = COUNT.matcher(text);
             if (m.find()) {
                 expected = Math.max(1, Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(2)));
             } else if (text.startsWith("Get:")) {
@@ -124,7 +127,7 @@ final class InstallPackagesStep implements RuntimeStep {
         }
     }
 
-    private void pip(List<String> requirements, Progress progress, double base) throws IOException, InterruptedException {
+    private void pip(List<String> requirements, StepProgress progress, double base) throws IOException, InterruptedException {
         progress.report(base, "pip install " + String.join(" ", requirements));
         List<String> argv = new ArrayList<>(List.of("python3", "-m", "pip", "install", "--no-cache-dir", "--no-compile",
                 "--disable-pip-version-check", "--root-user-action=ignore"));
@@ -139,7 +142,7 @@ final class InstallPackagesStep implements RuntimeStep {
         }
     }
 
-    private void npm(List<String> packages, Progress progress, double base) throws IOException, InterruptedException {
+    private void npm(List<String> packages, StepProgress progress, double base) throws IOException, InterruptedException {
         progress.report(base, "npm install " + String.join(" ", packages));
         List<String> argv = new ArrayList<>(List.of("npm", "install", "--global", "--no-fund", "--no-audit",
                 "--no-update-notifier", "--cache", "/tmp/kiln-npm-cache"));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.core.catalogue.RuntimeEntry;
 import dev.kiln.core.catalogue.RuntimeKind;
 import dev.kiln.core.catalogue.RuntimeOrigin;
@@ -139,7 +140,7 @@ public final class LocalRuntimes {
                     p.filesystem(), RuntimeStatus.SUPPORTED, "", List.of(), Optional.empty(), RuntimeOrigin.LOCAL));
         }
         Set<String> builtNames = new HashSet<>();
-        for (BuiltRuntime b : new RuntimeBuilder(home, RuntimeBuildListener.SILENT).list()) {
+        for (BuiltRuntime b : new RuntimeBuilder(home, BuildListener.SILENT).list()) {
             // Newest first: an older build of a spec that has changed since is not listed.
             if (publishedImages.contains(b.imageHash().value()) || !builtNames.add(b.name())) continue;
             entries.add(new RuntimeEntry("built/" + b.name(), "built here, not published ('kiln runtime publish "

@@ -1,8 +1,10 @@
 package dev.kiln.builder.runtime;
 
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildStep;
 import dev.kiln.builder.step.ExternalCommand;
 import dev.kiln.builder.step.FileTrees;
+import dev.kiln.builder.step.StepProgress;
 
 import dev.kiln.guest.GuestInit;
 import java.io.IOException;
@@ -27,7 +29,7 @@ import java.util.Set;
  * password-change dates, owners unknown to the image, Python bytecode (recompiled
  * deterministically) and every timestamp (set to SOURCE_DATE_EPOCH).
  */
-final class NormaliseStep implements RuntimeStep {
+final class NormaliseStep implements BuildStep {
 
     /** Files whose content is build-specific and that nothing needs at run time. */
     private static final List<String> BUILD_LEFTOVERS = List.of("/var/cache/ldconfig/aux-cache",
@@ -63,7 +65,7 @@ final class NormaliseStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException, InterruptedException {
+    public void run(StepProgress progress) throws IOException, InterruptedException {
         progress.report(0, "logs, caches and identity");
         for (String f : BUILD_LEFTOVERS) FileTrees.delete(root.resolve(f));
         for (String d : EMPTIED_DIRS) emptyLogsAndTemp(d);
@@ -160,7 +162,7 @@ final class NormaliseStep implements RuntimeStep {
      * module again with a fixed hash seed and unchecked-hash invalidation (the source never
      * changes on a read-only root, and the .pyc does not record the build's time).
      */
-    private void bytecode(Progress progress) throws IOException, InterruptedException {
+    private void bytecode(StepProgress progress) throws IOException, InterruptedException {
         long removedBytes = 0;
         List<Path> caches = new ArrayList<>();
         List<Path> stray = new ArrayList<>();

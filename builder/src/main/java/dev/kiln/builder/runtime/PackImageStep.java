@@ -1,8 +1,10 @@
 package dev.kiln.builder.runtime;
 
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildStep;
 import dev.kiln.builder.step.ExternalCommand;
 import dev.kiln.builder.step.FileTrees;
+import dev.kiln.builder.step.StepProgress;
 import dev.kiln.core.hash.ItemHash;
 
 import java.io.IOException;
@@ -23,7 +25,7 @@ import java.util.UUID;
  * spec instead of random ones. The image is written under a temporary name and renamed when
  * complete, so the output never holds half an image.
  */
-final class PackImageStep implements RuntimeStep {
+final class PackImageStep implements BuildStep {
 
     private final RuntimeSpec spec;
     private final RootFs root;
@@ -59,7 +61,7 @@ final class PackImageStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException, InterruptedException {
+    public void run(StepProgress progress) throws IOException, InterruptedException {
         Files.createDirectories(output);
         Path target = output.resolve(fileName(spec));
         Path partial = output.resolve(fileName(spec) + ".part");

@@ -1,6 +1,8 @@
 package dev.kiln.builder.runtime;
 
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.StepProgress;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +27,7 @@ import java.util.Set;
  * the image ships. Files are deleted directly rather than through {@code dpkg --purge}, whose
  * maintainer scripts would need the very tools being removed.
  */
-final class RemovePackagesStep implements RuntimeStep {
+final class RemovePackagesStep implements BuildStep {
 
     private static final String STATUS = "/var/lib/dpkg/status";
     private static final String INFO = "/var/lib/dpkg/info";
@@ -57,7 +59,7 @@ final class RemovePackagesStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException {
+    public void run(StepProgress progress) throws IOException {
         Path statusFile = root.resolve(STATUS);
         String statusText = Files.readString(statusFile, StandardCharsets.UTF_8);
         DpkgStatus status = DpkgStatus.parse(statusText);

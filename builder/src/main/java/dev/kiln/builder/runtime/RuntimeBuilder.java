@@ -1,8 +1,9 @@
 package dev.kiln.builder.runtime;
 
-import dev.kiln.builder.step.BuildLog;
-import dev.kiln.builder.step.FileTrees;
-import dev.kiln.builder.step.KeyLock;
+import dev.kiln.builder.step.BuildCache;
+import dev.kiln.builder.step.BuildListener;
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.StepRunner;
 import dev.kiln.core.hash.ItemHash;
 
 import java.io.IOException;
@@ -10,8 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Builds runtime images from specs, or returns the cached image of a spec built before.
@@ -24,7 +28,7 @@ import java.util.Optional;
  * builds of the same spec wait for each other; different specs build side by side.
  *
  * <pre>{@code
- * BuiltRuntime rt = new RuntimeBuilder(kilnHome, RuntimeBuildListener.SILENT).build(RuntimeSpecs.official("minimal"));
+ * BuiltRuntime rt = new RuntimeBuilder(kilnHome, BuildListener.SILENT).build(RuntimeSpecs.official("minimal"));
  * qemu ... -drive file=rt.image(),format=raw,readonly=on
  * }</pre>
  */
@@ -34,16 +38,16 @@ public final class RuntimeBuilder {
     private static final List<String> TOOLS = List.of("debootstrap", "unshare", "chroot", "mount", "cp", "find", "touch");
 
     private final Path home;
-    private final RuntimeCache cache;
+    private final BuildCache cache;
     private final BaseCache bases;
     private final Path packageCache;
-    private final RuntimeBuildListener listener;
+    private final BuildListener listener;
 
     /**
      * @param kilnHome Kiln's home directory; images, bases and downloaded packages are kept under
      *                 its {@code runtimes/} subdirectory
      */
-    public RuntimeBuilder(Path kilnHome, RuntimeBuildListener listener) {
+    public RuntimeBuilder(Path kilnHome, BuildListener listener) {
         this(kilnHome, kilnHome.resolve("runtimes").resolve("images"), listener);
     }
 
@@ -51,15 +55,15 @@ public final class RuntimeBuilder {
      * A builder whose images go to {@code imagesDir} while bases and packages stay shared under the
      * home: tests build one spec twice this way, to compare the two images.
      */
-    RuntimeBuilder(Path kilnHome, Path imagesDir, RuntimeBuildListener listener) {
+    RuntimeBuilder(Path kilnHome, Path imagesDir, BuildListener listener) {
         this(kilnHome, imagesDir, kilnHome.resolve("runtimes").resolve("bases"), listener);
     }
 
     /** Like the above with its own base cache too: a test bootstraps a base of its own this way. */
-    RuntimeBuilder(Path kilnHome, Path imagesDir, Path basesDir, RuntimeBuildListener listener) {
+    RuntimeBuilder(Path kilnHome, Path imagesDir, Path basesDir, BuildListener listener) {
         this.home = kilnHome;
         Path runtimes = kilnHome.resolve("runtimes");
-        this.cache = new RuntimeCache(imagesDir);
+        this.cache = new BuildCache(imagesDir);
         this.bases = new BaseCache(basesDir);
         this.packageCache = runtimes.resolve("packages");
         this.listener = listener;
@@ -73,7 +77,7 @@ public final class RuntimeBuilder {
     /** The cached, verified image of {@code spec}, without building. */
     public Optional<BuiltRuntime> cached(RuntimeSpec spec) {
         try {
-            return Optional.ofNullable(cache.lookup(RuntimeKey.of(spec)).runtime());
+            return Optional.ofNullable(cache.lookup(RuntimeKey.of(spec).directoryName(), ImageEntry::read).entry());
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -88,11 +92,11 @@ public final class RuntimeBuilder {
         }
         List<Listed> out = new ArrayList<>();
         try {
-            for (Path entry : cache.entries()) {
+            for (Path entry : cache.entries(RuntimeManifest.FILE_NAME)) {
                 try {
                     RuntimeManifest m = RuntimeManifest.read(entry.resolve(RuntimeManifest.FILE_NAME));
                     BuildRecord r = BuildRecord.read(entry.resolve(BuildRecord.FILE_NAME));
-                    out.add(new Listed(RuntimeCache.toBuiltRuntime(entry, m, r, true), r.builtAt()));
+                    out.add(new Listed(ImageEntry.toBuiltRuntime(entry, m, r, true), r.builtAt()));
                 } catch (IOException | RuntimeException e) {
                     // an unreadable entry is rebuilt when its spec is built again; it lists as nothing
                 }
@@ -100,7 +104,7 @@ public final class RuntimeBuilder {
         } catch (IOException e) {
             // no cache directory yet: nothing built
         }
-        out.sort(java.util.Comparator.comparing(Listed::builtAt).reversed());
+        out.sort(Comparator.comparing(Listed::builtAt).reversed());
         return out.stream().map(Listed::runtime).toList();
     }
 
@@ -116,16 +120,11 @@ public final class RuntimeBuilder {
         } catch (IOException e) {
             throw new RuntimeBuildException("ReadSpec", "cannot read a file the spec names: " + e.getMessage());
         }
-        try (KeyLock _ = cache.lock(key)) {
-            // Looked up under the lock: a build that was running when we arrived has now finished.
-            RuntimeCache.Lookup found = cache.lookup(key);
-            if (found.hit()) {
-                listener.onProgress(new RuntimeBuildProgress(CACHE_STEP, 1, 1, 1, 1,
-                        "cached " + found.runtime().image().getParent().getFileName()));
-                return found.runtime();
-            }
-            checkHost();
-            return buildFresh(spec, key, found.problem());
+        try {
+            return cache.reuseOrBuild(key.directoryName(), ImageEntry::read, listener, CACHE_STEP, problem -> {
+                checkHost();
+                return buildFresh(spec, key, problem);
+            });
         } catch (IOException e) {
             throw new RuntimeBuildException("PrepareCache", "cannot use the runtime cache " + cache.root() + ": "
                     + e.getMessage() + " (set KILN_HOME to a writable directory)", List.of(), null, e);
@@ -134,17 +133,16 @@ public final class RuntimeBuilder {
 
     private BuiltRuntime buildFresh(RuntimeSpec spec, RuntimeKey key, String cacheProblem)
             throws RuntimeBuildException, InterruptedException, IOException {
-        RuntimeWorkspace workspace = cache.workspace(key);
-        FileTrees.delete(workspace.root()); // left by a killed build
-        Files.createDirectories(workspace.root());
-        try (BuildLog log = new BuildLog(cache.logFile(key))) {
+        return cache.inWorkspace(key.directoryName(), (dir, log) -> {
+            RuntimeWorkspace workspace = new RuntimeWorkspace(dir);
             log.line("kiln runtime " + spec.name() + ": spec " + spec.hash() + ", cache key " + key.value());
             if (cacheProblem != null) log.line("rebuilding: " + cacheProblem);
             Optional<ItemHash> release = MirrorRelease.fetch(spec.base().mirror(), spec.base().suite());
             RootFs root = workspace.rootfs();
             Chroot chroot = new Chroot(root, packageCache, log, spec.sourceDateEpoch());
             Chroot offline = new Chroot(root, null, log, spec.sourceDateEpoch());
-            RuntimeStepRunner runner = new RuntimeStepRunner(listener, log);
+            StepRunner<RuntimeBuildException> runner = new StepRunner<>(listener, log, RuntimeBuildException.class,
+                    RuntimeBuildException::new);
 
             BootstrapBaseStep bootstrap = new BootstrapBaseStep(spec, bases, packageCache, workspace, log, release);
             RemovePackagesStep removePackages = new RemovePackagesStep(spec, root, log);
@@ -155,11 +153,11 @@ public final class RuntimeBuilder {
                     () -> new RuntimeManifest.Base(spec.base().suite(), spec.base().mirror(), spec.architecture(),
                             bootstrap.base().info().releaseSha256()),
                     sbom::sbom, () -> {
-                        java.util.Map<String, Long> removed = new java.util.TreeMap<>(removePackages.removedBytes());
+                        Map<String, Long> removed = new TreeMap<>(removePackages.removedBytes());
                         removed.putAll(slim.removedBytes());
                         return removed;
                     }, runner::timings);
-            List<RuntimeStep> steps = new ArrayList<>();
+            List<BuildStep> steps = new ArrayList<>();
             steps.add(bootstrap);
             steps.add(new InstallPackagesStep(spec, root, chroot, packageCache));
             if (!spec.files().isEmpty()) steps.add(new AddFilesStep(spec, root));
@@ -172,14 +170,7 @@ public final class RuntimeBuilder {
             steps.add(hash);
             runner.run(steps);
             return hash.built();
-        } finally {
-            // The tree is ≈ 200 MB; the log beside the entry is all a failure needs.
-            try {
-                FileTrees.delete(workspace.root());
-            } catch (IOException ignored) {
-                // the next build of this key removes it
-            }
-        }
+        });
     }
 
     /** Fails early, with what to do, on a host that cannot build at all. */

@@ -1,7 +1,9 @@
 package dev.kiln.builder.runtime;
 
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildStep;
 import dev.kiln.builder.step.FileTrees;
+import dev.kiln.builder.step.StepProgress;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -23,7 +25,7 @@ import java.util.Set;
  * package-manager data and the spec's own paths, and counts the bytes each reduction removed, for
  * the manifest. Runs after CaptureSbom, which needs dpkg's database that this step deletes.
  */
-final class SlimStep implements RuntimeStep {
+final class SlimStep implements BuildStep {
 
     /** Documentation and manuals; copyright files stay (Debian's licences require shipping them). */
     private static final List<String> DOC_DIRS = List.of("/usr/share/man", "/usr/share/info", "/usr/share/lintian",
@@ -61,7 +63,7 @@ final class SlimStep implements RuntimeStep {
     }
 
     @Override
-    public void run(Progress progress) throws IOException {
+    public void run(StepProgress progress) throws IOException {
         RuntimeSpec.Slim slim = spec.slim();
         if (slim.docs()) {
             progress.report(0.3, "documentation");

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -30,12 +29,6 @@ public record ExternalCommand(List<String> argv, Path directory, Map<String, Str
 
     public static ExternalCommand of(Path directory, String... argv) {
         return new ExternalCommand(List.of(argv), directory, Map.of());
-    }
-
-    public ExternalCommand withEnvironment(Map<String, String> extra) {
-        Map<String, String> merged = new HashMap<>(environment);
-        merged.putAll(extra);
-        return new ExternalCommand(argv, directory, merged);
     }
 
     /** Runs a short query command and returns its trimmed output; fails on a non-zero exit. */

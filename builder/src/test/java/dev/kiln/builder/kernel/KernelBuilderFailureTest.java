@@ -1,5 +1,6 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.BuildListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +28,7 @@ class KernelBuilderFailureTest {
     void anOptionKconfigDropsFailsTheBuildNamingIt() throws Exception {
         // SQUASHFS depends on MISC_FILESYSTEMS, which tinyconfig turns off: Kconfig drops it silently.
         KernelRecipe recipe = new KernelRecipe("CONFIG_64BIT=y\nCONFIG_SQUASHFS=y\n");
-        KernelBuilder builder = new KernelBuilder(home, ProgressListener.SILENT, recipe);
+        KernelBuilder builder = new KernelBuilder(home, BuildListener.SILENT, recipe);
 
         assertThatThrownBy(builder::build)
                 .isInstanceOfSatisfying(KernelBuildException.class, e -> {

@@ -1,5 +1,8 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.BuildCache;
+import dev.kiln.builder.step.BuildCache.Lookup;
+import dev.kiln.builder.step.StepTiming;
 import dev.kiln.core.hash.ItemHash;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,15 +29,15 @@ class KernelCacheTest {
 
     @Test
     void aCommittedEntryIsFoundAndVerified() throws IOException {
-        KernelCache cache = new KernelCache(home.resolve("kernels"));
+        BuildCache cache = new BuildCache(home.resolve("kernels"));
         byte[] vmlinux = "not really a kernel".getBytes();
 
-        Path entry = cache.commit(stage(cache, vmlinux, 1234), key);
-        KernelCache.Lookup found = cache.lookup(key);
+        Path entry = cache.commit(stage(cache, vmlinux, 1234), key.directoryName());
+        Lookup<GuestKernel> found = cache.lookup(key.directoryName(), KernelEntry::read);
 
         assertThat(entry).isEqualTo(home.resolve("kernels/6.1.192-2-abababababab"));
         assertThat(found.hit()).isTrue();
-        GuestKernel kernel = found.kernel();
+        GuestKernel kernel = found.entry();
         assertThat(kernel.fromCache()).isTrue();
         assertThat(kernel.vmlinux()).isEqualTo(entry.resolve("vmlinux")).hasBinaryContent(vmlinux);
         assertThat(kernel.config()).isEqualTo(entry.resolve("config"));
@@ -43,12 +46,12 @@ class KernelCacheTest {
         assertThat(kernel.steps()).extracting(StepTiming::step).containsExactly("UnpackSource", "CompileKernel");
         assertThat(kernel.buildDuration().toMillis()).isEqualTo(300_000);
         // The workspace output was moved, not copied.
-        assertThat(cache.workspace(key).output()).doesNotExist();
+        assertThat(new BuildWorkspace(cache.workspace(key.directoryName())).output()).doesNotExist();
     }
 
     @Test
     void noEntryIsAPlainMiss() {
-        KernelCache.Lookup found = new KernelCache(home.resolve("kernels")).lookup(key);
+        Lookup<GuestKernel> found = new BuildCache(home.resolve("kernels")).lookup(key.directoryName(), KernelEntry::read);
 
         assertThat(found.hit()).isFalse();
         assertThat(found.problem()).isNull();
@@ -56,11 +59,11 @@ class KernelCacheTest {
 
     @Test
     void aCorruptedVmlinuxIsAMissThatSaysWhy() throws IOException {
-        KernelCache cache = new KernelCache(home.resolve("kernels"));
-        Path entry = cache.commit(stage(cache, "kernel".getBytes(), 1), key);
+        BuildCache cache = new BuildCache(home.resolve("kernels"));
+        Path entry = cache.commit(stage(cache, "kernel".getBytes(), 1), key.directoryName());
         Files.writeString(entry.resolve("vmlinux"), "x", StandardOpenOption.APPEND);
 
-        KernelCache.Lookup found = cache.lookup(key);
+        Lookup<GuestKernel> found = cache.lookup(key.directoryName(), KernelEntry::read);
 
         assertThat(found.hit()).isFalse();
         assertThat(found.problem()).contains("SHA-256");
@@ -68,22 +71,22 @@ class KernelCacheTest {
 
     @Test
     void anEntryWithoutMetadataIsAMiss() throws IOException {
-        KernelCache cache = new KernelCache(home.resolve("kernels"));
-        Path entry = cache.commit(stage(cache, "kernel".getBytes(), 1), key);
+        BuildCache cache = new BuildCache(home.resolve("kernels"));
+        Path entry = cache.commit(stage(cache, "kernel".getBytes(), 1), key.directoryName());
         Files.delete(entry.resolve("kernel.json"));
 
-        assertThat(cache.lookup(key).problem()).contains("kernel.json");
+        assertThat(cache.lookup(key.directoryName(), KernelEntry::read).problem()).contains("kernel.json");
     }
 
     @Test
     void aRebuiltEntryReplacesTheCorruptOne() throws IOException {
-        KernelCache cache = new KernelCache(home.resolve("kernels"));
-        Path entry = cache.commit(stage(cache, "old".getBytes(), 1), key);
+        BuildCache cache = new BuildCache(home.resolve("kernels"));
+        Path entry = cache.commit(stage(cache, "old".getBytes(), 1), key.directoryName());
         Files.writeString(entry.resolve("vmlinux"), "garbage");
 
-        cache.commit(stage(cache, "new".getBytes(), 1), key);
+        cache.commit(stage(cache, "new".getBytes(), 1), key.directoryName());
 
-        assertThat(cache.lookup(key).kernel().vmlinux()).hasContent("new");
+        assertThat(cache.lookup(key.directoryName(), KernelEntry::read).entry().vmlinux()).hasContent("new");
         // The replaced entry is gone, not left beside the new one.
         try (var names = Files.list(cache.root())) {
             assertThat(names.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".build-")))
@@ -93,25 +96,25 @@ class KernelCacheTest {
 
     @Test
     void theExpectedCompileCountComesFromTheNewestEntry() throws IOException {
-        KernelCache cache = new KernelCache(home.resolve("kernels"));
-        assertThat(cache.lastCompileLines()).isEmpty();
+        BuildCache cache = new BuildCache(home.resolve("kernels"));
+        assertThat(KernelEntry.lastCompileLines(cache.root())).isEmpty();
 
-        Path older = cache.commit(stage(cache, "a".getBytes(), 1000), new KernelCacheKey("6.1.190-1", "cd".repeat(32)));
+        Path older = cache.commit(stage(cache, "a".getBytes(), 1000), new KernelCacheKey("6.1.190-1", "cd".repeat(32)).directoryName());
         Files.setLastModifiedTime(older.resolve("kernel.json"), FileTime.fromMillis(1_000_000));
-        cache.commit(stage(cache, "b".getBytes(), 1400), key);
+        cache.commit(stage(cache, "b".getBytes(), 1400), key.directoryName());
 
-        assertThat(cache.lastCompileLines()).hasValue(1400);
+        assertThat(KernelEntry.lastCompileLines(cache.root())).hasValue(1400);
     }
 
     @Test
     void aSecondBuilderOfTheSameKeyWaitsForTheFirst() throws Exception {
-        KernelCache cache = new KernelCache(home.resolve("kernels"));
+        BuildCache cache = new BuildCache(home.resolve("kernels"));
         CountDownLatch firstHolds = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicBoolean secondGotIn = new AtomicBoolean();
 
         Thread first = Thread.ofVirtual().start(() -> {
-            try (var _ = cache.lock(key)) {
+            try (var _ = cache.lock(key.directoryName())) {
                 firstHolds.countDown();
                 release.await();
             } catch (Exception e) {
@@ -120,7 +123,7 @@ class KernelCacheTest {
         });
         assertThat(firstHolds.await(5, TimeUnit.SECONDS)).isTrue();
         Thread second = Thread.ofVirtual().start(() -> {
-            try (var _ = cache.lock(key)) {
+            try (var _ = cache.lock(key.directoryName())) {
                 secondGotIn.set(true);
             } catch (Exception e) {
                 throw new RuntimeException(e);
@@ -136,8 +139,8 @@ class KernelCacheTest {
     }
 
     /** What RecordKernelStep leaves in the workspace before the commit. */
-    private Path stage(KernelCache cache, byte[] vmlinux, int compileLines) throws IOException {
-        Path out = cache.workspace(key).output();
+    private Path stage(BuildCache cache, byte[] vmlinux, int compileLines) throws IOException {
+        Path out = new BuildWorkspace(cache.workspace(key.directoryName())).output();
         Files.createDirectories(out);
         Files.write(out.resolve("vmlinux"), vmlinux);
         Files.writeString(out.resolve("config"), "CONFIG_64BIT=y\n");

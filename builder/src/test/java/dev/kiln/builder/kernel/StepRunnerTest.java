@@ -1,7 +1,14 @@
 package dev.kiln.builder.kernel;
 
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.step.BuildLog;
+import dev.kiln.builder.step.BuildProgress;
+import dev.kiln.builder.step.BuildStep;
+import dev.kiln.builder.step.StepProgress;
+import dev.kiln.builder.step.StepRunner;
+import dev.kiln.builder.step.StepTiming;
 
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,11 +37,11 @@ class StepRunnerTest {
 
     @Test
     void overallProgressWeighsStepsByTheirTypicalDuration() throws Exception {
-        List<KernelBuildProgress> events = new ArrayList<>();
+        List<BuildProgress> events = new ArrayList<>();
         List<String> finished = new ArrayList<>();
-        ProgressListener listener = new ProgressListener() {
+        BuildListener listener = new BuildListener() {
             @Override
-            public void onProgress(KernelBuildProgress progress) {
+            public void onProgress(BuildProgress progress) {
                 events.add(progress);
             }
 
@@ -45,20 +52,20 @@ class StepRunnerTest {
         };
 
         try (BuildLog log = new BuildLog(dir.resolve("build.log"))) {
-            List<StepTiming> timings = new StepRunner(listener, log).run(List.of(
+            List<StepTiming> timings = KernelBuilder.runner(listener, log).run(List.of(
                     new FixedStep("Short", Duration.ofSeconds(1), false),
                     new FixedStep("Long", Duration.ofSeconds(9), false)));
             assertThat(timings).extracting(StepTiming::step).containsExactly("Short", "Long");
         }
 
         assertThat(finished).containsExactly("Short", "Long");
-        assertThat(events).extracting(KernelBuildProgress::overallFraction).isSorted();
+        assertThat(events).extracting(BuildProgress::overallFraction).isSorted();
         assertThat(events.getFirst().overallFraction()).isZero();
         assertThat(events.getLast().overallFraction()).isEqualTo(1.0);
         // The first step is a tenth of the work: when it ends, the bar is at 10 %.
-        KernelBuildProgress shortDone = events.stream()
+        BuildProgress shortDone = events.stream()
                 .filter(e -> e.step().equals("Short") && e.stepFraction() == 1).findFirst().orElseThrow();
-        assertThat(shortDone.overallFraction()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(shortDone.overallFraction()).isCloseTo(0.1, Offset.offset(1e-9));
         assertThat(events).allSatisfy(e -> assertThat(e.stepCount()).isEqualTo(2));
         assertThat(events.getLast().stepNumber()).isEqualTo(2);
     }
@@ -68,7 +75,7 @@ class StepRunnerTest {
         Path logFile = dir.resolve("build.log");
         try (BuildLog log = new BuildLog(logFile)) {
             log.line("compiler said: something is wrong");
-            StepRunner runner = new StepRunner(ProgressListener.SILENT, log);
+            StepRunner<KernelBuildException> runner = KernelBuilder.runner(BuildListener.SILENT, log);
 
             assertThatThrownBy(() -> runner.run(List.of(
                     new FixedStep("Fine", Duration.ofSeconds(1), false),

@@ -1,5 +1,6 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.testing.TestBuilds;
 
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class FailedBuildTest {
     void aMissingPackageFailsInInstallPackagesWithAptsOwnMessage() throws Exception {
         RuntimeSpec spec = spec("name: broken\npackages: {apt: [python3-minimal, kiln-no-such-package]}\n");
 
-        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, RuntimeBuildListener.SILENT).build(spec))
+        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, BuildListener.SILENT).build(spec))
                 .isInstanceOfSatisfying(RuntimeBuildException.class, e -> {
                     assertThat(e.step()).isEqualTo("InstallPackages");
                     assertThat(e.logTail()).anyMatch(l -> l.contains("Unable to locate package kiln-no-such-package"));
@@ -50,7 +51,7 @@ class FailedBuildTest {
     void anImageWithoutPythonIsRefusedBeforeItCouldFailToBoot() {
         RuntimeSpec spec = spec("name: no-python\n");
 
-        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, RuntimeBuildListener.SILENT).build(spec))
+        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, BuildListener.SILENT).build(spec))
                 .isInstanceOfSatisfying(RuntimeBuildException.class, e -> {
                     assertThat(e.step()).isEqualTo("InstallInit");
                     assertThat(e.getMessage()).contains("no python3").contains("add python3-minimal");
@@ -61,7 +62,7 @@ class FailedBuildTest {
     void removingAPackageThatAKeptOneNeedsIsRefused() {
         RuntimeSpec spec = spec("name: over-slim\npackages: {apt: [python3-minimal]}\nslim: {remove_packages: [libc6]}\n");
 
-        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, RuntimeBuildListener.SILENT).build(spec))
+        assertThatThrownBy(() -> new RuntimeBuilder(TestBuilds.kilnHome(), images, BuildListener.SILENT).build(spec))
                 .isInstanceOfSatisfying(RuntimeBuildException.class, e -> {
                     assertThat(e.step()).isEqualTo("RemovePackages");
                     assertThat(e.getMessage()).contains("would break packages that stay").contains("needs libc6");
@@ -73,7 +74,7 @@ class FailedBuildTest {
         RuntimeSpec spec = spec("name: interrupted\npackages: {apt: [python3-minimal, python3-six]}\n");
         AtomicReference<Throwable> outcome = new AtomicReference<>();
         Thread[] builder = new Thread[1];
-        RuntimeBuildListener interruptInInstall = progress -> {
+        BuildListener interruptInInstall = progress -> {
             if (progress.step().equals("InstallPackages") && progress.stepFraction() == 0) {
                 Thread.ofVirtual().start(() -> {
                     try {

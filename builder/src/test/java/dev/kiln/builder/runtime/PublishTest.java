@@ -16,8 +16,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,7 +43,7 @@ class PublishTest {
     @BeforeEach
     void open() throws Exception {
         home = KilnHome.of(homeDir).create();
-        records = StoreRecords.open(home);
+        records = home.openStoreRecords();
         publisher = LocalPublisher.open(home, BlobStore.open(home), records);
         local = new LocalRuntimes(homeDir);
         minimal = TestBuilds.runtime("minimal");
@@ -94,8 +97,8 @@ class PublishTest {
         Path copy = dir.resolve(minimal.image().getFileName());
         Files.copy(minimal.image(), copy);
         Files.copy(minimal.manifest(), dir.resolve(RuntimeManifest.FILE_NAME));
-        try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[]{42}), Files.size(copy) - 100);
+        try (var ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[]{42}), Files.size(copy) - 100);
         }
         assertThatThrownBy(() -> local.publish(publisher, copy, null, null)).isInstanceOf(PublishException.class)
                 .hasMessageContaining("does not match its manifest");

@@ -1,5 +1,6 @@
 package dev.kiln.builder.runtime;
 
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.testing.TestBuilds;
 
 import org.junit.jupiter.api.Test;
@@ -60,8 +61,8 @@ class ReproducibleBuildTest {
                 output: {format: ext4}
                 """, "ext4 spec", null);
 
-        BuiltRuntime a = new RuntimeBuilder(TestBuilds.kilnHome(), first, RuntimeBuildListener.SILENT).build(spec);
-        BuiltRuntime b = new RuntimeBuilder(TestBuilds.kilnHome(), second, RuntimeBuildListener.SILENT).build(spec);
+        BuiltRuntime a = new RuntimeBuilder(TestBuilds.kilnHome(), first, BuildListener.SILENT).build(spec);
+        BuiltRuntime b = new RuntimeBuilder(TestBuilds.kilnHome(), second, BuildListener.SILENT).build(spec);
 
         assertThat(a.filesystem()).isEqualTo("ext4");
         assertThat(LocalRuntimes.filesystemOf(a.image())).isEqualTo("ext4");

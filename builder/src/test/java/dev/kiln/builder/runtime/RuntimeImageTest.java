@@ -2,8 +2,9 @@ package dev.kiln.builder.runtime;
 
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuilder;
-import dev.kiln.builder.kernel.ProgressListener;
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.step.FileTrees;
 import dev.kiln.builder.testing.TestBuilds;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestInit;
@@ -52,7 +53,7 @@ class RuntimeImageTest {
     /** Removed here, without following links: JUnit would warn about every absolute link of the image. */
     @AfterAll
     static void removeTheTree() throws IOException {
-        dev.kiln.builder.step.FileTrees.delete(tree);
+        FileTrees.delete(tree);
     }
 
     @Test
@@ -159,7 +160,7 @@ class RuntimeImageTest {
 
     @Test
     void theGuestKernelHasEveryOptionTheManifestRequires() throws Exception {
-        GuestKernel kernel = new KernelBuilder(TestBuilds.kilnHome(), ProgressListener.SILENT).build();
+        GuestKernel kernel = new KernelBuilder(TestBuilds.kilnHome(), BuildListener.SILENT).build();
         String config = Files.readString(kernel.config());
 
         for (String option : runtime.readManifest().kernel().config()) {
@@ -170,12 +171,12 @@ class RuntimeImageTest {
     @Test
     void aSecondBuildIsAVerifiedCacheHit() throws Exception {
         long start = System.nanoTime();
-        BuiltRuntime again = new RuntimeBuilder(TestBuilds.kilnHome(), RuntimeBuildListener.SILENT).build(RuntimeSpecs.official("minimal"));
+        BuiltRuntime again = new RuntimeBuilder(TestBuilds.kilnHome(), BuildListener.SILENT).build(RuntimeSpecs.official("minimal"));
 
         assertThat(again.fromCache()).isTrue();
         assertThat(again.imageHash()).isEqualTo(runtime.imageHash());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-        assertThat(new RuntimeBuilder(TestBuilds.kilnHome(), RuntimeBuildListener.SILENT).cached(RuntimeSpecs.official("minimal")))
+        assertThat(new RuntimeBuilder(TestBuilds.kilnHome(), BuildListener.SILENT).cached(RuntimeSpecs.official("minimal")))
                 .contains(again);
     }
 }

@@ -2,15 +2,13 @@ package dev.kiln.builder.testing;
 
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuildException;
-import dev.kiln.builder.kernel.KernelBuildProgress;
 import dev.kiln.builder.kernel.KernelBuilder;
-import dev.kiln.builder.kernel.ProgressListener;
 import dev.kiln.builder.runtime.BuiltRuntime;
-import dev.kiln.builder.runtime.RuntimeBuildListener;
-import dev.kiln.builder.runtime.RuntimeBuildProgress;
 import dev.kiln.builder.runtime.RuntimeBuilder;
 import dev.kiln.builder.runtime.RuntimeSpecs;
-import dev.kiln.builder.step.StepSequence;
+import dev.kiln.builder.step.BuildListener;
+import dev.kiln.builder.step.BuildProgress;
+import dev.kiln.builder.step.StepRunner;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,12 +50,12 @@ public final class TestBuilds {
     }
 
     /** A listener that prints a line per step to the test output: first builds take minutes. */
-    public static RuntimeBuildListener printing(String label) {
-        return new RuntimeBuildListener() {
+    public static BuildListener printing(String label) {
+        return new BuildListener() {
             private String lastStep = "";
 
             @Override
-            public void onProgress(RuntimeBuildProgress p) {
+            public void onProgress(BuildProgress p) {
                 if (p.step().equals(lastStep)) return;
                 lastStep = p.step();
                 System.err.printf("[%s] %3d %% %s (%d/%d) %s%n", label, Math.round(p.overallFraction() * 100), p.step(),
@@ -66,17 +64,17 @@ public final class TestBuilds {
 
             @Override
             public void onStepFinished(String step, Duration took) {
-                System.err.printf("[%s] %s took %s%n", label, step, StepSequence.seconds(took));
+                System.err.printf("[%s] %s took %s%n", label, step, StepRunner.seconds(took));
             }
         };
     }
 
     /** The kernel build's progress, a line every tenth. */
-    private static final class KernelLog implements ProgressListener {
+    private static final class KernelLog implements BuildListener {
         private int lastTenth = -1;
 
         @Override
-        public void onProgress(KernelBuildProgress p) {
+        public void onProgress(BuildProgress p) {
             int tenth = (int) (p.overallFraction() * 10);
             if (tenth == lastTenth) return;
             lastTenth = tenth;
@@ -86,7 +84,7 @@ public final class TestBuilds {
 
         @Override
         public void onStepFinished(String step, Duration took) {
-            System.err.printf("[kernel build] %s took %s%n", step, StepSequence.seconds(took));
+            System.err.printf("[kernel build] %s took %s%n", step, StepRunner.seconds(took));
         }
     }
 }

@@ -78,7 +78,7 @@ public final class TestNode implements AutoCloseable {
             throws IOException {
         KilnHome home = KilnHome.of(homeDir).create();
         BlobStore blobs = BlobStore.open(home);
-        StoreRecords storeRecords = StoreRecords.open(home);
+        StoreRecords storeRecords = home.openStoreRecords();
         NodeRecords nodeRecords;
         try {
             nodeRecords = NodeRecords.open(home);

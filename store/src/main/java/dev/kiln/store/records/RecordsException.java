@@ -1,6 +1,6 @@
 package dev.kiln.store.records;
 
-import dev.kiln.store.StoreException;
+import dev.kiln.store.failure.StoreException;
 
 /** A Kiln SQLite database (STORE records, node records) failed: locked too long, unreadable, or from a newer Kiln. */
 public final class RecordsException extends StoreException {

@@ -1,7 +1,6 @@
 package dev.kiln.store.records;
 
 import dev.kiln.core.hash.ItemHash;
-import dev.kiln.store.KilnHome;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,7 +20,7 @@ import java.util.Optional;
  */
 public final class StoreRecords implements AutoCloseable {
 
-    static final String FILE_NAME = "store.db";
+    public static final String FILE_NAME = "store.db";
     static final int READ_CONNECTIONS = 4;
 
     /** The schema, step by step; index i holds version i + 1. Append only. */
@@ -66,16 +65,6 @@ public final class StoreRecords implements AutoCloseable {
 
     private StoreRecords(Database db) {
         this.db = db;
-    }
-
-    /** Opens (creating and migrating if needed) the records of a Kiln home. */
-    public static StoreRecords open(KilnHome home) throws RecordsException {
-        try {
-            home.create();
-        } catch (java.io.IOException e) {
-            throw new RecordsException("cannot create the Kiln home " + home.root() + ": " + e.getMessage(), e);
-        }
-        return open(home.db().resolve(FILE_NAME));
     }
 
     /** Opens (creating and migrating if needed) a records database at an explicit path. */

@@ -1,6 +1,6 @@
 package dev.kiln.store.remote;
 
-import dev.kiln.store.StoreException;
+import dev.kiln.store.failure.StoreException;
 import java.net.URI;
 
 /** A remote source could not supply what was asked; says which remote. */

@@ -1,13 +1,16 @@
 package dev.kiln.store.remote;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.store.failure.HashMismatchException;
+import dev.kiln.store.failure.StoreException;
+import dev.kiln.store.failure.UnverifiableHashException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 
 /**
  * Somewhere Kiln can get aleph messages and files it does not have. Implementations retry
- * transient failures themselves and throw typed {@link dev.kiln.store.StoreException}s when they give up.
+ * transient failures themselves and throw typed {@link StoreException}s when they give up.
  */
 public interface RemoteSource {
 
@@ -27,8 +30,8 @@ public interface RemoteSource {
      * sees unverified bytes.
      *
      * @return the number of bytes written
-     * @throws dev.kiln.store.HashMismatchException     if the bytes do not match (not retried)
-     * @throws dev.kiln.store.UnverifiableHashException for an IPFS CID, which cannot be verified locally
+     * @throws HashMismatchException     if the bytes do not match (not retried)
+     * @throws UnverifiableHashException for an IPFS CID, which cannot be verified locally
      * @throws RemoteNotFoundException                   if the remote does not have the file
      * @throws DownloadTooLargeException                 if the body exceeds the source's limit
      * @throws RemoteUnavailableException                if transient failures outlast the retries

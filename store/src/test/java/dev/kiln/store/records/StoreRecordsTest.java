@@ -36,7 +36,7 @@ class StoreRecordsTest {
 
     @BeforeEach
     void open() throws Exception {
-        records = StoreRecords.open(KilnHome.of(home));
+        records = KilnHome.of(home).openStoreRecords();
     }
 
     @AfterEach
@@ -190,7 +190,7 @@ class StoreRecordsTest {
         records.add(r);
         records.close();
 
-        records = StoreRecords.open(KilnHome.of(home));
+        records = KilnHome.of(home).openStoreRecords();
         assertThat(records.find(r.messageHash())).contains(r);
         assertThat(records.schemaVersion()).isEqualTo(StoreRecords.MIGRATIONS.size());
 

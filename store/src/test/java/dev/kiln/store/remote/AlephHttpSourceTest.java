@@ -8,9 +8,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.core.hash.ItemHash;
-import dev.kiln.store.HashMismatchException;
 import dev.kiln.store.TestServer;
-import dev.kiln.store.UnverifiableHashException;
+import dev.kiln.store.failure.HashMismatchException;
+import dev.kiln.store.failure.UnverifiableHashException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ServerSocket;

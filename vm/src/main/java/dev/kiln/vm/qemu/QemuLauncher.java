@@ -1,6 +1,5 @@
 package dev.kiln.vm.qemu;
 
-import dev.kiln.builder.kernel.HostTsc;
 import dev.kiln.guest.GuestConnection;
 import dev.kiln.guest.GuestLog;
 import dev.kiln.vm.Accelerator;

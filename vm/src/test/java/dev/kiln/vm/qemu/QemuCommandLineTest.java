@@ -1,6 +1,5 @@
 package dev.kiln.vm.qemu;
 
-import dev.kiln.builder.kernel.HostTsc;
 import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.Drive;
 import dev.kiln.vm.VmSpec;

@@ -1,8 +1,11 @@
-package dev.kiln.builder.runtime;
+package dev.kiln.vm.qemu;
 
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuilder;
-import dev.kiln.builder.kernel.ProgressListener;
+import dev.kiln.builder.runtime.BuiltRuntime;
+import dev.kiln.builder.runtime.RuntimeBuilder;
+import dev.kiln.builder.runtime.RuntimeSpecs;
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.testing.TestBuilds;
 import dev.kiln.guest.AgentHello;
 import dev.kiln.guest.GuestConnection;
@@ -16,6 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,7 +38,7 @@ class RuntimeBootTest {
 
     @BeforeAll
     static void kernel() throws Exception {
-        kernel = new KernelBuilder(TestBuilds.kilnHome(), ProgressListener.SILENT).build();
+        kernel = new KernelBuilder(TestBuilds.kilnHome(), BuildListener.SILENT).build();
     }
 
     static List<String> officialSpecs() {
@@ -54,7 +58,7 @@ class RuntimeBootTest {
                     GuestConnection.Options.defaults().withHelloTimeout(BOOT_TIMEOUT))) {
                 AgentHello hello = agent.hello();
                 // For docs/runtimes.md: how long a cold boot of each runtime takes here.
-                System.err.printf(java.util.Locale.ROOT, "[boot] %s: HELLO %.2f s after QEMU started; guest clock: init0 %.2f s,"
+                System.err.printf(Locale.ROOT, "[boot] %s: HELLO %.2f s after QEMU started; guest clock: init0 %.2f s,"
                                 + " init1 ready %.2f s%n", name, (System.nanoTime() - start) / 1e9,
                         hello.boot().init0Start(), hello.boot().init1Ready());
 

@@ -1,4 +1,4 @@
-package dev.kiln.builder.kernel;
+package dev.kiln.vm.qemu;
 
 import dev.kiln.builder.step.ExternalCommand;
 

@@ -1,4 +1,4 @@
-package dev.kiln.node.setup;
+package dev.kiln.cli.setup;
 
 /** Preparing the node failed in a named step; the message says what to do next. */
 public final class SetupException extends Exception {

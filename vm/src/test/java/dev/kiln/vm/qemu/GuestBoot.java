@@ -1,7 +1,7 @@
-package dev.kiln.builder.runtime;
+package dev.kiln.vm.qemu;
 
 import dev.kiln.builder.kernel.GuestKernel;
-import dev.kiln.builder.kernel.HostTsc;
+import dev.kiln.builder.runtime.BuiltRuntime;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One QEMU microvm (TCG) booting a runtime image the way the node does: the image as a read-only
  * virtio-blk root, init0 as init, the agent's virtio-serial port named {@code kiln} on a Unix
- * socket QEMU listens on. The builder cannot use the vm module (which depends on it), so this
- * small driver is the test's own. Closing it always kills QEMU.
+ * socket QEMU listens on. A raw command line rather than
+ * {@link QemuLauncher}, so the test checks the image alone, not the launcher too. Closing it always kills QEMU.
  */
 final class GuestBoot implements AutoCloseable {
 

@@ -1,6 +1,8 @@
-package dev.kiln.store;
+package dev.kiln.store.failure;
 
 import dev.kiln.core.hash.ItemHash;
+
+import java.util.Objects;
 
 /**
  * An IPFS CID was given where Kiln must verify bytes itself. A CID names a UnixFS DAG whose shape
@@ -23,7 +25,7 @@ public final class UnverifiableHashException extends StoreException {
 
     /** Throws unless {@code hash} is a SHA-256 item hash. */
     public static ItemHash requireSha256(ItemHash hash) throws UnverifiableHashException {
-        java.util.Objects.requireNonNull(hash, "hash");
+        Objects.requireNonNull(hash, "hash");
         if (!hash.isSha256()) throw new UnverifiableHashException(hash);
         return hash;
     }

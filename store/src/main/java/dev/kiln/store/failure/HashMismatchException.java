@@ -1,4 +1,4 @@
-package dev.kiln.store;
+package dev.kiln.store.failure;
 
 import dev.kiln.core.hash.ItemHash;
 

@@ -1,4 +1,4 @@
-package dev.kiln.node.setup;
+package dev.kiln.cli.setup;
 
 import java.time.Duration;
 

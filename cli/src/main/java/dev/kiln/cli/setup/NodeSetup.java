@@ -1,17 +1,17 @@
-package dev.kiln.node.setup;
+package dev.kiln.cli.setup;
 
 import dev.kiln.builder.kernel.GuestKernel;
 import dev.kiln.builder.kernel.KernelBuildException;
-import dev.kiln.builder.kernel.KernelBuildProgress;
 import dev.kiln.builder.kernel.KernelBuilder;
-import dev.kiln.builder.kernel.ProgressListener;
 import dev.kiln.builder.runtime.BuiltRuntime;
 import dev.kiln.builder.runtime.LocalRuntimes;
 import dev.kiln.builder.runtime.RuntimeBuildException;
-import dev.kiln.builder.runtime.RuntimeBuildListener;
-import dev.kiln.builder.runtime.RuntimeBuildProgress;
 import dev.kiln.builder.runtime.RuntimeBuilder;
 import dev.kiln.builder.runtime.RuntimeSpecs;
+import dev.kiln.builder.step.BuildListener;
+import dev.kiln.builder.step.BuildProgress;
+import dev.kiln.core.catalogue.RuntimeCatalogue;
+import dev.kiln.core.catalogue.RuntimeNotFoundException;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.node.program.PackagingException;
@@ -84,9 +84,9 @@ public final class NodeSetup {
         listener.stepStarted(step, number, count);
         long start = System.nanoTime();
         try {
-            GuestKernel k = new KernelBuilder(home.root(), new ProgressListener() {
+            GuestKernel k = new KernelBuilder(home.root(), new BuildListener() {
                 @Override
-                public void onProgress(KernelBuildProgress p) {
+                public void onProgress(BuildProgress p) {
                     listener.progress(step, p.overallFraction(), p.step() + (p.message().isEmpty() ? "" : ": " + p.message()));
                 }
             }).build();
@@ -104,9 +104,9 @@ public final class NodeSetup {
         long start = System.nanoTime();
         BuiltRuntime built;
         try {
-            built = new RuntimeBuilder(home.root(), new RuntimeBuildListener() {
+            built = new RuntimeBuilder(home.root(), new BuildListener() {
                 @Override
-                public void onProgress(RuntimeBuildProgress p) {
+                public void onProgress(BuildProgress p) {
                     listener.progress(buildStep, p.overallFraction(), p.step() + (p.message().isEmpty() ? "" : ": " + p.message()));
                 }
             }).build(RuntimeSpecs.official(spec));
@@ -138,14 +138,14 @@ public final class NodeSetup {
      *
      * @throws SetupException if it names nothing, with the accepted forms
      */
-    public ItemHash runtimeReference(String choice, dev.kiln.core.catalogue.RuntimeCatalogue catalogue)
+    public ItemHash runtimeReference(String choice, RuntimeCatalogue catalogue)
             throws SetupException, InterruptedException {
         String c = choice == null ? "default" : choice.strip();
         if (c.equals("default")) return runtime(DEFAULT_RUNTIME).ref();
         if (RuntimeSpecs.isOfficial(c)) return runtime(c).ref();
         try {
             return catalogue.find(c).itemHash();
-        } catch (dev.kiln.core.catalogue.RuntimeNotFoundException e) {
+        } catch (RuntimeNotFoundException e) {
             throw new SetupException("ChooseRuntime", "--runtime '" + c + "' names no runtime: give 'default', an official"
                     + " spec (" + String.join(", ", RuntimeSpecs.officialNames()) + "), an item hash, or a name from"
                     + " 'kiln runtime list'", e);

@@ -1,4 +1,4 @@
-package dev.kiln.builder.kernel;
+package dev.kiln.builder.step;
 
 import java.time.Duration;
 

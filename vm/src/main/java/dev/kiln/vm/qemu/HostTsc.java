@@ -1,13 +1,17 @@
-package dev.kiln.builder.kernel;
-
-import dev.kiln.builder.step.ExternalCommand;
+package dev.kiln.vm.qemu;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -87,17 +91,26 @@ public record HostTsc(long kHz, String source) {
 
     /** "2596.126" MHz → 2596126 kHz, without the rounding errors of a double. */
     private static long toKHz(String mhz) {
-        return new java.math.BigDecimal(mhz).movePointRight(3).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+        return new BigDecimal(mhz).movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact();
     }
 
+    /** dmesg's output, or "" when it cannot be read in time (dmesg_restrict, no dmesg). */
     private static String readKernelLog() {
+        Process dmesg = null;
         try {
-            return ExternalCommand.of(Path.of("/"), "dmesg").capture(Duration.ofSeconds(5));
-        } catch (IOException e) {
+            dmesg = new ProcessBuilder("dmesg").redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.DISCARD.file())
+                    .start();
+            FutureTask<byte[]> out = new FutureTask<>(dmesg.getInputStream()::readAllBytes);
+            Thread.ofVirtual().start(out);
+            if (!dmesg.waitFor(5, TimeUnit.SECONDS) || dmesg.exitValue() != 0) return "";
+            return new String(out.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+        } catch (IOException | ExecutionException | TimeoutException e) {
             return "";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "";
+        } finally {
+            if (dmesg != null) dmesg.destroyForcibly();
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.kiln.builder.kernel;
+package dev.kiln.vm.qemu;
 
 import java.io.IOException;
 import java.nio.file.Files;
