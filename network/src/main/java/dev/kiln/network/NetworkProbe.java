@@ -111,10 +111,22 @@ final class NetworkProbe {
                 + " or run the node in a namespace of its own (ip netns exec NS kiln node)";
     }
 
+    /**
+     * The node is in a namespace of its own when its commands go to a named one, when it was
+     * started with ip netns exec (ip netns identify names it), or when init's namespace is
+     * readable and differs. Not knowing counts as the host's: then the node never changes a
+     * host-wide setting by mistake.
+     */
     boolean inHostNamespace() {
+        if (commands.namespace() != null) {
+            return false;
+        }
+        CommandResult named = commands.run("ip", "netns", "identify");
+        if (named.ok() && !named.stdout().isBlank()) {
+            return false;
+        }
         CommandResult self = commands.run("readlink", "/proc/self/ns/net");
         CommandResult init = commands.run("readlink", "/proc/1/ns/net");
-        // not knowing counts as the host's: then the node never changes a host-wide setting by mistake
         return !self.ok() || !init.ok() || self.stdout().strip().equals(init.stdout().strip());
     }
 }
