@@ -8,7 +8,8 @@ public final class NetworkCommandException extends RuntimeException {
     public NetworkCommandException(CommandResult result) {
         super("'" + String.join(" ", result.command()) + "' exited with " + result.exitCode()
                 + (result.stderr().isBlank() ? "" : ": " + result.stderr().strip())
-                + " (the node needs root or CAP_NET_ADMIN in its network namespace, and ip(8) and nft(8) installed)");
+                + (result.stderr().contains("Operation not permitted")
+                        ? " (the node needs root or CAP_NET_ADMIN in its network namespace)" : ""));
         this.result = result;
     }
 
