@@ -20,6 +20,11 @@ final class FakeInternet {
     static final Ipv4Address INTERNET_SIDE = Ipv4Address.parse("198.51.100.254");
     static final Ipv4Address SERVER = Ipv4Address.parse("203.0.113.10");
     static final Ipv4Address METADATA = Ipv4Address.parse("169.254.169.254");
+    static final String NODE_UPLINK6 = "2001:db8:fffe::1";
+    static final String INTERNET_SIDE6 = "2001:db8:fffe::254";
+    static final String SERVER6 = "2001:db8:ffff::10";
+    /** The prefix the internet routes to the node, as a provider routes one to a real host. */
+    static final String VM_PREFIX6 = "2001:db8:1:2::/64";
     static final String HOST_NAME = "web.example.test";
     static final String PAGE = "hello from the fake internet";
     static final int WHOAMI_PORT = 7000;
@@ -44,6 +49,11 @@ final class FakeInternet {
         i.run("ip", "link", "set", "wan", "up").orThrow();
         i.run("ip", "addr", "add", SERVER + "/32", "dev", "lo").orThrow();
         i.run("ip", "addr", "add", METADATA + "/32", "dev", "lo").orThrow();
+        n.run("ip", "-6", "addr", "add", NODE_UPLINK6 + "/64", "dev", "uplink", "nodad").orThrow();
+        n.run("ip", "-6", "route", "add", "default", "via", INTERNET_SIDE6).orThrow();
+        i.run("ip", "-6", "addr", "add", INTERNET_SIDE6 + "/64", "dev", "wan", "nodad").orThrow();
+        i.run("ip", "-6", "addr", "add", SERVER6 + "/128", "dev", "lo").orThrow();
+        i.run("ip", "-6", "route", "add", VM_PREFIX6, "via", NODE_UPLINK6).orThrow();
 
         Path site = Files.createDirectories(lab.scratch().resolve("site"));
         Files.writeString(site.resolve("index.html"), PAGE);
@@ -54,18 +64,22 @@ final class FakeInternet {
                 "--host-record=" + HOST_NAME + "," + SERVER);
         lab.spawnProbe(internet, "serve", SERVER.toString(), String.valueOf(WHOAMI_PORT), "internet");
         lab.spawnProbe(internet, "serve", METADATA.toString(), "80", "metadata");
+        lab.spawnProbe(internet, "serve", SERVER6, String.valueOf(WHOAMI_PORT), "internet6");
         udpSink = lab.scratch().resolve("udp-sink.txt");
         Files.writeString(udpSink, "");
         lab.spawnProbe(internet, "udp-sink", SERVER.toString(), String.valueOf(UDP_SINK_PORT), udpSink.toString());
+        lab.spawnProbe(internet, "udp-sink", SERVER6, String.valueOf(UDP_SINK_PORT), udpSink.toString());
         await().atMost(Duration.ofSeconds(20)).until(() ->
                 lab.probe(internet, "fetch", "http://" + SERVER + "/", "2").ok()
                         && lab.probe(internet, "connect", SERVER.toString(), String.valueOf(WHOAMI_PORT), "2").ok()
                         && lab.probe(internet, "connect", METADATA.toString(), "80", "2").ok()
+                        && lab.probe(internet, "connect", SERVER6, String.valueOf(WHOAMI_PORT), "2").ok()
                         && dnsReady(i));
     }
 
     private static boolean dnsReady(HostCommands internet) {
-        return internet.run("ss", "-uln", "sport", "=", ":53").stdout().contains(SERVER.toString());
+        String udp = internet.run("ss", "-uln").stdout();
+        return udp.contains(SERVER + ":53") && udp.contains("[" + SERVER6 + "]:" + UDP_SINK_PORT);
     }
 
     /** The node's networking settings for this topology: the fake internet's resolver. */

@@ -36,6 +36,10 @@ final class VethStandIn implements LinkCreator {
         g.run("ip", "addr", "add", vm.subnet().guestCidr(), "dev", "eth0").orThrow();
         g.run("ip", "link", "set", "eth0", "up").orThrow();
         g.run("ip", "route", "add", "default", "via", vm.subnet().gateway().toString()).orThrow();
+        if (vm.ipv6() != null) {
+            g.run("ip", "-6", "addr", "add", vm.ipv6().guest() + "/" + VmIpv6.SUBNET_PREFIX, "dev", "eth0", "nodad").orThrow();
+            g.run("ip", "-6", "route", "add", "default", "via", vm.ipv6().gateway()).orThrow();
+        }
         lab.resolvConf(guest, vm.dns());
         return guest;
     }

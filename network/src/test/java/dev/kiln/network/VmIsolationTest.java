@@ -98,11 +98,11 @@ class VmIsolationTest {
         String server = FakeInternet.SERVER.toString();
         String port = String.valueOf(FakeInternet.UDP_SINK_PORT);
 
-        lab.probe(guestA, "udp-send", server, port, "genuine-1").orThrow();
+        lab.probe(guestA, "udp-send", server, port, "genuine-1", a.subnet().guest().toString()).orThrow();
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(internet.udpSink).contains("genuine-1"));
         lab.probe(guestA, "udp-send", server, port, "spoofed-other-vm", other).orThrow();
         lab.probe(guestA, "udp-send", server, port, "spoofed-outside", "10.9.9.9").orThrow();
-        lab.probe(guestA, "udp-send", server, port, "genuine-2").orThrow();
+        lab.probe(guestA, "udp-send", server, port, "genuine-2", a.subnet().guest().toString()).orThrow();
         // same path, sent after the spoofed ones: once it is in, they would have been too
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(internet.udpSink).contains("genuine-2"));
 

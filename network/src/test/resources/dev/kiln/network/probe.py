@@ -11,13 +11,17 @@ import sys
 import urllib.request
 
 
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def fetch(url, timeout):
     with urllib.request.urlopen(url, timeout=float(timeout)) as r:
         sys.stdout.write(r.read().decode())
 
 
 def connect(host, port, timeout, source=None):
-    s = socket.socket()
+    s = socket.socket(family(host))
     s.settimeout(float(timeout))
     if source:
         s.bind((source, 0))
@@ -27,7 +31,7 @@ def connect(host, port, timeout, source=None):
 
 
 def serve(host, port, text):
-    srv = socket.socket()
+    srv = socket.socket(family(host))
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((host, int(port)))
     srv.listen(16)
@@ -38,14 +42,14 @@ def serve(host, port, text):
 
 
 def udp_send(host, port, text, source=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
     if source:
         s.bind((source, 0))
     s.sendto(text.encode(), (host, int(port)))
 
 
 def udp_sink(host, port, path):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.bind((host, int(port)))
     while True:
         data, _ = s.recvfrom(2048)
