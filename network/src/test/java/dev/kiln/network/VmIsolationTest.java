@@ -112,7 +112,9 @@ class VmIsolationTest {
     @Test
     void aForwardedPortReachesTheVmUntilItIsDetached() throws Exception {
         VmNetwork vm = network.attach("a", HASH_A, VmKind.PROGRAM, List.of(PublishedPort.tcp(8000)));
+        VmNetwork other = network.attach("b", HASH_B, VmKind.PROGRAM, List.of());
         String guest = standIn.configureGuest(vm);
+        String otherGuest = standIn.configureGuest(other);
         lab.spawnProbe(guest, "serve", "0.0.0.0", "8000", "vm-a");
         assertThat(vm.forwards()).containsExactly(new PortForward(PortForward.Protocol.TCP, 24000, 8000));
         String uplink = FakeInternet.NODE_UPLINK.toString();
@@ -121,6 +123,8 @@ class VmIsolationTest {
         assertThat(lab.probe(internet.node, "connect", uplink, "24000", "3").stdout()).startsWith("vm-a ");
         assertThat(lab.probe(internet.internet, "connect", uplink, "24000", "3").stdout())
                 .isEqualTo("vm-a " + FakeInternet.INTERNET_SIDE);
+        // another VM cannot use the forward to reach this one
+        assertBlocked(otherGuest, uplink, 24000);
 
         network.detach("a");
 
