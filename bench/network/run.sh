@@ -82,7 +82,7 @@ done
 none=$(median < "$work/none")
 nic=$(median < "$work/nic")
 echo "cold start to init1 ready, median of $runs (TCG): without NIC ${none}s, with NIC ${nic}s," \
-     "ratio $(echo "scale=3; $nic / $none" | bc)"
+     "ratio $(echo "scale=3; $nic / $none" | bc)" | sed -E "s/([0-9]+\.[0-9]{3})[0-9]*s/\1s/g"
 
 # 2. the baseline download: a process in the node namespace, through the route the guests use
 head -c 100000000 /dev/zero > "$work/big.bin"

@@ -31,13 +31,17 @@ final class VmLinks {
         return ALIAS_PREFIX + settings.table();
     }
 
+    /** One ip process for the lot: a VM start should not pay for four process spawns. */
     void bringUp(String name, VmSubnet subnet, VmIpv6 ipv6) {
-        commands.run("ip", "link", "set", "dev", name, "alias", alias()).orThrow();
-        commands.run("ip", "addr", "add", subnet.gatewayCidr(), "dev", name).orThrow();
+        StringBuilder batch = new StringBuilder()
+                .append("link set dev ").append(name).append(" alias ").append(alias()).append('\n')
+                .append("addr add ").append(subnet.gatewayCidr()).append(" dev ").append(name).append('\n');
         if (ipv6 != null) {
-            commands.run("ip", "-6", "addr", "add", ipv6.gateway() + "/" + VmIpv6.SUBNET_PREFIX, "dev", name, "nodad").orThrow();
+            batch.append("addr add ").append(ipv6.gateway()).append('/').append(VmIpv6.SUBNET_PREFIX)
+                    .append(" dev ").append(name).append(" nodad\n");
         }
-        commands.run("ip", "link", "set", "dev", name, "up").orThrow();
+        batch.append("link set dev ").append(name).append(" up\n");
+        commands.run(List.of("ip", "-batch", "-"), batch.toString()).orThrow();
     }
 
     void delete(String name) {

@@ -135,6 +135,35 @@ class VmIsolationTest {
         assertThat(lab.in(internet.node).run("ip", "link", "show", "dev", vm.interfaceName()).ok()).isFalse();
     }
 
+    @Test
+    void vmsAttachAndDetachConcurrentlyWithoutSharingAnything() throws Exception {
+        List<String> keys = java.util.stream.IntStream.range(0, 6).mapToObj(i -> "vm" + i).toList();
+        List<VmNetwork> vms;
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var futures = keys.stream().map(k -> threads.submit(() ->
+                    network.attach(k, "%064x".formatted(k.hashCode()), VmKind.PROGRAM, List.of(PublishedPort.tcp(80))))).toList();
+            vms = new java.util.ArrayList<>();
+            for (var f : futures) {
+                vms.add(f.get());
+            }
+        }
+        assertThat(vms).extracting(VmNetwork::interfaceName).doesNotHaveDuplicates().hasSize(6);
+        assertThat(vms).extracting(v -> v.forwards().getFirst().hostPort()).doesNotHaveDuplicates();
+        HostCommands node = lab.in(internet.node);
+        String table = node.run("nft", "list", "table", "inet", "kiln").orThrow().stdout();
+        for (VmNetwork vm : vms) {
+            assertThat(table).contains("\"" + vm.interfaceName() + "\" . " + vm.subnet().guest());
+        }
+
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            keys.forEach(k -> threads.submit(() -> network.detach(k)));
+        }
+
+        assertThat(network.attached()).isEmpty();
+        assertThat(node.run("ip", "-br", "link", "show").orThrow().stdout()).doesNotContain("kiln-");
+        assertThat(node.run("nft", "list", "set", "inet", "kiln", "vm_addr4").orThrow().stdout()).doesNotContain("172.16");
+    }
+
     private void assertBlocked(String guest, String host, int port) {
         CommandResult r = lab.probe(guest, "connect", host, String.valueOf(port), "1.5");
         assertThat(r.ok()).as("%s:%d must be unreachable from the guest", host, port).isFalse();
