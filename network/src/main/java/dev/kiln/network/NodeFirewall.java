@@ -2,6 +2,7 @@ package dev.kiln.network;
 
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The node's nftables table: the whole policy lives in one table of its own (family inet), and
@@ -12,6 +13,9 @@ import java.util.stream.Collectors;
  * so it cannot break the host's other traffic; another table's drop still applies to VMs.
  */
 final class NodeFirewall {
+
+    /** Link-local, where clouds put their metadata service (169.254.169.254). */
+    private static final Ipv4Range LINK_LOCAL = Ipv4Range.parse("169.254.0.0/16");
 
     private final NetworkSettings settings;
     private final HostCommands commands;
@@ -77,9 +81,7 @@ final class NodeFirewall {
 
     String ruleset() {
         String vm = "\"" + settings.interfaceWildcard() + "\"";
-        String blocked = java.util.stream.Stream.concat(
-                        java.util.stream.Stream.of(Ipv4Range.parse("169.254.0.0/16"), settings.range()),
-                        settings.blockedDestinations().stream())
+        String blocked = Stream.concat(Stream.of(LINK_LOCAL, settings.range()), settings.blockedDestinations().stream())
                 .map(Ipv4Range::toString).distinct().collect(Collectors.joining(", "));
         return """
                 table %1$s {

@@ -47,13 +47,25 @@ public final class NodeNetwork implements AutoCloseable {
     public static NodeNetwork start(NetworkSettings settings, HostCommands commands, LinkCreator links) {
         NetworkSupport support = new NetworkProbe(settings, commands).probe();
         List<Ipv4Address> dns = settings.dns().isEmpty() ? DnsResolvers.fromHost() : settings.dns();
+        if (!(support instanceof NetworkSupport.Supported)) {
+            return new NodeNetwork(settings, commands, links, support, dns);
+        }
         NodeNetwork network = new NodeNetwork(settings, commands, links, support, dns);
-        if (support instanceof NetworkSupport.Supported) {
+        try {
             network.sweepStale();
             network.firewall.install();
             network.enableForwarding();
+            return network;
+        } catch (NetworkCommandException e) {
+            // the probe passed but setting up did not: the node runs on, without networking, and says why
+            try {
+                network.firewall.remove();
+            } catch (NetworkCommandException ignored) {
+                // the reason below is the one worth reporting
+            }
+            return new NodeNetwork(settings, commands, links,
+                    new NetworkSupport.Unsupported("setting up the node's network failed: " + e.getMessage()), dns);
         }
-        return network;
     }
 
     public NetworkSupport support() {
@@ -143,9 +155,7 @@ public final class NodeNetwork implements AutoCloseable {
         if (!(support instanceof NetworkSupport.Supported)) {
             return;
         }
-        for (String key : List.copyOf(attached.keySet())) {
-            attached.remove(key);
-        }
+        attached.clear();
         firewall.remove();
         vmLinks.owned().forEach(vmLinks::delete);
     }

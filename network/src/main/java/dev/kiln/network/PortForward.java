@@ -1,5 +1,7 @@
 package dev.kiln.network;
 
+import java.util.Locale;
+
 /** A host port of the node that leads to a port of one VM. */
 public record PortForward(Protocol protocol, int hostPort, int guestPort) {
 
@@ -7,7 +9,7 @@ public record PortForward(Protocol protocol, int hostPort, int guestPort) {
         TCP, UDP;
 
         String nft() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.network;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -66,7 +67,7 @@ final class VmLinks {
                     names.add(name);
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new NetworkCommandException("cannot read 'ip -j link show': " + e.getMessage(), e);
         }
         return names;

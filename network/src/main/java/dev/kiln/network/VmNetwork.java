@@ -31,6 +31,21 @@ public record VmNetwork(String itemHash, String interfaceName, String mac, VmSub
                 "-device", "virtio-net-device,netdev=net0,mac=" + mac);
     }
 
+    /** The guest agent's {@code network.address}: "172.16.0.2/30". */
+    public String guestAddress() {
+        return subnet.guestCidr();
+    }
+
+    /** The guest agent's {@code network.gateway}. */
+    public String guestGateway() {
+        return subnet.gateway().toString();
+    }
+
+    /** The guest agent's {@code network.dns}. */
+    public List<String> dnsServers() {
+        return dns.stream().map(Ipv4Address::toString).toList();
+    }
+
     static String macFor(int index) {
         // 02: locally administered unicast; 4b:4c = "KL"
         return "02:4b:4c:%02x:%02x:%02x".formatted((index >>> 16) & 0xff, (index >>> 8) & 0xff, index & 0xff);

@@ -3,6 +3,7 @@ package dev.kiln.network;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,7 +61,7 @@ class CrashRecoveryTest {
         assertThat(node.run("nft", "list", "table", "inet", "other").ok()).isTrue();
     }
 
-    private long countProcessLogs() throws java.io.IOException {
+    private long countProcessLogs() throws IOException {
         try (var files = Files.list(lab.scratch())) {
             return files.filter(p -> p.getFileName().toString().startsWith("process-")).count();
         }

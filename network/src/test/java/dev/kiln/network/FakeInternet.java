@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The test topology: a "node" namespace whose uplink is a veth pair into an "internet"
@@ -84,7 +85,7 @@ final class FakeInternet {
 
     /** The node's networking settings for this topology: the fake internet's resolver. */
     NetworkSettings settings() {
-        return NetworkSettings.defaults().withDns(java.util.List.of(SERVER));
+        return NetworkSettings.defaults().withDns(List.of(SERVER));
     }
 
     NetnsLab lab() {

@@ -1,5 +1,7 @@
 package dev.kiln.network;
 
+import java.io.IOException;
+
 /**
  * Stands in for a QEMU TAP until the integration test boots a real VM: a TAP only carries
  * traffic while a process holds it open, and the guest end of a TAP is inside QEMU. A veth pair
@@ -30,7 +32,7 @@ final class VethStandIn implements LinkCreator {
     }
 
     /** What the guest agent's configure_network and resolv.conf step do, for the stand-in guest. */
-    String configureGuest(VmNetwork vm) throws java.io.IOException {
+    String configureGuest(VmNetwork vm) throws IOException {
         String guest = guestNamespace(vm.interfaceName());
         HostCommands g = lab.in(guest);
         g.run("ip", "addr", "add", vm.subnet().guestCidr(), "dev", "eth0").orThrow();

@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +58,9 @@ class VmIsolationTest {
         assertThat(page.stdout()).isEqualTo(FakeInternet.PAGE);
         // the internet sees the node's uplink address, not the guest's private one
         assertThat(whoami.stdout()).isEqualTo("internet " + FakeInternet.NODE_UPLINK);
-        assertThat(vm.subnet().guestCidr()).isEqualTo("172.16.0.2/30");
+        assertThat(vm.guestAddress()).isEqualTo("172.16.0.2/30");
+        assertThat(vm.guestGateway()).isEqualTo("172.16.0.1");
+        assertThat(vm.dnsServers()).containsExactly(FakeInternet.SERVER.toString());
         assertThat(vm.qemuArguments()).containsSequence("-netdev", "tap,id=net0,ifname=kiln-0,script=no,downscript=no");
     }
 
@@ -137,12 +142,12 @@ class VmIsolationTest {
 
     @Test
     void vmsAttachAndDetachConcurrentlyWithoutSharingAnything() throws Exception {
-        List<String> keys = java.util.stream.IntStream.range(0, 6).mapToObj(i -> "vm" + i).toList();
+        List<String> keys = IntStream.range(0, 6).mapToObj(i -> "vm" + i).toList();
         List<VmNetwork> vms;
-        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             var futures = keys.stream().map(k -> threads.submit(() ->
                     network.attach(k, "%064x".formatted(k.hashCode()), VmKind.PROGRAM, List.of(PublishedPort.tcp(80))))).toList();
-            vms = new java.util.ArrayList<>();
+            vms = new ArrayList<>();
             for (var f : futures) {
                 vms.add(f.get());
             }
@@ -155,7 +160,7 @@ class VmIsolationTest {
             assertThat(table).contains("\"" + vm.interfaceName() + "\" . " + vm.subnet().guest());
         }
 
-        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             keys.forEach(k -> threads.submit(() -> network.detach(k)));
         }
 
