@@ -38,6 +38,7 @@ class NetworkProbeTest {
         node.run("ip", "addr", "add", "172.16.5.1/24", "dev", "lan").orThrow();
         node.run("ip", "link", "set", "lan", "up").orThrow();
         NetworkSettings settings = NetworkSettings.defaults().withDns(List.of()).withRange(Ipv4Range.parse("10.77.0.0/24"));
+        String machineForwarding = NetnsLab.run("cat", "/proc/sys/net/ipv4/ip_forward").stdout();
 
         try (NodeNetwork network = NodeNetwork.start(settings, node)) {
             assertThat(network.support()).isInstanceOf(NetworkSupport.Supported.class);
@@ -50,5 +51,7 @@ class NetworkProbeTest {
         }
         assertThat(node.run("cat", "/proc/sys/net/ipv4/ip_forward").stdout().strip())
                 .as("forwarding is on in the node's namespace").isEqualTo("1");
+        assertThat(NetnsLab.run("cat", "/proc/sys/net/ipv4/ip_forward").stdout())
+                .as("and the machine's own namespace is left as it was").isEqualTo(machineForwarding);
     }
 }
