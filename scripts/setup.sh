@@ -11,8 +11,11 @@ set -euo pipefail
 #   util-linux                 setpriv: a VMM gets SIGKILL when its node dies (docs/vm.md)
 #   debootstrap squashfs-tools e2fsprogs zstd   build runtime images (debian-archive-keyring: debootstrap checks the archive's signature)
 #   linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio   build the guest kernel
+#   iproute2 nftables          VM networking: TAP devices, the node's own nftables table (docs/network.md)
+#   dnsmasq-base               the networking tests' stand-in DNS server for "the internet" namespace
 PACKAGES=(maven shellcheck python3 qemu-system-x86 util-linux debootstrap debian-archive-keyring squashfs-tools e2fsprogs zstd
-          linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio)
+          linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio
+          iproute2 nftables dnsmasq-base)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

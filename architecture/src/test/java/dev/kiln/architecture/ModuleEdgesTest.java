@@ -45,6 +45,7 @@ class ModuleEdgesTest {
         MODULES.put("guest", Set.of());
         MODULES.put("builder", Set.of("core", "store", "guest"));
         MODULES.put("vm", Set.of("guest"));
+        MODULES.put("network", Set.of());
         MODULES.put("node", Set.of("core", "store", "guest", "vm"));
         MODULES.put("cli", Set.of("core", "store", "builder", "vm", "node"));
     }
