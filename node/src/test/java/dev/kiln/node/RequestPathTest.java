@@ -10,12 +10,11 @@ import dev.kiln.core.message.Encoding;
 import dev.kiln.node.http.ProgramHostname;
 import dev.kiln.node.program.PublishedProgram;
 import dev.kiln.node.testing.AgentVmLauncher;
+import dev.kiln.node.testing.RawHttp;
 import dev.kiln.node.testing.TestNode;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -313,37 +312,8 @@ class RequestPathTest {
         throw new AssertionError("no execution of the sample: " + about);
     }
 
-    /** Sends bytes as they are and reads until the node closes the connection or 10 s pass. */
+    /** Sends bytes as they are and reads until the answer is complete, the node closes, or 10 s pass. */
     String raw(String request) throws Exception {
-        try (Socket s = new Socket("127.0.0.1", node.node.port())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
-            byte[] buf = new byte[4096];
-            try {
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    all.write(buf, 0, n);
-                    if (complete(all.toString(StandardCharsets.ISO_8859_1))) break;
-                }
-            } catch (SocketTimeoutException e) {
-                // whatever arrived is the answer
-            }
-            return all.toString(StandardCharsets.ISO_8859_1);
-        }
-    }
-
-    /** A response with a Content-Length whose body has fully arrived. */
-    static boolean complete(String text) {
-        int end = text.indexOf("\r\n\r\n");
-        if (end < 0) return false;
-        for (String line : text.substring(0, end).split("\r\n")) {
-            if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
-                return text.length() - end - 4 >= Integer.parseInt(line.substring(15).strip());
-            }
-        }
-        return false;
+        return RawHttp.exchange("127.0.0.1", node.node.port(), request);
     }
 }

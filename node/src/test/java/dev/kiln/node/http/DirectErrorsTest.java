@@ -5,14 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.node.testing.AgentVmLauncher;
+import dev.kiln.node.testing.RawHttp;
 import dev.kiln.node.testing.TestNode;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -47,44 +42,11 @@ class DirectErrorsTest {
 
     static Raw send(String request) throws Exception {
         URI u = node.uri("/");
-        try (Socket s = new Socket(u.getHost(), u.getPort())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            try {
-                out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-                out.flush();
-            } catch (SocketException refusedMidWrite) {
-                // the server may answer and close before it has read all we send
-            }
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
-            try {
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    got.write(buf, 0, n);
-                    if (complete(got.toString(StandardCharsets.ISO_8859_1))) break;
-                }
-            } catch (SocketException reset) {
-                // a reset after the answer still leaves the answer in what we read
-            }
-            String text = got.toString(StandardCharsets.ISO_8859_1);
-            int split = text.indexOf("\r\n\r\n");
-            assertThat(split).as("a complete response head in: %s", text).isPositive();
-            String head = text.substring(0, split);
-            int status = Integer.parseInt(head.substring(9, 12));
-            return new Raw(status, head, text.substring(split + 4));
-        }
-    }
-
-    private static boolean complete(String text) {
+        String text = RawHttp.exchange(u.getHost(), u.getPort(), request);
         int split = text.indexOf("\r\n\r\n");
-        if (split < 0) return false;
-        String head = text.substring(0, split).toLowerCase();
-        int at = head.indexOf("content-length:");
-        if (at < 0) return false;
-        int end = head.indexOf("\r\n", at);
-        long length = Long.parseLong(head.substring(at + 15, end < 0 ? head.length() : end).strip());
-        return text.length() - split - 4 >= length;
+        assertThat(split).as("a complete response head in: %s", text).isPositive();
+        String head = text.substring(0, split);
+        return new Raw(Integer.parseInt(head.substring(9, 12)), head, text.substring(split + 4));
     }
 
     static JsonNode error(Raw r) throws Exception {
