@@ -61,7 +61,7 @@ public final class AgentVmLauncher implements VmLauncher {
 
     @Override
     public Vm launch(VmSpec spec) throws VmBootException, InterruptedException {
-        if (closed) throw new VmBootException("the launcher is closed");
+        if (closed) throw new VmBootException(VmBootException.Reason.LAUNCHER_CLOSED, "the launcher is closed");
         launches.incrementAndGet();
         String id = "agent-" + ids.incrementAndGet();
         AgentVm vm = new AgentVm(id, spec);
@@ -96,7 +96,7 @@ public final class AgentVmLauncher implements VmLauncher {
                     channel = accepted.get(spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 } catch (Exception e) {
                     vm.kill();
-                    throw new VmBootException("the agent did not connect within " + spec.bootTimeout()
+                    throw new VmBootException(VmBootException.Reason.TIMEOUT, "the agent did not connect within " + spec.bootTimeout()
                             + "; console:\n" + vm.consoleTail(20), e);
                 }
                 GuestConnection.Options options = GuestConnection.Options.defaults()
@@ -105,13 +105,13 @@ public final class AgentVmLauncher implements VmLauncher {
                     vm.connected(GuestConnection.open(channel, options), Duration.ofNanos(System.nanoTime() - start));
                 } catch (RuntimeException e) {
                     vm.kill();
-                    throw new VmBootException("the agent's handshake failed: " + e.getMessage() + "; console:\n"
+                    throw new VmBootException(VmBootException.Reason.PROTOCOL, "the agent's handshake failed: " + e.getMessage() + "; console:\n"
                             + vm.consoleTail(20), e);
                 }
             }
         } catch (IOException e) {
             vm.kill();
-            throw new VmBootException("cannot start the agent: " + e.getMessage(), e);
+            throw new VmBootException(VmBootException.Reason.VMM_START_FAILED, "cannot start the agent: " + e.getMessage(), e);
         }
         vm.lifecycle().transition(dev.kiln.vm.VmState.BOOTING, dev.kiln.vm.VmState.READY);
         return vm;
