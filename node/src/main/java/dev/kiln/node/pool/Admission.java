@@ -9,13 +9,19 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Whether the host can carry one more VM: its guest RAM plus the VMM's overhead must fit the
- * memory budget (a CAS counter), making room by retiring the least recently used idle executions
- * when it does not.
+ * Whether the host can carry one more VM. CPU: at most {@code maxConcurrentBoots} starts are
+ * past this point at once (launch + configure keep a core busy each under TCG; more at once made
+ * every boot miss its timeout); the others wait in a fair queue for a bounded time. Memory: its
+ * guest RAM plus the VMM's overhead must fit the budget (a CAS counter), making room by retiring
+ * the least recently used idle executions when it does not. A start takes its boot slot before
+ * its memory, so a queued start holds no memory and evicts nothing.
  */
 final class Admission {
     private static final System.Logger LOG = System.getLogger(Admission.class.getName());
@@ -23,15 +29,52 @@ final class Admission {
     private final MemoryBudget budget;
     private final Collection<Execution> live;
     private final Duration stopWait;
+    private final int maxBoots;
+    private final Duration queueWait;
+    private final Semaphore boots;
+    private final AtomicInteger queued = new AtomicInteger();
+
+    /** A start's hold on one of the boot slots; closed when it serves or fails. */
+    interface BootSlot extends AutoCloseable {
+        @Override
+        void close();
+    }
 
     /**
      * @param live     the pool's executions that are not GONE (read, never changed here)
      * @param stopWait how long an evicted VM gets to exit before it is killed
      */
-    Admission(MemoryBudget budget, Collection<Execution> live, Duration stopWait) {
+    Admission(MemoryBudget budget, Collection<Execution> live, Duration stopWait, int maxBoots, Duration queueWait) {
         this.budget = budget;
         this.live = live;
         this.stopWait = stopWait;
+        this.maxBoots = maxBoots;
+        this.queueWait = queueWait;
+        this.boots = new Semaphore(maxBoots, true);
+    }
+
+    /**
+     * Waits, first come first served, until fewer than {@code maxConcurrentBoots} starts run.
+     * The VM's boot timeout starts only after this: a queued boot does not eat its own timeout.
+     */
+    BootSlot awaitBootSlot(ResolvedProgram program) throws NodeException, InterruptedException {
+        queued.incrementAndGet();
+        boolean got;
+        try {
+            // tryAcquire with a timeout honours the queue's order; the untimed one would barge.
+            got = boots.tryAcquire(queueWait.toMillis(), TimeUnit.MILLISECONDS);
+        } finally {
+            queued.decrementAndGet();
+        }
+        if (!got) {
+            throw new NodeException(ErrorCode.NO_CAPACITY, "program " + program.messageHash() + " waited "
+                    + queueWait.toSeconds() + " s for a boot slot: the node boots at most " + maxBoots
+                    + " VM(s) at once and " + queued.get() + " more boot(s) are queued; retry shortly");
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        return () -> {
+            if (released.compareAndSet(false, true)) boots.release();
+        };
     }
 
     /** Refuses at once a program that could never fit, before it waits for anything. */

@@ -83,6 +83,14 @@ final class ColdStart {
         e.resolved(program, new KeepWarmPolicy.OnDemand(idle));
         long cost = VmPlanner.memoryCost(program, config.vmmOverheadMiB());
         admission.checkFits(program, cost);
+        try (Admission.BootSlot slot = admission.awaitBootSlot(program)) {
+            boot(e, program, cost, start, resolved);
+        }
+    }
+
+    private void boot(Execution e, ResolvedProgram program, long cost, long start, long resolved)
+            throws NodeException, InterruptedException {
+        ItemHash hash = e.programHash();
         admission.reserve(program, cost);
         e.reserved(cost);
         VmPlan plan;

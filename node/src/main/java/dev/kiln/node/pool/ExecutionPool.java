@@ -54,7 +54,8 @@ public final class ExecutionPool implements AutoCloseable {
         this.config = config;
         this.budget = new MemoryBudget(config.memoryBudgetMiB());
         this.ids = new ExecutionIds(records.beginNodeStart());
-        Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT));
+        Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
+                config.bootQueueWait());
         this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace());
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
                 () -> closing);

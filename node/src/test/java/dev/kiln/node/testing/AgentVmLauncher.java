@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class AgentVmLauncher implements VmLauncher {
     private final Duration bootDelay;
     private final AtomicInteger launches = new AtomicInteger();
+    private final AtomicInteger launching = new AtomicInteger();
+    private final AtomicInteger mostLaunching = new AtomicInteger();
     private final AtomicInteger ids = new AtomicInteger();
     private final List<AgentVm> vms = new CopyOnWriteArrayList<>();
     private final List<GuestLog> logs = new CopyOnWriteArrayList<>();
@@ -44,6 +46,11 @@ public final class AgentVmLauncher implements VmLauncher {
 
     public int launches() {
         return launches.get();
+    }
+
+    /** The most launches that were in progress at the same time. */
+    public int mostConcurrentLaunches() {
+        return mostLaunching.get();
     }
 
     public List<AgentVm> vms() {
@@ -63,6 +70,15 @@ public final class AgentVmLauncher implements VmLauncher {
     public Vm launch(VmSpec spec) throws VmBootException, InterruptedException {
         if (closed) throw new VmBootException(VmBootException.Reason.LAUNCHER_CLOSED, "the launcher is closed");
         launches.incrementAndGet();
+        mostLaunching.accumulateAndGet(launching.incrementAndGet(), Math::max);
+        try {
+            return boot(spec);
+        } finally {
+            launching.decrementAndGet();
+        }
+    }
+
+    private Vm boot(VmSpec spec) throws VmBootException, InterruptedException {
         String id = "agent-" + ids.incrementAndGet();
         AgentVm vm = new AgentVm(id, spec);
         vm.lifecycle().transition(dev.kiln.vm.VmState.PREPARING, dev.kiln.vm.VmState.BOOTING);
