@@ -40,7 +40,9 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(bootQueueWait, "bootQueueWait");
-        if (maxConcurrentBoots < 1) throw new IllegalArgumentException("maxConcurrentBoots must be at least 1, got " + maxConcurrentBoots);
+        if (maxConcurrentBoots < 1) {
+            throw new IllegalArgumentException("maxConcurrentBoots must be at least 1, got " + maxConcurrentBoots);
+        }
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0-65535, got " + port);
     }
 
@@ -51,31 +53,38 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
     }
 
     public NodeConfig withHost(String h) {
-        return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, maxConcurrentBoots, bootQueueWait);
+        return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withPort(int p) {
-        return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, maxConcurrentBoots, bootQueueWait);
+        return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withIdleTimeout(Duration d) {
-        return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, maxConcurrentBoots, bootQueueWait);
+        return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withMemoryBudgetMiB(long m) {
-        return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace, maxConcurrentBoots, bootQueueWait);
+        return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withVmmOverheadMiB(long m) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace, maxConcurrentBoots, bootQueueWait);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withBootTimeout(Duration d) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace, maxConcurrentBoots, bootQueueWait);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withStopGrace(Duration d) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d, maxConcurrentBoots, bootQueueWait);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withMaxConcurrentBoots(int n) {
