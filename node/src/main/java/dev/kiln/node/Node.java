@@ -46,7 +46,7 @@ public final class Node implements AutoCloseable {
                 new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()), services.fetcher());
         VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout());
         PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
-                config.stopGrace(), vmsDir);
+                config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
                 services.nodeRecords().executions(), metrics);
         checkPortFree(config.host(), config.port());

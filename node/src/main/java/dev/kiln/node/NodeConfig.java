@@ -19,54 +19,90 @@ import java.util.Objects;
  * @param vmmOverheadMiB  what one VM costs beyond its guest RAM (default 64 MiB)
  * @param bootTimeout     how long a VM may take to say hello (default 30 s)
  * @param stopGrace       how long a stopping program gets for its shutdown (default 2 s)
+ * @param maxConcurrentBoots VMs that may boot at once (default: the host's cores); more cold
+ *                        starts wait in a fair queue
+ * @param bootQueueWait   how long a cold start may wait in that queue before {@code 503 no_capacity}
+ *                        (default 60 s)
  */
 public record NodeConfig(String host, int port, Path kernel, Duration idleTimeout, long memoryBudgetMiB,
-                         long vmmOverheadMiB, Duration bootTimeout, Duration stopGrace) {
+                         long vmmOverheadMiB, Duration bootTimeout, Duration stopGrace, int maxConcurrentBoots,
+                         Duration bootQueueWait) {
     public static final int DEFAULT_PORT = 4020;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_VMM_OVERHEAD_MIB = 64;
     public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_BOOT_QUEUE_WAIT = Duration.ofSeconds(60);
 
     public NodeConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         Objects.requireNonNull(stopGrace, "stopGrace");
+        Objects.requireNonNull(bootQueueWait, "bootQueueWait");
+        if (maxConcurrentBoots < 1) {
+            throw new IllegalArgumentException("maxConcurrentBoots must be at least 1, got " + maxConcurrentBoots);
+        }
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0-65535, got " + port);
     }
 
     public static NodeConfig defaults(Path kernel) {
         return new NodeConfig(DEFAULT_HOST, DEFAULT_PORT, kernel, null, defaultMemoryBudgetMiB(),
-                DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE);
+                DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE, defaultMaxConcurrentBoots(),
+                DEFAULT_BOOT_QUEUE_WAIT);
     }
 
     public NodeConfig withHost(String h) {
-        return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withPort(int p) {
-        return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withIdleTimeout(Duration d) {
-        return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withMemoryBudgetMiB(long m) {
-        return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withVmmOverheadMiB(long m) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withBootTimeout(Duration d) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace,
+                maxConcurrentBoots, bootQueueWait);
     }
 
     public NodeConfig withStopGrace(Duration d) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d,
+                maxConcurrentBoots, bootQueueWait);
+    }
+
+    public NodeConfig withMaxConcurrentBoots(int n) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, n,
+                bootQueueWait);
+    }
+
+    public NodeConfig withBootQueueWait(Duration d) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, d);
+    }
+
+    /**
+     * One boot per core: under TCG a booting guest keeps a core busy (kernel, init, the program's
+     * imports), so more boots at once only make every one of them slower.
+     */
+    public static int defaultMaxConcurrentBoots() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     /** 75 % of MemTotal from /proc/meminfo; 4 GiB where that cannot be read. */

@@ -234,4 +234,50 @@ class ExecutionPoolTest {
         node.nodeRecords.close();
         node.storeRecords.close();
     }
+
+    @Test
+    void aBootStormBootsAtMostTheLimitAtOnceAndEveryProgramAnswers() throws Exception {
+        AgentVmLauncher launcher = new AgentVmLauncher(Duration.ofMillis(800));
+        try (TestNode node = TestNode.withAgents(dir, launcher, c -> c.withMaxConcurrentBoots(2));
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<PublishedProgram> programs = new ArrayList<>();
+            for (int i = 0; i < 6; i++) programs.add(node.publishSample("storm" + i, Resources.of(1, 128, 30)));
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (PublishedProgram p : programs) answers.add(clients.submit(() -> node.get(p.message(), "/ping")));
+            for (Future<HttpResponse<String>> a : answers) assertThat(a.get().statusCode()).as(a.get().body()).isEqualTo(200);
+            assertThat(launcher.launches()).isEqualTo(6);
+            assertThat(launcher.mostConcurrentLaunches()).as("launches in progress at once").isBetween(1, 2);
+        }
+    }
+
+    @Test
+    void bootsQueuedPastTheirWaitGetAClear503AndNothingIsLost() throws Exception {
+        AgentVmLauncher launcher = new AgentVmLauncher(Duration.ofMillis(2500));
+        try (TestNode node = TestNode.withAgents(dir, launcher,
+                c -> c.withMaxConcurrentBoots(1).withBootQueueWait(Duration.ofMillis(500)));
+             ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<PublishedProgram> programs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) programs.add(node.publishSample("queued" + i, Resources.of(1, 128, 30)));
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (PublishedProgram p : programs) answers.add(clients.submit(() -> node.get(p.message(), "/ping")));
+            int ok = 0;
+            for (Future<HttpResponse<String>> a : answers) {
+                HttpResponse<String> r = a.get();
+                if (r.statusCode() == 200) {
+                    ok++;
+                    continue;
+                }
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+                JsonNode error = JSON.readTree(r.body()).path("error");
+                assertThat(error.path("code").asText()).isEqualTo("no_capacity");
+                assertThat(error.path("message").asText()).contains("boot slot").contains("queued").contains("retry");
+            }
+            assertThat(ok).as("the one boot that got the slot").isEqualTo(1);
+            assertThat(launcher.launches()).as("queued boots never launched").isEqualTo(1);
+            assertThat(node.node.pool().memoryReservedMiB()).as("a queued boot holds no memory").isEqualTo(192);
+            // Nothing was lost: the refused programs boot once the slot is free.
+            for (PublishedProgram p : programs) assertThat(node.get(p.message(), "/ping").statusCode()).isEqualTo(200);
+            assertThat(launcher.mostConcurrentLaunches()).isEqualTo(1);
+        }
+    }
 }

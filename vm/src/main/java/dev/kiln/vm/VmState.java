@@ -8,14 +8,17 @@ import java.util.Set;
  * caller and is refused by {@link VmLifecycle}.
  *
  * <pre>
- * PREPARING → BOOTING → READY ⇄ BUSY ⇄ IDLE
- *                ↓         ↓      ↓      ↓
- *             FAILED    STOPPING → STOPPED
+ * PREPARING → BOOTING → READY → BUSY ⇄ IDLE        READY → IDLE as well
+ *   │            │         │      │      │
+ *   │            └─────────┴──────┴──────┴──→ STOPPING → STOPPED
+ *   ├──→ STOPPING, or STOPPED at once (nothing was started)
+ *   └── every state but STOPPED and FAILED may go to FAILED
  * </pre>
  *
  * READY: the guest agent said hello and the VM takes work. BUSY / IDLE: requests in flight or
- * none (the pool's keep-warm clock runs while IDLE). Any live state may go to FAILED (the VMM died
- * or the guest stopped answering) or STOPPING (asked to stop).
+ * none (moved by the node's execution, which counts them); there is no way back to READY.
+ * STOPPING: asked to stop (only one caller wins); FAILED: the VMM died, the guest stopped
+ * answering, the boot failed or the VM was killed. {@link #next()} is the exact list.
  */
 public enum VmState {
     PREPARING, BOOTING, READY, BUSY, IDLE, STOPPING, STOPPED, FAILED;

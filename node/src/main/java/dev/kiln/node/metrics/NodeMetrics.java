@@ -19,6 +19,8 @@ public final class NodeMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, Counter> coldStarts = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Timer> requests = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> ended = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> bootFailures = new ConcurrentHashMap<>();
     private final Timer boots;
 
     public NodeMetrics() {
@@ -35,6 +37,20 @@ public final class NodeMetrics {
                 .description("VM boots started for a request, by outcome").tag("outcome", o).register(registry))
                 .increment();
         if (outcome.equals("ok")) boots.record(took);
+    }
+
+    /** An execution stopped taking requests: {@code reason} is its end reason's label ({@code idle}, {@code vm_died}, …). */
+    public void executionEnded(String reason) {
+        ended.computeIfAbsent(reason, r -> Counter.builder("kiln.node.executions.ended")
+                .description("Executions retired, by end reason").tag("reason", r).register(registry))
+                .increment();
+    }
+
+    /** A VM did not boot: {@code reason} is the driver's typed boot failure ({@code timeout}, {@code vmm_exited}, …). */
+    public void bootFailure(String reason) {
+        bootFailures.computeIfAbsent(reason, r -> Counter.builder("kiln.node.boot.failures")
+                .description("VM launches that failed, by the driver's reason").tag("reason", r).register(registry))
+                .increment();
     }
 
     /** A request to a program was answered (head sent) or failed: {@code outcome} = status class or error code. */

@@ -2,63 +2,278 @@ package dev.kiln.node.pool;
 
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestConnection;
+import dev.kiln.node.error.NodeException;
 import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.node.records.ExecutionRecord;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmState;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 
 /**
- * One program running in one VM, as the pool sees it. Requests {@link #enter} and {@link #exit};
- * the count of requests in flight is the truth from which the VM's BUSY / IDLE state follows.
- * The count goes to {@value #RETIRED} exactly once, when the execution stops taking requests
- * (idle, evicted, dead, node shutdown): a request that loses that race boots a fresh VM.
+ * One program in one VM, and the one state machine of its life: {@link Phase} STARTING →
+ * SERVING → RETIRED → GONE, in-flight count and {@link Ending} held together in one immutable
+ * {@link State} moved by compare-and-set (no lock: requests for different programs never meet,
+ * requests for the same one race on one CAS).
+ *
+ * <p><b>The execution and its VM.</b> The VM's {@link dev.kiln.vm.VmLifecycle} is the truth
+ * about the VM; the phase is the truth about whether the node sends it requests, and it follows
+ * the VM, never the other way round except for BUSY / IDLE: while SERVING, the in-flight count
+ * moves the VM between READY, BUSY and IDLE ({@link #settle}); a VM leaving the serving states
+ * on its own (FAILED, STOPPING) retires the execution on the thread that moved it; a request
+ * enters only while the phase is SERVING <em>and</em> the VM serves.
+ *
+ * <p><b>Retirement happens once.</b> {@link #retire} and {@link #retireIfIdle} race on the CAS;
+ * the winner records the ending and tells the pool (which forgets the slot and stops the VM,
+ * halted or killed as the reason says). A request that got in before keeps its VM until its
+ * answer is done (graceful reasons); one that comes after finds the execution retired and the
+ * pool starts a fresh one.
+ *
+ * <p><b>Other ways to live</b> are transitions of this machine, not structures beside it: a
+ * restore is another {@link StartKind} that reaches SERVING without a boot; a persistent program
+ * is another {@link KeepWarmPolicy} (no idle timeout, a restart delay after a death).
  */
 public final class Execution {
-    static final int RETIRED = -1;
+
+    /** The whole mutable state: one value, replaced by CAS. {@code ending} is set from RETIRED on. */
+    record State(Phase phase, int inFlight, Ending ending) {
+        State {
+            if (inFlight < 0) throw new IllegalArgumentException("in-flight count below zero");
+        }
+    }
 
     private final String id;
-    private final ResolvedProgram program;
-    private final Vm vm;
-    private volatile Duration boot;
-    private final long memoryMiB;
-    private final Duration idleTimeout;
-    private final Duration requestTimeout;
-    final CompletableFuture<Execution> slot;
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ItemHash programHash;
+    private final StartKind startKind;
+    private final BiConsumer<Execution, Ending> onRetired;
+    private final AtomicReference<State> state = new AtomicReference<>(new State(Phase.STARTING, 0, null));
+    private final CompletableFuture<Execution> serving = new CompletableFuture<>();
+    private final CompletableFuture<Ending> gone = new CompletableFuture<>();
     private final AtomicLong served = new AtomicLong();
-    private final AtomicBoolean released = new AtomicBoolean();
-    private final AtomicReference<String> endReason = new AtomicReference<>();
     private volatile long lastActiveNanos = System.nanoTime();
 
-    Execution(String id, ResolvedProgram program, Vm vm, long memoryMiB, Duration idleTimeout,
-              CompletableFuture<Execution> slot) {
-        this.id = id;
-        this.program = program;
-        this.vm = vm;
-        this.memoryMiB = memoryMiB;
-        this.idleTimeout = idleTimeout;
-        this.requestTimeout = Duration.ofSeconds(program.resources().seconds());
-        this.slot = slot;
+    // Set once each while STARTING, by the start path, in this order.
+    private volatile ResolvedProgram program;
+    private volatile KeepWarmPolicy keepWarm;
+    private volatile long memoryMiB;
+    private volatile ExecutionRecord record;
+    private volatile Vm vm;
+    private volatile Duration boot;
+    private volatile BootBreakdown breakdown;
+
+    /** @param onRetired told once, by the thread whose move retired the execution */
+    Execution(String id, ItemHash programHash, StartKind startKind, BiConsumer<Execution, Ending> onRetired) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.programHash = Objects.requireNonNull(programHash, "programHash");
+        this.startKind = Objects.requireNonNull(startKind, "startKind");
+        this.onRetired = Objects.requireNonNull(onRetired, "onRetired");
     }
+
+    /** The cold start's parts: resolving the program, the VM's boot to the agent's hello, configure. */
+    public record BootBreakdown(Duration resolve, Duration vmBoot, Duration configure) {
+    }
+
+    // ------------------------------------------------------------------ moves
+
+    /** STARTING → SERVING; false if it was retired meanwhile (e.g. the node is shutting down). */
+    boolean started(Duration took, BootBreakdown parts) {
+        if (vm == null) throw new IllegalStateException("execution " + id + " has no VM to serve with");
+        boot = took;
+        breakdown = parts;
+        while (true) {
+            State s = state.get();
+            if (s.phase() != Phase.STARTING) {
+                if (s.phase() == Phase.SERVING) throw new IllegalStateException("execution " + id + " started twice");
+                return false;
+            }
+            if (cas(s, new State(Phase.SERVING, 0, null))) break;
+        }
+        lastActiveNanos = System.nanoTime();
+        settle();
+        serving.complete(this);
+        return true;
+    }
+
+    /** Takes a request: false unless SERVING with a VM that serves. */
+    boolean enter() {
+        while (true) {
+            State s = state.get();
+            if (s.phase() != Phase.SERVING || !vm.state().isServing()) return false;
+            if (cas(s, new State(Phase.SERVING, s.inFlight() + 1, null))) break;
+        }
+        served.incrementAndGet();
+        lastActiveNanos = System.nanoTime();
+        settle();
+        return true;
+    }
+
+    /** A request that {@link #enter}ed is done; counted down in SERVING and in RETIRED alike. */
+    void exit() {
+        while (true) {
+            State s = state.get();
+            if (s.phase() == Phase.GONE) return; // the VM's end cut the request short: nothing left to count
+            if (s.inFlight() == 0) {
+                throw new IllegalStateException("execution " + id + ": exit without a request in flight (" + s + ")");
+            }
+            if (cas(s, new State(s.phase(), s.inFlight() - 1, s.ending()))) break;
+        }
+        lastActiveNanos = System.nanoTime();
+        settle();
+    }
+
+    /** STARTING or SERVING → RETIRED, whatever is in flight; true for the one call that did it. */
+    boolean retire(EndReason reason, String detail) {
+        Ending ending = new Ending(reason, detail);
+        while (true) {
+            State s = state.get();
+            if (s.phase() == Phase.RETIRED || s.phase() == Phase.GONE) return false;
+            if (cas(s, new State(Phase.RETIRED, s.inFlight(), ending))) break;
+        }
+        retired(ending);
+        return true;
+    }
+
+    /** SERVING with nothing in flight → RETIRED; false if a request is in flight or it is not SERVING. */
+    boolean retireIfIdle(EndReason reason, String detail) {
+        Ending ending = new Ending(reason, detail);
+        State idle = state.get();
+        if (idle.phase() != Phase.SERVING || idle.inFlight() != 0) return false;
+        if (!cas(idle, new State(Phase.RETIRED, 0, ending))) return false;
+        retired(ending);
+        return true;
+    }
+
+    /**
+     * RETIRED → GONE, once: {@code release} runs on the winning thread (memory, record), then
+     * {@link #gone()} completes. Requests still counted in flight are the ones the VM's end cut.
+     *
+     * @throws IllegalStateException if the execution was never retired: nothing may end unnoticed
+     */
+    boolean end(Runnable release) {
+        while (true) {
+            State s = state.get();
+            if (s.phase() == Phase.GONE) return false;
+            if (s.phase() != Phase.RETIRED) throw new IllegalStateException("execution " + id + " ends without retiring (" + s + ")");
+            if (cas(s, new State(Phase.GONE, s.inFlight(), s.ending()))) break;
+        }
+        try {
+            release.run();
+        } finally {
+            gone.complete(ending());
+        }
+        return true;
+    }
+
+    private boolean cas(State from, State to) {
+        if (!from.phase().next().contains(to.phase())) {
+            throw new IllegalStateException("execution " + id + " cannot go from " + from.phase() + " to " + to.phase());
+        }
+        return state.compareAndSet(from, to);
+    }
+
+    private void retired(Ending ending) {
+        // Waiters of a start that will not finish learn why; a started execution's future is done already.
+        serving.completeExceptionally(StartErrors.ended(programHash, ending));
+        onRetired.accept(this, ending);
+    }
+
+    /** The start failed with {@code failure}: retired, and every request waiting for it gets that error. */
+    void failStart(NodeException failure, String detail) {
+        serving.completeExceptionally(failure);
+        retire(EndReason.START_FAILED, detail);
+    }
+
+    /**
+     * Brings the VM's state in line with the in-flight count (BUSY when &gt; 0, IDLE when 0) while
+     * the VM serves.
+     * Every thread that changed the count calls this; each move is a CAS and the loop re-reads
+     * both, so the last caller leaves the VM consistent with the last count.
+     */
+    private void settle() {
+        while (true) {
+            State s = state.get();
+            Vm v = vm;
+            // RETIRED too: while its VM drains, the VM still says whether anything runs on it.
+            if (s.phase() != Phase.SERVING && s.phase() != Phase.RETIRED || v == null) return;
+            VmState now = v.state();
+            if (!now.isServing()) return;
+            VmState want = s.inFlight() > 0 ? VmState.BUSY : VmState.IDLE;
+            if (now == want) return;
+            v.lifecycle().transition(now, want);
+        }
+    }
+
+    // ------------------------------------------------------------------ set while starting
+
+    void resolved(ResolvedProgram p, KeepWarmPolicy policy) {
+        program = p;
+        keepWarm = policy;
+    }
+
+    void reserved(long mib) {
+        memoryMiB = mib;
+    }
+
+    void recorded(ExecutionRecord r) {
+        record = r;
+    }
+
+    void launched(Vm v) {
+        vm = v;
+    }
+
+    // ------------------------------------------------------------------ reading
 
     public String id() {
         return id;
     }
 
     public ItemHash programHash() {
-        return program.messageHash();
+        return programHash;
     }
 
+    public StartKind startKind() {
+        return startKind;
+    }
+
+    public Phase phase() {
+        return state.get().phase();
+    }
+
+    /** Why it stopped taking requests, once it has; null before. */
+    public Ending ending() {
+        return state.get().ending();
+    }
+
+    State state() {
+        return state.get();
+    }
+
+    /** Completes with this execution when it is SERVING, or with the error that ended its start. */
+    CompletableFuture<Execution> serving() {
+        return serving;
+    }
+
+    /** Completes when the VMM has exited and everything is released. */
+    CompletableFuture<Ending> gone() {
+        return gone;
+    }
+
+    /** Null until resolved. */
     public ResolvedProgram program() {
         return program;
     }
 
+    KeepWarmPolicy keepWarm() {
+        return keepWarm;
+    }
+
+    /** Null until launched. */
     public Vm vm() {
         return vm;
     }
@@ -67,11 +282,13 @@ public final class Execution {
         return vm.guest();
     }
 
-    /** The cold start's parts: resolving the program, the VM's boot to the agent's hello, configure. */
-    public record BootBreakdown(Duration resolve, Duration vmBoot, Duration configure) {
+    ExecutionRecord record() {
+        return record;
     }
 
-    private volatile BootBreakdown breakdown;
+    long memoryMiB() {
+        return memoryMiB;
+    }
 
     /** From the start of the cold start to the program configured; null until then. */
     public Duration bootDuration() {
@@ -82,22 +299,9 @@ public final class Execution {
         return breakdown;
     }
 
-    void ready(Duration took, BootBreakdown parts) {
-        boot = took;
-        breakdown = parts;
-    }
-
     /** How long a request may take to start answering: the program's {@code resources.seconds}. */
     public Duration requestTimeout() {
-        return requestTimeout;
-    }
-
-    public Duration idleTimeout() {
-        return idleTimeout;
-    }
-
-    long memoryMiB() {
-        return memoryMiB;
+        return Duration.ofSeconds(program.resources().seconds());
     }
 
     public long requestsServed() {
@@ -105,85 +309,29 @@ public final class Execution {
     }
 
     public int inFlight() {
-        return Math.max(0, inFlight.get());
+        return state.get().inFlight();
     }
 
     public boolean isRetired() {
-        return inFlight.get() == RETIRED;
+        Phase p = phase();
+        return p == Phase.RETIRED || p == Phase.GONE;
     }
 
     long lastActiveNanos() {
         return lastActiveNanos;
     }
 
-    /** Why it stopped taking requests, once it has. */
-    public String endReason() {
-        return endReason.get();
-    }
-
-    /** Takes a request unless the execution is retired or its VM is no longer serving. */
-    boolean enter() {
-        while (true) {
-            int n = inFlight.get();
-            if (n == RETIRED || !vm.state().isServing()) return false;
-            if (inFlight.compareAndSet(n, n + 1)) break;
-        }
-        served.incrementAndGet();
-        lastActiveNanos = System.nanoTime();
-        settle();
-        return true;
-    }
-
-    void exit() {
-        while (true) {
-            int n = inFlight.get();
-            if (n <= 0) return; // retired meanwhile (the VM died or the node stops): nothing to count down
-            if (inFlight.compareAndSet(n, n - 1)) break;
-        }
-        lastActiveNanos = System.nanoTime();
-        settle();
-    }
-
-    /** Stops taking requests if none is in flight; true if this call retired it. */
-    boolean retireIfIdle(String reason) {
-        if (!inFlight.compareAndSet(0, RETIRED)) return false;
-        endReason.compareAndSet(null, reason);
-        return true;
-    }
-
-    /** Stops taking requests now, whatever is in flight (the VM is gone or the node stops). */
-    boolean retire(String reason) {
-        int was = inFlight.getAndSet(RETIRED);
-        endReason.compareAndSet(null, reason);
-        return was != RETIRED;
-    }
-
-    /** Gives the memory back once, when the VMM has exited. */
-    boolean releaseMemory() {
-        return released.compareAndSet(false, true);
-    }
-
-    /**
-     * Brings the VM's state in line with the in-flight count (BUSY when &gt; 0, IDLE when 0).
-     * Every thread that changed the count calls this; each move is a CAS and the loop re-reads
-     * both, so the last caller leaves the state consistent with the last count.
-     */
-    private void settle() {
-        while (true) {
-            int n = inFlight.get();
-            VmState s = vm.state();
-            if (n == RETIRED || !s.isServing()) return;
-            VmState want = n > 0 ? VmState.BUSY : VmState.IDLE;
-            if (s == want) return;
-            vm.lifecycle().transition(s, want);
-        }
-    }
-
-    /** A snapshot for /about/executions/list. */
+    /** A snapshot for /about/executions/list; only for an execution whose VM was launched. */
     public ExecutionView view() {
-        Instant started = vm.startedAt();
-        return new ExecutionView(id, vm.id(), program.messageHash(), program.runtime().resolved(), vm.state(),
-                vm.accelerator().id(), started, Duration.between(started, Instant.now()), boot, breakdown, served.get(),
-                inFlight(), memoryMiB, vm.pid());
+        Vm v = vm;
+        Instant started = v.startedAt();
+        return new ExecutionView(id, v.id(), programHash, program.runtime().resolved(), v.state(),
+                v.accelerator().id(), started, Duration.between(started, Instant.now()), boot, breakdown, served.get(),
+                inFlight(), memoryMiB, v.pid());
+    }
+
+    @Override
+    public String toString() {
+        return "Execution[" + id + ", " + state.get() + "]";
     }
 }

@@ -13,10 +13,14 @@ import java.util.Objects;
  * @param vmmOverheadMiB what each VM costs beyond its guest RAM (QEMU itself, its code cache)
  * @param stopGrace      how long a stopping program gets to finish (ASGI shutdown, SIGTERM)
  * @param vmsDir         where each VM gets its work directory (sockets, console log)
+ * @param maxConcurrentBoots cold starts past admission at once (launch + configure); the rest queue
+ * @param bootQueueWait  how long a cold start may wait for one of those before {@code 503 no_capacity}
  */
 public record PoolConfig(Duration idleTimeout, long memoryBudgetMiB, long vmmOverheadMiB, Duration stopGrace,
-                         Path vmsDir) {
+                         Path vmsDir, int maxConcurrentBoots, Duration bootQueueWait) {
     public PoolConfig {
+        Objects.requireNonNull(bootQueueWait, "bootQueueWait");
+        if (maxConcurrentBoots < 1) throw new IllegalArgumentException("at least one boot at a time, got " + maxConcurrentBoots);
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(vmsDir, "vmsDir");
         if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {

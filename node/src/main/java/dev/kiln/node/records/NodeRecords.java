@@ -42,7 +42,19 @@ public final class NodeRecords implements AutoCloseable {
                         requests    INTEGER NOT NULL DEFAULT 0,
                         reason      TEXT
                     ) STRICT""",
-                    "CREATE INDEX execution_program ON execution (program, started_us)")));
+                    "CREATE INDEX execution_program ON execution (program, started_us)")),
+            // Ids unique across restarts need a number per node start; the process it was lets a
+            // later start tell a crashed node's open rows from a node that still runs.
+            new Migration(2, List.of("""
+                    CREATE TABLE node_start (
+                        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+                        pid               INTEGER NOT NULL,
+                        process_start_us  INTEGER,
+                        started_us        INTEGER NOT NULL
+                    ) STRICT""",
+                    "ALTER TABLE execution ADD COLUMN node_start INTEGER",
+                    "ALTER TABLE execution ADD COLUMN ended_by TEXT",
+                    "CREATE INDEX execution_open ON execution (ended_us) WHERE ended_us IS NULL")));
 
     private final Database db;
     private final ProgramRecords programs;

@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class AgentVmLauncher implements VmLauncher {
     private final Duration bootDelay;
     private final AtomicInteger launches = new AtomicInteger();
+    private final AtomicInteger launching = new AtomicInteger();
+    private final AtomicInteger mostLaunching = new AtomicInteger();
     private final AtomicInteger ids = new AtomicInteger();
     private final List<AgentVm> vms = new CopyOnWriteArrayList<>();
     private final List<GuestLog> logs = new CopyOnWriteArrayList<>();
@@ -44,6 +46,11 @@ public final class AgentVmLauncher implements VmLauncher {
 
     public int launches() {
         return launches.get();
+    }
+
+    /** The most launches that were in progress at the same time. */
+    public int mostConcurrentLaunches() {
+        return mostLaunching.get();
     }
 
     public List<AgentVm> vms() {
@@ -61,8 +68,17 @@ public final class AgentVmLauncher implements VmLauncher {
 
     @Override
     public Vm launch(VmSpec spec) throws VmBootException, InterruptedException {
-        if (closed) throw new VmBootException("the launcher is closed");
+        if (closed) throw new VmBootException(VmBootException.Reason.LAUNCHER_CLOSED, "the launcher is closed");
         launches.incrementAndGet();
+        mostLaunching.accumulateAndGet(launching.incrementAndGet(), Math::max);
+        try {
+            return boot(spec);
+        } finally {
+            launching.decrementAndGet();
+        }
+    }
+
+    private Vm boot(VmSpec spec) throws VmBootException, InterruptedException {
         String id = "agent-" + ids.incrementAndGet();
         AgentVm vm = new AgentVm(id, spec);
         vm.lifecycle().transition(dev.kiln.vm.VmState.PREPARING, dev.kiln.vm.VmState.BOOTING);
@@ -96,7 +112,7 @@ public final class AgentVmLauncher implements VmLauncher {
                     channel = accepted.get(spec.bootTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 } catch (Exception e) {
                     vm.kill();
-                    throw new VmBootException("the agent did not connect within " + spec.bootTimeout()
+                    throw new VmBootException(VmBootException.Reason.TIMEOUT, "the agent did not connect within " + spec.bootTimeout()
                             + "; console:\n" + vm.consoleTail(20), e);
                 }
                 GuestConnection.Options options = GuestConnection.Options.defaults()
@@ -105,13 +121,13 @@ public final class AgentVmLauncher implements VmLauncher {
                     vm.connected(GuestConnection.open(channel, options), Duration.ofNanos(System.nanoTime() - start));
                 } catch (RuntimeException e) {
                     vm.kill();
-                    throw new VmBootException("the agent's handshake failed: " + e.getMessage() + "; console:\n"
+                    throw new VmBootException(VmBootException.Reason.PROTOCOL, "the agent's handshake failed: " + e.getMessage() + "; console:\n"
                             + vm.consoleTail(20), e);
                 }
             }
         } catch (IOException e) {
             vm.kill();
-            throw new VmBootException("cannot start the agent: " + e.getMessage(), e);
+            throw new VmBootException(VmBootException.Reason.VMM_START_FAILED, "cannot start the agent: " + e.getMessage(), e);
         }
         vm.lifecycle().transition(dev.kiln.vm.VmState.BOOTING, dev.kiln.vm.VmState.READY);
         return vm;

@@ -6,6 +6,7 @@ import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.Drive;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmBootException;
+import dev.kiln.vm.VmBootException.Reason;
 import dev.kiln.vm.VmLauncher;
 import dev.kiln.vm.VmSpec;
 
@@ -191,13 +192,16 @@ public final class QemuLauncher implements VmLauncher {
     @Override
     public QemuVm launch(VmSpec spec) throws VmBootException, InterruptedException {
         Objects.requireNonNull(spec, "spec");
-        if (closed.get()) throw new VmBootException("cannot boot VM " + spec.name() + ": the VM launcher is closed (shutting down)");
+        if (closed.get()) {
+            throw new VmBootException(Reason.LAUNCHER_CLOSED, "cannot boot VM " + spec.name()
+                    + ": the VM launcher is closed (shutting down)");
+        }
         checkFiles(spec);
         AcceleratorChoice accel;
         try {
             accel = acceleratorFor(spec.kernel());
         } catch (IllegalArgumentException e) {
-            throw new VmBootException("cannot boot VM " + spec.name() + ": " + e.getMessage());
+            throw new VmBootException(Reason.HOST_UNSUPPORTED, "cannot boot VM " + spec.name() + ": " + e.getMessage());
         }
         HostTsc tsc = accel.accelerator() == Accelerator.TCG ? tsc(spec) : null;
         VmFiles files = VmFiles.in(spec.workDir());
@@ -205,19 +209,19 @@ public final class QemuLauncher implements VmLauncher {
         try {
             commandLine = QemuCommandLine.of(options.qemuBinary(), spec, accel.accelerator(), tsc, files);
         } catch (IllegalArgumentException e) {
-            throw new VmBootException("cannot boot VM " + spec.name() + ": " + e.getMessage());
+            throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": " + e.getMessage());
         }
         String id = newId(spec.name());
         String holder = workDirs.putIfAbsent(files.workDir(), id);
         if (holder != null) {
-            throw new VmBootException("cannot boot VM " + spec.name() + ": its work directory " + files.workDir()
+            throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": its work directory " + files.workDir()
                     + " is in use by " + holder + "; give each running VM its own work directory");
         }
         try {
             prepare(files);
         } catch (IOException e) {
             workDirs.remove(files.workDir(), id);
-            throw new VmBootException("cannot boot VM " + spec.name() + ": cannot prepare its work directory " + files.workDir()
+            throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": cannot prepare its work directory " + files.workDir()
                     + ": " + e.getMessage(), e);
         }
         QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options, () -> {
@@ -229,7 +233,7 @@ public final class QemuLauncher implements VmLauncher {
             // close() ran between the check above and now, and did not see this VM.
             live.remove(id);
             workDirs.remove(files.workDir(), id);
-            throw new VmBootException("cannot boot VM " + spec.name() + ": the VM launcher is closed (shutting down)");
+            throw new VmBootException(Reason.LAUNCHER_CLOSED, "cannot boot VM " + spec.name() + ": the VM launcher is closed (shutting down)");
         }
         vm.boot(spawner, options.guest());
         return vm;
@@ -272,20 +276,20 @@ public final class QemuLauncher implements VmLauncher {
     private static void checkFiles(VmSpec spec) throws VmBootException {
         String vm = "cannot boot VM " + spec.name() + ": ";
         if (!Files.isRegularFile(spec.kernel())) {
-            throw new VmBootException(vm + "the guest kernel " + spec.kernel() + " does not exist; build it with `kiln kernel build`");
+            throw new VmBootException(Reason.INVALID_SPEC, vm + "the guest kernel " + spec.kernel() + " does not exist; build it with `kiln kernel build`");
         }
-        if (!Files.isReadable(spec.kernel())) throw new VmBootException(vm + "the guest kernel " + spec.kernel() + " is not readable");
+        if (!Files.isReadable(spec.kernel())) throw new VmBootException(Reason.INVALID_SPEC, vm + "the guest kernel " + spec.kernel() + " is not readable");
         if (!Files.isRegularFile(spec.rootfs())) {
-            throw new VmBootException(vm + "the runtime image " + spec.rootfs() + " does not exist; build the runtime"
+            throw new VmBootException(Reason.INVALID_SPEC, vm + "the runtime image " + spec.rootfs() + " does not exist; build the runtime"
                     + " (`kiln runtime build`) or fetch it again");
         }
-        if (!Files.isReadable(spec.rootfs())) throw new VmBootException(vm + "the runtime image " + spec.rootfs() + " is not readable");
+        if (!Files.isReadable(spec.rootfs())) throw new VmBootException(Reason.INVALID_SPEC, vm + "the runtime image " + spec.rootfs() + " is not readable");
         for (Drive d : spec.drives()) {
             if (!Files.isRegularFile(d.file()) && !isBlockDevice(d.file())) {
-                throw new VmBootException(vm + "drive '" + d.id() + "' (" + d.file() + ") does not exist");
+                throw new VmBootException(Reason.INVALID_SPEC, vm + "drive '" + d.id() + "' (" + d.file() + ") does not exist");
             }
             if (!Files.isReadable(d.file()) || !d.readOnly() && !Files.isWritable(d.file())) {
-                throw new VmBootException(vm + "drive '" + d.id() + "' (" + d.file() + ") is not "
+                throw new VmBootException(Reason.INVALID_SPEC, vm + "drive '" + d.id() + "' (" + d.file() + ") is not "
                         + (d.readOnly() ? "readable" : "readable and writable"));
             }
         }
@@ -326,7 +330,7 @@ public final class QemuLauncher implements VmLauncher {
             try {
                 t = HostTsc.detect();
             } catch (IllegalStateException e) {
-                throw new VmBootException("cannot boot VM " + spec.name() + " under TCG: " + e.getMessage());
+                throw new VmBootException(Reason.HOST_UNSUPPORTED, "cannot boot VM " + spec.name() + " under TCG: " + e.getMessage());
             }
             hostTsc = t;
             LOG.log(System.Logger.Level.INFO, "host TSC for TCG guests: " + t);

@@ -10,6 +10,7 @@ import dev.kiln.guest.HaltResult;
 import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmBootException;
+import dev.kiln.vm.VmBootException.Reason;
 import dev.kiln.vm.VmLifecycle;
 import dev.kiln.vm.VmSpec;
 import dev.kiln.vm.VmState;
@@ -103,7 +104,7 @@ public final class QemuVm implements Vm {
         } catch (IOException e) {
             failIfLive();
             cleanup();
-            throw new VmBootException("VM " + id + " did not boot: cannot start " + commandLine.command().getFirst() + " ("
+            throw new VmBootException(Reason.VMM_START_FAILED, "VM " + id + " did not boot: cannot start " + commandLine.command().getFirst() + " ("
                     + e.getMessage() + "). Install QEMU (qemu-system-x86; scripts/setup.sh does it).", e);
         } catch (InterruptedException e) {
             failIfLive();
@@ -120,30 +121,33 @@ public final class QemuVm implements Vm {
         p.onExit().thenRunAsync(this::onVmmExit, WATCHERS);
 
         try {
-            if (!lifecycle.transition(VmState.PREPARING, VmState.BOOTING)) throw new BootFailure("it was stopped while starting");
+            if (!lifecycle.transition(VmState.PREPARING, VmState.BOOTING)) throw new BootFailure(Reason.STOPPED, "it was stopped while starting");
             GuestConnection g = connectGuest(guestOptions.withLogSink(log -> guestLog.accept(this, log)), deadline);
             guest = g;
             bootDuration = Duration.ofNanos(System.nanoTime() - t0);
-            if (!lifecycle.transition(VmState.BOOTING, VmState.READY)) throw new BootFailure("it was stopped while booting");
+            if (!lifecycle.transition(VmState.BOOTING, VmState.READY)) throw new BootFailure(Reason.STOPPED, "it was stopped while booting");
             g.closed().thenAcceptAsync(this::onGuestClosed, WATCHERS);
             LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + " ready in " + bootDuration.toMillis() + " ms (pid " + p.pid()
                     + ", " + accelerator.accelerator().id() + ")");
         } catch (BootFailure f) {
-            throw bootFailed(f.getMessage(), f.getCause());
+            throw bootFailed(f.reason, f.getMessage(), f.getCause());
         } catch (InterruptedException e) {
-            bootFailed("interrupted", e);
+            bootFailed(Reason.STOPPED, "interrupted", e);
             throw e;
         }
     }
 
     /** A reason for a failed boot, turned into a {@link VmBootException} by {@link #bootFailed}. */
     private static final class BootFailure extends Exception {
-        BootFailure(String message) {
-            super(message);
+        final Reason reason;
+
+        BootFailure(Reason reason, String message) {
+            this(reason, message, null);
         }
 
-        BootFailure(String message, Throwable cause) {
+        BootFailure(Reason reason, String message, Throwable cause) {
             super(message, cause);
+            this.reason = reason;
         }
     }
 
@@ -153,24 +157,24 @@ public final class QemuVm implements Vm {
             if (!process.isAlive()) throw exitedEarly();
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new BootFailure("QEMU did not open the guest channel (" + socket + ") within "
+                throw new BootFailure(Reason.TIMEOUT, "QEMU did not open the guest channel (" + socket + ") within "
                         + spec.bootTimeout().toSeconds() + " s");
             }
             if (Files.exists(socket)) {
                 try {
                     return GuestConnection.connect(socket, options.withHelloTimeout(Duration.ofNanos(left)));
                 } catch (GuestTimeoutException e) {
-                    throw new BootFailure("the guest agent did not say hello within " + spec.bootTimeout().toSeconds()
+                    throw new BootFailure(Reason.TIMEOUT, "the guest agent did not say hello within " + spec.bootTimeout().toSeconds()
                             + " s (bootTimeout)", e);
                 } catch (GuestProtocolException e) {
-                    throw new BootFailure("the guest agent broke the protocol: " + e.getMessage(), e);
+                    throw new BootFailure(Reason.PROTOCOL, "the guest agent broke the protocol: " + e.getMessage(), e);
                 } catch (GuestChannelClosedException e) {
                     // QEMU closes the channel when it exits: give the exit a moment to be seen.
                     if (awaitExit(Duration.ofSeconds(3))) throw exitedEarly();
-                    throw new BootFailure("the guest channel closed before the agent said hello (" + e.getMessage() + ")", e);
+                    throw new BootFailure(Reason.CHANNEL, "the guest channel closed before the agent said hello (" + e.getMessage() + ")", e);
                 } catch (GuestException e) {
                     if (Thread.interrupted()) throw new InterruptedException();
-                    throw new BootFailure("the guest channel failed: " + e.getMessage(), e);
+                    throw new BootFailure(Reason.CHANNEL, "the guest channel failed: " + e.getMessage(), e);
                 } catch (IOException e) {
                     // not listening yet
                 }
@@ -183,12 +187,13 @@ public final class QemuVm implements Vm {
         awaitExit(Duration.ofSeconds(3));
         ExitReport r = exitReport;
         String status = r != null ? "status " + r.status() : "status " + (process.isAlive() ? "?" : process.exitValue());
-        return new BootFailure("QEMU exited (" + status + ") before the guest agent said hello");
+        return new BootFailure(Reason.VMM_EXITED, "QEMU exited (" + status + ") before the guest agent said hello");
     }
 
-    private VmBootException bootFailed(String reason, Throwable cause) throws InterruptedException {
+    private VmBootException bootFailed(Reason kind, String reason, Throwable cause) throws InterruptedException {
         VmState state = lifecycle.state();
         if (state == VmState.STOPPING || state == VmState.STOPPED) {
+            kind = Reason.STOPPED;
             if (!reason.startsWith("it was stopped")) reason = "it was stopped while booting (" + reason + ")";
         } else {
             failIfLive();
@@ -206,7 +211,7 @@ public final class QemuVm implements Vm {
         if (r != null && !r.vmmOutput().isBlank()) m.append("\nQEMU said: ").append(r.vmmOutput().strip());
         m.append("\n--- console (last ").append(FAILURE_TAIL_LINES).append(" lines of ").append(consoleLog).append(") ---\n")
                 .append(tail.isEmpty() ? "(empty)" : tail);
-        return new VmBootException(m.toString(), cause);
+        return new VmBootException(kind, m.toString(), cause);
     }
 
     /** What the console says went wrong, in words a user can act on. */

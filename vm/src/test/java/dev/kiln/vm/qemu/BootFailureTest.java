@@ -51,6 +51,7 @@ class BootFailureTest {
     void missingKernelSaysHowToBuildOne() throws Exception {
         VmSpec s = with(VmTests.spec("nokernel", dir.resolve("w")), dir.resolve("no-vmlinux"), TestImages.runtime());
         VmBootException e = catchThrowableOfType(VmBootException.class, () -> launcher.launch(s));
+        assertThat(e.reason()).isEqualTo(VmBootException.Reason.INVALID_SPEC);
         assertThat(e).hasMessageContaining("the guest kernel").hasMessageContaining("does not exist")
                 .hasMessageContaining("kiln kernel build");
     }
@@ -79,6 +80,7 @@ class BootFailureTest {
         long t0 = System.nanoTime();
         VmBootException e = catchThrowableOfType(VmBootException.class, () -> launcher.launch(s));
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("fails fast, not at the boot timeout").isLessThan(Duration.ofSeconds(10));
+        assertThat(e.reason()).isEqualTo(VmBootException.Reason.VMM_EXITED);
         assertThat(e).hasMessageContaining("QEMU exited").hasMessageContaining("before the guest agent said hello")
                 .hasMessageContaining("QEMU said: qemu: invalid kernel header");
         assertThat(e.getMessage()).containsPattern("--- console \\(last \\d+ lines of .*console.log\\) ---\n");
@@ -110,6 +112,7 @@ class BootFailureTest {
         long t0 = System.nanoTime();
         VmBootException e = catchThrowableOfType(VmBootException.class, () -> launcher.launch(s));
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(e.reason()).isEqualTo(VmBootException.Reason.TIMEOUT);
         assertThat(e).hasMessageContaining("the guest agent did not say hello within 6 s");
         assertThat(e.getMessage()).containsPattern("--- console .*---\n");
         assertThat(took).isBetween(Duration.ofSeconds(6), Duration.ofSeconds(15));
@@ -128,6 +131,7 @@ class BootFailureTest {
         closed.close();
         closed.close();
         VmBootException e = catchThrowableOfType(VmBootException.class, () -> closed.launch(VmTests.spec("late", dir.resolve("w"))));
+        assertThat(e.reason()).isEqualTo(VmBootException.Reason.LAUNCHER_CLOSED);
         assertThat(e).hasMessageContaining("launcher is closed");
     }
 }

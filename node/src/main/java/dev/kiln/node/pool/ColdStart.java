@@ -1,0 +1,152 @@
+package dev.kiln.node.pool;
+
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.guest.GuestException;
+import dev.kiln.node.error.ErrorCode;
+import dev.kiln.node.error.NodeException;
+import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.program.ProgramResolver;
+import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.node.records.ExecutionRecord;
+import dev.kiln.node.records.ExecutionRecords;
+import dev.kiln.vm.Vm;
+import dev.kiln.vm.VmBootException;
+import dev.kiln.vm.VmLauncher;
+import dev.kiln.vm.VmState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The {@link StartKind#BOOT} path from STARTING to SERVING: resolve the program, admit it
+ * (memory), plan its VM, launch it, configure the program, each step timed. It runs on the
+ * thread of the request that created the execution; every failure retires the execution with
+ * the error its waiting requests get, and nothing of it is kept.
+ */
+final class ColdStart {
+    private static final System.Logger LOG = System.getLogger(ColdStart.class.getName());
+
+    private final PoolConfig config;
+    private final VmLauncher launcher;
+    private final ProgramResolver resolver;
+    private final VmPlanner planner;
+    private final Admission admission;
+    private final Teardown teardown;
+    private final KeepWarm keepWarm;
+    private final ExecutionRecords records;
+    private final NodeMetrics metrics;
+    private final BooleanSupplier closing;
+
+    ColdStart(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner, Admission admission,
+              Teardown teardown, KeepWarm keepWarm, ExecutionRecords records, NodeMetrics metrics, BooleanSupplier closing) {
+        this.config = config;
+        this.launcher = launcher;
+        this.resolver = resolver;
+        this.planner = planner;
+        this.admission = admission;
+        this.teardown = teardown;
+        this.keepWarm = keepWarm;
+        this.records = records;
+        this.metrics = metrics;
+        this.closing = closing;
+    }
+
+    /** Takes {@code e} from STARTING to SERVING, or retires it; never throws (the outcome is {@link Execution#serving()}). */
+    void run(Execution e) {
+        long start = System.nanoTime();
+        try {
+            start(e, start);
+            metrics.coldStart("ok", e.bootDuration());
+        } catch (NodeException ne) {
+            failed(e, ne, ne.getMessage(), start);
+        } catch (InterruptedException ie) {
+            failed(e, new NodeException(ErrorCode.SHUTTING_DOWN, "the boot was interrupted", ie), "boot interrupted", start);
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error x) {
+            LOG.log(System.Logger.Level.ERROR, "booting program " + e.programHash() + " failed unexpectedly", x);
+            failed(e, StartErrors.unexpected(e.programHash(), x), "the node failed unexpectedly", start);
+        }
+    }
+
+    private void failed(Execution e, NodeException error, String detail, long start) {
+        metrics.coldStart(error.code().wire(), Duration.ofNanos(System.nanoTime() - start));
+        e.failStart(error, detail);
+        // With a VM, its exit ends the execution (the retirement killed it); without one, nothing will.
+        if (e.vm() == null) teardown.end(e, null);
+    }
+
+    private void start(Execution e, long start) throws NodeException, InterruptedException {
+        ItemHash hash = e.programHash();
+        ResolvedProgram program = resolver.resolve(hash);
+        long resolved = System.nanoTime();
+        Duration idle = config.idleTimeout() != null ? config.idleTimeout() : Duration.ofSeconds(program.resources().seconds());
+        e.resolved(program, new KeepWarmPolicy.OnDemand(idle));
+        long cost = VmPlanner.memoryCost(program, config.vmmOverheadMiB());
+        admission.checkFits(program, cost);
+        try (Admission.BootSlot slot = admission.awaitBootSlot(program)) {
+            boot(e, program, cost, start, resolved);
+        }
+    }
+
+    private void boot(Execution e, ResolvedProgram program, long cost, long start, long resolved)
+            throws NodeException, InterruptedException {
+        ItemHash hash = e.programHash();
+        admission.reserve(program, cost);
+        e.reserved(cost);
+        VmPlan plan;
+        try {
+            plan = planner.plan(program, e.id(), config.vmsDir().resolve(e.id()));
+        } catch (IllegalArgumentException x) {
+            throw new NodeException(ErrorCode.UNSUPPORTED, "program " + hash + " cannot be run as a VM here: "
+                    + x.getMessage(), x);
+        }
+        ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
+                VmState.BOOTING.name(), Instant.now(), null, null, 0, null, null);
+        records.save(record);
+        e.recorded(record);
+        if (closing.getAsBoolean()) throw StartErrors.shuttingDown();
+        Vm vm = launch(e, plan);
+        long launched = System.nanoTime();
+        try {
+            vm.guest().configure(plan.config());
+        } catch (GuestException x) {
+            if (x instanceof dev.kiln.guest.GuestConfigureException c) {
+                LOG.log(System.Logger.Level.WARNING, "program " + hash + " did not start: " + c.getMessage()
+                        + (c.traceback() == null ? "" : "\n" + c.traceback()));
+            }
+            e.failStart(StartErrors.configure(hash, x), StartErrors.configureDetail(x));
+            throw StartErrors.configure(hash, x);
+        }
+        long configured = System.nanoTime();
+        if (!vm.state().isServing()) {
+            throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of program " + hash
+                    + " died right after starting; the node's log has its console");
+        }
+        Duration took = Duration.ofNanos(configured - start);
+        var parts = new Execution.BootBreakdown(Duration.ofNanos(resolved - start), Duration.ofNanos(launched - resolved),
+                Duration.ofNanos(configured - launched));
+        if (!e.started(took, parts)) throw StartErrors.ended(hash, e.ending());
+        records.save(record.ready(VmState.READY.name(), took));
+        LOG.log(System.Logger.Level.INFO, "program " + hash + " ready in " + took.toMillis() + " ms (" + e.id()
+                + ", " + vm.accelerator().id() + "; resolve " + parts.resolve().toMillis() + " ms, boot to hello "
+                + parts.vmBoot().toMillis() + " ms, configure " + parts.configure().toMillis() + " ms)");
+        keepWarm.arm(e);
+        if (closing.getAsBoolean()) e.retire(EndReason.SHUTDOWN, null);
+    }
+
+    private Vm launch(Execution e, VmPlan plan) throws NodeException, InterruptedException {
+        Vm vm;
+        try {
+            vm = launcher.launch(plan.spec());
+        } catch (VmBootException x) {
+            LOG.log(System.Logger.Level.WARNING, "the VM of program " + e.programHash() + " did not boot ("
+                    + x.reason().label() + "): " + x.getMessage());
+            NodeException error = StartErrors.launch(e.programHash(), x);
+            e.failStart(error, StartErrors.launchDetail(x));
+            metrics.bootFailure(x.reason().label());
+            throw error;
+        }
+        teardown.watch(e, vm);
+        return vm;
+    }
+}

@@ -1,0 +1,131 @@
+package dev.kiln.node.pool;
+
+import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.records.ExecutionRecord;
+import dev.kiln.node.records.ExecutionRecords;
+import dev.kiln.vm.Vm;
+import dev.kiln.vm.VmState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Comparator;
+
+/**
+ * The second half of an execution's life: what follows its retirement (the VM halted or killed,
+ * as the {@link EndReason} says) and its end (GONE: memory released, record closed, work
+ * directory removed). It also watches each launched VM, so that a VM which dies, or whose guest
+ * channel breaks, retires its execution at once.
+ */
+final class Teardown {
+    private static final System.Logger LOG = System.getLogger(Teardown.class.getName());
+
+    private final Collection<Execution> live;
+    private final Admission admission;
+    private final ExecutionRecords records;
+    private final NodeMetrics metrics;
+    private final Duration stopGrace;
+
+    Teardown(Collection<Execution> live, Admission admission, ExecutionRecords records, NodeMetrics metrics,
+             Duration stopGrace) {
+        this.live = live;
+        this.admission = admission;
+        this.records = records;
+        this.metrics = metrics;
+        this.stopGrace = stopGrace;
+    }
+
+    /** Ties a just-launched VM to its execution: its exit ends the execution, its failure retires it. */
+    void watch(Execution e, Vm vm) {
+        e.launched(vm);
+        vm.exited().whenComplete((status, err) -> end(e, status));
+        vm.lifecycle().onTransition((from, to) -> {
+            if (to == VmState.FAILED) e.retire(EndReason.VM_DIED, "the VM failed");
+            else if (to == VmState.STOPPING) e.retire(EndReason.STOPPED_BY_OPERATOR, "the VM was stopped by its driver");
+        });
+        // Any failure of the channel (end of stream, protocol violation, keep-alive) ends the
+        // guest for good; streams refused one by one do not come here.
+        if (vm.guest() != null) {
+            vm.guest().closed().thenAccept(cause -> {
+                if (e.retire(EndReason.GUEST_LOST, "guest lost: " + cause.getMessage())) {
+                    LOG.log(System.Logger.Level.WARNING, "lost the guest of " + e.id() + ": " + cause.getMessage());
+                }
+            });
+        }
+        // Retired while the launch ran (the node is shutting down): the retirement saw no VM to stop.
+        if (e.isRetired()) stop(e, vm, e.ending());
+    }
+
+    /** The pool's retirement hook, after the slot is forgotten: the VM is halted or killed. */
+    void retired(Execution e, Ending ending) {
+        metrics.executionEnded(ending.reason().label());
+        Vm vm = e.vm();
+        if (vm != null) stop(e, vm, ending);
+    }
+
+    private void stop(Execution e, Vm vm, Ending ending) {
+        if (ending.reason().graceful()) {
+            Thread.ofVirtual().name("kiln-stop-" + e.id()).start(() -> {
+                LOG.log(System.Logger.Level.INFO, "stopping " + e.id() + ": " + ending.text());
+                vm.stop(stopGrace);
+            });
+        } else {
+            vm.kill();
+        }
+    }
+
+    /** An execution whose start failed before any VM ran, or whose VMM exited: GONE. */
+    void end(Execution e, Integer status) {
+        e.retire(EndReason.VM_DIED, "the VMM exited" + (status == null ? "" : " with status " + status));
+        e.end(() -> release(e, status));
+    }
+
+    private void release(Execution e, Integer status) {
+        live.remove(e);
+        admission.release(e.memoryMiB());
+        Ending ending = e.ending();
+        Vm vm = e.vm();
+        String finalState = finalState(e, vm, ending);
+        ExecutionRecord record = e.record();
+        if (record != null) {
+            ExecutionRecord base = e.bootDuration() == null ? record : record.ready(finalState, e.bootDuration());
+            records.save(base.ended(finalState, Instant.now(), e.requestsServed(), ending.text(), ending.reason().label()));
+        }
+        if (vm == null) return;
+        if (ending.reason() == EndReason.VM_DIED || ending.reason() == EndReason.GUEST_LOST) {
+            LOG.log(System.Logger.Level.WARNING, "the VM of " + e.id() + " exited unexpectedly (status " + status
+                    + "); console tail:\n" + safeTail(vm));
+        } else {
+            LOG.log(System.Logger.Level.INFO, e.id() + " ended: " + ending.text());
+        }
+        if (finalState.equals(VmState.STOPPED.name())) deleteQuietly(vm.spec().workDir());
+    }
+
+    private static String finalState(Execution e, Vm vm, Ending ending) {
+        if (vm == null) return VmState.FAILED.name();
+        VmState state = vm.state();
+        if (state.isTerminal()) return state.name();
+        boolean clean = ending.reason().graceful() && e.bootDuration() != null;
+        return clean ? VmState.STOPPED.name() : VmState.FAILED.name();
+    }
+
+    private static String safeTail(Vm vm) {
+        try {
+            return vm.consoleTail(30);
+        } catch (RuntimeException e) {
+            return "<console unavailable: " + e.getMessage() + ">";
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null || !Files.isDirectory(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException | UncheckedIOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "could not remove " + dir + ": " + e.getMessage());
+        }
+    }
+}
