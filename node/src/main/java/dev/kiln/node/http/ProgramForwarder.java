@@ -107,11 +107,17 @@ final class ProgramForwarder {
 
     private GuestResponse send(Lease lease, GuestRequest request) throws NodeException {
         ItemHash program = lease.execution().programHash();
+        long sent = System.nanoTime();
         try {
-            return lease.execution().guest().request(request);
+            GuestResponse response = lease.execution().guest().request(request);
+            lease.answered();
+            return response;
         } catch (GuestTimeoutException e) {
+            boolean replaced = lease.timedOut(sent);
             throw new NodeException(ErrorCode.PROGRAM_TIMEOUT, "program " + program + " did not answer within "
-                    + lease.execution().requestTimeout().toSeconds() + " s (its resources.seconds)", e);
+                    + lease.execution().requestTimeout().toSeconds() + " s (its resources.seconds)"
+                    + (replaced ? "; it answered no other request meanwhile either (a handler blocking its event"
+                    + " loop?), so its VM is replaced and the next request starts a fresh one" : ""), e);
         } catch (GuestChannelClosedException e) {
             lease.vmLost(e.getMessage());
             throw new NodeException(ErrorCode.VM_DIED, "the VM of program " + program

@@ -23,7 +23,13 @@ public enum EndReason {
     /** The VMM exited, or the VM's state went to FAILED, without being asked to. */
     VM_DIED(false, "the VM died"),
     /** The guest channel closed or broke the protocol: the agent cannot be trusted to answer. */
-    GUEST_LOST(false, "guest lost");
+    GUEST_LOST(false, "guest lost"),
+    /**
+     * A request timed out and the program answered no request at all meanwhile (a handler that
+     * blocks the event loop, a CPU loop): the VM is replaced rather than left to time out every
+     * route until its idle stop.
+     */
+    WEDGED(false, "the program stopped answering");
 
     private final boolean graceful;
     private final String text;

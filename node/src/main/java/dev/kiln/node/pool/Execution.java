@@ -56,6 +56,8 @@ public final class Execution {
     private final CompletableFuture<Ending> gone = new CompletableFuture<>();
     private final AtomicLong served = new AtomicLong();
     private volatile long lastActiveNanos = System.nanoTime();
+    /** When the program last sent a response head to any request (nanoTime). */
+    private volatile long lastAnswerNanos = System.nanoTime();
 
     // Set once each while STARTING, by the start path, in this order.
     private volatile ResolvedProgram program;
@@ -315,6 +317,16 @@ public final class Execution {
     public boolean isRetired() {
         Phase p = phase();
         return p == Phase.RETIRED || p == Phase.GONE;
+    }
+
+    /** The program sent a response head: it is answering. */
+    void answered() {
+        lastAnswerNanos = System.nanoTime();
+    }
+
+    /** True if no response head arrived from the program since {@code sinceNanos}. */
+    boolean silentSince(long sinceNanos) {
+        return lastAnswerNanos - sinceNanos < 0;
     }
 
     long lastActiveNanos() {

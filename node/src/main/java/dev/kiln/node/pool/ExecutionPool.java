@@ -36,6 +36,7 @@ import java.util.concurrent.TimeoutException;
  * cached and the next request starts over.
  */
 public final class ExecutionPool implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ExecutionPool.class.getName());
     private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
 
     private final PoolConfig config;
@@ -103,6 +104,15 @@ public final class ExecutionPool implements AutoCloseable {
     /** The guest stopped answering during a request: the execution is retired and its VM killed. */
     void lost(Execution e, String why) {
         e.retire(EndReason.GUEST_LOST, "guest lost: " + why);
+    }
+
+    boolean timedOut(Execution e, long sentAtNanos) {
+        if (!e.silentSince(sentAtNanos)) return false;
+        long seconds = e.requestTimeout().toSeconds();
+        if (!e.retire(EndReason.WEDGED, "no response to any request for " + seconds + " s")) return false;
+        LOG.log(System.Logger.Level.WARNING, "the program of " + e.id() + " answered nothing for " + seconds
+                + " s while requests waited (a handler blocking its event loop?); replacing its VM");
+        return true;
     }
 
     /** What is running now, for /about/executions/list. */

@@ -33,6 +33,20 @@ public final class Lease implements AutoCloseable {
         pool.lost(execution, why);
     }
 
+    /** The program sent this request's response head. */
+    public void answered() {
+        execution.answered();
+    }
+
+    /**
+     * This request, sent at {@code sentAtNanos}, got no response head within its timeout. If the
+     * program answered no other request in that time either, it is wedged: the execution is
+     * retired and its VM killed, and true is returned.
+     */
+    public boolean timedOut(long sentAtNanos) {
+        return pool.timedOut(execution, sentAtNanos);
+    }
+
     @Override
     public void close() {
         if (closed) return;
