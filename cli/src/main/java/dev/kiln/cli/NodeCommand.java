@@ -43,6 +43,10 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: 75%% of this machine's RAM).")
     Long memoryBudget;
 
+    @Option(names = "--max-boots", paramLabel = "N", description = "VMs booting at once; further cold starts wait"
+            + " in a queue (default: this machine's cores; under TCG each boot keeps a core busy).")
+    Integer maxBoots;
+
     @Option(names = "--no-sample", description = "Do not deploy the sample program.")
     boolean noSample;
 
@@ -86,6 +90,13 @@ final class NodeCommand implements Callable<Integer> {
             config = config.withIdleTimeout(Duration.ofSeconds(idleSeconds));
         }
         if (memoryBudget != null) config = config.withMemoryBudgetMiB(memoryBudget);
+        if (maxBoots != null) {
+            if (maxBoots < 1) {
+                err.println("kiln: --max-boots must be at least 1");
+                return Main.USAGE;
+            }
+            config = config.withMaxConcurrentBoots(maxBoots);
+        }
         Node node;
         try {
             node = Node.start(config, new NodeServices(kiln.home(), kiln.blobs(), kiln.records(), kiln.fetcher(), records,

@@ -72,16 +72,6 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
                 maxConcurrentBoots, bootQueueWait);
     }
 
-    public NodeConfig withVmmOverheadMiB(long m) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait);
-    }
-
-    public NodeConfig withBootTimeout(Duration d) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace,
-                maxConcurrentBoots, bootQueueWait);
-    }
-
     public NodeConfig withStopGrace(Duration d) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d,
                 maxConcurrentBoots, bootQueueWait);
