@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
  * manifest written. The pause is a few tens of milliseconds; requests in flight wait that long.
  */
 final class QemuSnapshotter {
+    private static final System.Logger LOG = System.getLogger(QemuSnapshotter.class.getName());
     private static final Duration CALL = Duration.ofSeconds(2);
     private static final Duration SAVE_LIMIT = Duration.ofSeconds(30);
 
@@ -68,7 +69,7 @@ final class QemuSnapshotter {
                 copySparse(plan.ram().file(), ram);
                 copyMs = millis(System.nanoTime() - t1);
             } finally {
-                qmp.execute("cont", null, CALL);
+                resume(vm, qmp);
             }
             pauseMs = millis(System.nanoTime() - t0);
         } catch (QmpException e) {
@@ -91,6 +92,17 @@ final class QemuSnapshotter {
         } catch (IOException e) {
             throw new SnapshotException(SnapshotException.Reason.FAILED, "cannot write snapshot of VM " + vm.id() + " to " + dir
                     + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A guest left paused would hang every request: if it cannot be resumed, the VM is killed (FAILED). */
+    private static void resume(QemuVm vm, QmpClient qmp) throws InterruptedException {
+        try {
+            qmp.execute("cont", null, CALL);
+        } catch (QmpException e) {
+            LOG.log(System.Logger.Level.WARNING, "VM " + vm.id() + " could not be resumed after a snapshot (" + e.getMessage()
+                    + "); killing it");
+            vm.kill();
         }
     }
 

@@ -56,6 +56,7 @@ class SnapshotRestoreTest {
     static void close() {
         if (launcher != null) launcher.close();
         assertThat(VmTests.runningQemuChildren()).as("QEMU left running after close()").isEmpty();
+        if (source != null) assertThat(source.plan().ram().file()).as("the source's shared RAM file is removed").doesNotExist();
     }
 
     static String get(QemuVm vm, String path) {
