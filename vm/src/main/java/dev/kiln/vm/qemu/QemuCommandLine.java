@@ -175,20 +175,8 @@ public record QemuCommandLine(List<String> command, String kernelCommandLine) {
 
     /** QEMU starts paused, waiting for {@code migrate-incoming} (a restore, see {@link SnapshotIncoming}). */
     QemuCommandLine withIncomingDeferred() {
-        return with("-incoming", "defer");
-    }
-
-    /**
-     * QEMU listens for a migration on {@code uri} and stays paused once it has arrived ({@code -S}):
-     * the snapshot writer, see {@link QemuSnapshotter}.
-     */
-    QemuCommandLine withIncomingPaused(String uri) {
-        return with("-incoming", uri, "-S");
-    }
-
-    private QemuCommandLine with(String... args) {
         List<String> a = new ArrayList<>(command);
-        a.addAll(List.of(args));
+        a.addAll(List.of("-incoming", "defer"));
         return new QemuCommandLine(a, kernelCommandLine);
     }
 

@@ -27,7 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
 
 /**
  * Boots microVMs with QEMU ({@code -machine microvm}, see docs/vm.md).
@@ -143,6 +142,7 @@ public final class QemuLauncher implements VmLauncher {
         this.spawner = spawner;
         this.registry = new VmmRegistry(options.runDirectory());
         this.swept = List.copyOf(registry.sweep());
+        GuestRam.sweep();
         for (VmmRegistry.Swept s : swept) {
             if (s.killed()) LOG.log(System.Logger.Level.WARNING, "killed an orphaned VMM of " + s.vmId() + " (pid " + s.pid() + ")");
         }
@@ -200,9 +200,8 @@ public final class QemuLauncher implements VmLauncher {
     }
 
     /**
-     * Boots a VM that can {@link QemuVm#saveSnapshot save snapshots} (docs/snapshots.md): its RAM
-     * is ordinary anonymous memory, but a named backend, as a snapshot's RAM block must be named
-     * alike. Costs what a plain boot costs.
+     * Boots a VM whose guest RAM lives in a shared-memory file, so that it can
+     * {@link QemuVm#saveSnapshot save snapshots} (docs/snapshots.md). Costs what a plain boot costs.
      */
     public QemuVm launchSnapshottable(VmSpec spec) throws VmBootException, InterruptedException {
         return start(spec, null, true);
@@ -251,18 +250,15 @@ public final class QemuLauncher implements VmLauncher {
         StartPlan plan;
         try {
             List<String> shape = CommandShape.of(commandLine, spec, files);
-            String binary = options.qemuBinary();
-            Function<VmFiles, QemuCommandLine> commandFor = other -> QemuCommandLine.of(binary, spec, accel.accelerator(), tsc, other);
             if (snapshot != null) {
                 SnapshotCompatibility.check(snapshot, spec, accel.accelerator(), shape, SnapshotVerifier.shared());
-                plan = new StartPlan(VmStart.RESTORE, GuestRam.copyOnWrite(snapshot.ram()), shape, new SnapshotIncoming(snapshot),
-                        commandFor);
+                plan = new StartPlan(VmStart.RESTORE, GuestRam.copyOnWrite(snapshot.ram()), shape, new SnapshotIncoming(snapshot));
                 commandLine = commandLine.withGuestRam(plan.ram()).withIncomingDeferred();
             } else if (snapshottable) {
-                plan = new StartPlan(VmStart.BOOT, GuestRam.anonymous(), shape, null, commandFor);
+                plan = new StartPlan(VmStart.BOOT, GuestRam.sharedFor(id), shape, null);
                 commandLine = commandLine.withGuestRam(plan.ram());
             } else {
-                plan = new StartPlan(VmStart.BOOT, null, shape, null, commandFor);
+                plan = new StartPlan(VmStart.BOOT, null, shape, null);
             }
         } catch (SnapshotException e) {
             throw new VmBootException("cannot restore VM " + spec.name() + ": " + e.getMessage(), e);
@@ -274,6 +270,7 @@ public final class QemuLauncher implements VmLauncher {
         }
         try {
             prepare(files);
+            if (plan.snapshottable()) Files.createDirectories(plan.ram().file().getParent());
         } catch (IOException e) {
             workDirs.remove(files.workDir(), id);
             throw new VmBootException("cannot boot VM " + spec.name() + ": cannot prepare its work directory " + files.workDir()

@@ -415,6 +415,7 @@ public final class QemuVm implements Vm {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "VM " + id + ": cannot move its console log to " + logDirectory + ": " + e.getMessage());
         }
+        if (plan.ram() != null) plan.ram().release();
         registry.forget(id);
         onGone.run();
     }
@@ -524,9 +525,8 @@ public final class QemuVm implements Vm {
 
     /**
      * Saves a snapshot of this running guest into {@code directory} (empty; e.g. a
-     * {@link dev.kiln.vm.snapshot.SnapshotStore#stage} directory). The guest runs on while it is
-     * copied (live migration into a second, paused QEMU) and pauses only for the last few
-     * milliseconds; the files are hashed after that. One save at a time per VM.
+     * {@link dev.kiln.vm.snapshot.SnapshotStore#stage} directory). The guest pauses for a few tens
+     * of milliseconds and then runs on; the files are hashed after that. One save at a time per VM.
      *
      * @throws SnapshotException FAILED if QEMU could not save or the files could not be written
      * @throws IllegalStateException if the VM was not launched snapshottable

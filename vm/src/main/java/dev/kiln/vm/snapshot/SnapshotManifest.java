@@ -57,14 +57,12 @@ public record SnapshotManifest(int format, String key, String created, String qe
     public record DriveIdentity(String id, long size, boolean readOnly) {}
 
     /**
-     * @param pauseMillis       the guest's pause at the end of the copy: requests in flight wait this long
-     * @param stateMillis       the writer writing the device state
-     * @param copyMillis        the live copy of the VM into the writer (the guest runs meanwhile)
-     * @param writerStartMillis starting the writer QEMU
-     * @param hashMillis        hashing the files, after the guest runs again
+     * @param pauseMillis the guest's pause (stop to cont): requests in flight wait this long
+     * @param stateMillis writing the device state
+     * @param copyMillis  copying guest RAM to the snapshot
+     * @param hashMillis  hashing the files, after the guest runs again
      */
-    public record SaveTimings(double pauseMillis, double stateMillis, double copyMillis, double writerStartMillis,
-                              double hashMillis) {}
+    public record SaveTimings(double pauseMillis, double stateMillis, double copyMillis, double hashMillis) {}
 
     public void write(Path directory) throws IOException {
         Path tmp = directory.resolve(FILE + ".tmp");
