@@ -33,6 +33,11 @@ public interface Vm extends AutoCloseable {
     /** From starting the VMM to the agent's hello. */
     Duration bootDuration();
 
+    /** Booted, or restored from a snapshot (then {@link #bootDuration()} is the restore's). */
+    default VmStart start() {
+        return VmStart.BOOT;
+    }
+
     /** The guest's serial console, captured to a file. */
     Path consoleLog();
 

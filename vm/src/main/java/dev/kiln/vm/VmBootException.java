@@ -29,7 +29,12 @@ public class VmBootException extends Exception {
         /** The VM was stopped while it booted. */
         STOPPED,
         /** The launcher is closed: the node is shutting down. */
-        LAUNCHER_CLOSED;
+        LAUNCHER_CLOSED,
+        /**
+         * A snapshot could not be restored (missing, corrupted, incompatible, or its state did not
+         * load): never the program's fault; the caller discards the snapshot and boots instead.
+         */
+        SNAPSHOT_UNUSABLE;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);

@@ -158,6 +158,27 @@ public record QemuCommandLine(List<String> command, String kernelCommandLine) {
         return value.replace(",", ",,");
     }
 
+    /**
+     * The same VM with its RAM in a file (snapshots, see {@link GuestRam}): the machine takes the
+     * memory backend, everything else stays as it is, so the device shape matches a plain boot's.
+     */
+    QemuCommandLine withGuestRam(GuestRam ram) {
+        List<String> a = new ArrayList<>(command);
+        int machine = a.indexOf("-machine");
+        int memory = a.indexOf("-m");
+        if (machine < 0 || memory < 0) throw new IllegalStateException("no -machine or -m in " + this);
+        a.set(machine + 1, a.get(machine + 1) + ",memory-backend=" + GuestRam.BACKEND_ID);
+        a.addAll(machine, ram.objectArguments(Integer.parseInt(a.get(memory + 1))));
+        return new QemuCommandLine(a, kernelCommandLine);
+    }
+
+    /** QEMU starts paused, waiting for {@code migrate-incoming} (a restore, see {@link SnapshotIncoming}). */
+    QemuCommandLine withIncomingDeferred() {
+        List<String> a = new ArrayList<>(command);
+        a.addAll(List.of("-incoming", "defer"));
+        return new QemuCommandLine(a, kernelCommandLine);
+    }
+
     @Override
     public String toString() {
         StringBuilder s = new StringBuilder();

@@ -9,6 +9,10 @@ import dev.kiln.vm.VmBootException;
 import dev.kiln.vm.VmBootException.Reason;
 import dev.kiln.vm.VmLauncher;
 import dev.kiln.vm.VmSpec;
+import dev.kiln.vm.VmStart;
+import dev.kiln.vm.snapshot.Snapshot;
+import dev.kiln.vm.snapshot.SnapshotException;
+import dev.kiln.vm.snapshot.SnapshotVerifier;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -138,6 +142,7 @@ public final class QemuLauncher implements VmLauncher {
         this.spawner = spawner;
         this.registry = new VmmRegistry(options.runDirectory());
         this.swept = List.copyOf(registry.sweep());
+        GuestRam.sweep();
         for (VmmRegistry.Swept s : swept) {
             if (s.killed()) LOG.log(System.Logger.Level.WARNING, "killed an orphaned VMM of " + s.vmId() + " (pid " + s.pid() + ")");
         }
@@ -191,6 +196,39 @@ public final class QemuLauncher implements VmLauncher {
 
     @Override
     public QemuVm launch(VmSpec spec) throws VmBootException, InterruptedException {
+        return start(spec, null, false);
+    }
+
+    /**
+     * Boots a VM whose guest RAM lives in a shared-memory file, so that it can
+     * {@link QemuVm#saveSnapshot save snapshots} (docs/snapshots.md). Costs what a plain boot costs.
+     */
+    public QemuVm launchSnapshottable(VmSpec spec) throws VmBootException, InterruptedException {
+        return start(spec, null, true);
+    }
+
+    /**
+     * Starts a VM from a snapshot instead of booting it: the snapshot is verified (hashes), checked
+     * against the spec (machine, memory, kernel, drives, command-line shape, QEMU version), its RAM
+     * mapped copy-on-write, its device state loaded; READY on return once the agent answered.
+     * The spec must describe the VM the snapshot was taken of (its own work directory, though).
+     *
+     * @throws SnapshotException the snapshot is unusable ({@link SnapshotException#reason()}): discard
+     *                           it and {@link #launch} instead; nothing is left running
+     * @throws VmBootException   the VM could not be started for another reason (as for a boot)
+     */
+    public QemuVm restore(VmSpec spec, Snapshot snapshot) throws SnapshotException, VmBootException, InterruptedException {
+        Objects.requireNonNull(snapshot, "snapshot");
+        SnapshotVerifier.shared().verify(snapshot);
+        try {
+            return start(spec, snapshot, false);
+        } catch (VmBootException e) {
+            if (e.getCause() instanceof SnapshotException s) throw new SnapshotException(s.reason(), e.getMessage(), e);
+            throw e;
+        }
+    }
+
+    private QemuVm start(VmSpec spec, Snapshot snapshot, boolean snapshottable) throws VmBootException, InterruptedException {
         Objects.requireNonNull(spec, "spec");
         if (closed.get()) {
             throw new VmBootException(Reason.LAUNCHER_CLOSED, "cannot boot VM " + spec.name()
@@ -212,6 +250,22 @@ public final class QemuLauncher implements VmLauncher {
             throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": " + e.getMessage());
         }
         String id = newId(spec.name());
+        StartPlan plan;
+        try {
+            List<String> shape = CommandShape.of(commandLine, spec, files);
+            if (snapshot != null) {
+                SnapshotCompatibility.check(snapshot, spec, accel.accelerator(), shape, SnapshotVerifier.shared());
+                plan = new StartPlan(VmStart.RESTORE, GuestRam.copyOnWrite(snapshot.ram()), shape, new SnapshotIncoming(snapshot));
+                commandLine = commandLine.withGuestRam(plan.ram()).withIncomingDeferred();
+            } else if (snapshottable) {
+                plan = new StartPlan(VmStart.BOOT, GuestRam.sharedFor(id), shape, null);
+                commandLine = commandLine.withGuestRam(plan.ram());
+            } else {
+                plan = new StartPlan(VmStart.BOOT, null, shape, null);
+            }
+        } catch (SnapshotException e) {
+            throw new VmBootException(Reason.SNAPSHOT_UNUSABLE, "cannot restore VM " + spec.name() + ": " + e.getMessage(), e);
+        }
         String holder = workDirs.putIfAbsent(files.workDir(), id);
         if (holder != null) {
             throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": its work directory " + files.workDir()
@@ -219,12 +273,13 @@ public final class QemuLauncher implements VmLauncher {
         }
         try {
             prepare(files);
+            if (plan.snapshottable()) Files.createDirectories(plan.ram().file().getParent());
         } catch (IOException e) {
             workDirs.remove(files.workDir(), id);
             throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": cannot prepare its work directory " + files.workDir()
                     + ": " + e.getMessage(), e);
         }
-        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options, () -> {
+        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options, plan, () -> {
             live.remove(id);
             workDirs.remove(files.workDir(), id);
         });

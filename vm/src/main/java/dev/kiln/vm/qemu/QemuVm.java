@@ -13,7 +13,12 @@ import dev.kiln.vm.VmBootException;
 import dev.kiln.vm.VmBootException.Reason;
 import dev.kiln.vm.VmLifecycle;
 import dev.kiln.vm.VmSpec;
+import dev.kiln.vm.VmStart;
 import dev.kiln.vm.VmState;
+import dev.kiln.vm.snapshot.Snapshot;
+import dev.kiln.vm.snapshot.SnapshotException;
+import dev.kiln.vm.snapshot.SnapshotKey;
+import dev.kiln.vm.snapshot.SnapshotVerifier;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,6 +66,8 @@ public final class QemuVm implements Vm {
     private final Path logDirectory;
     private final int consoleLogsKept;
     private final Runnable onGone;
+    private final StartPlan plan;
+    private final Object saving = new Object();
     private final VmLifecycle lifecycle = new VmLifecycle();
     private final CompletableFuture<Integer> exited = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -75,7 +82,7 @@ public final class QemuVm implements Vm {
     private QmpClient qmp;
 
     QemuVm(String id, VmSpec spec, AcceleratorChoice accelerator, VmFiles files, QemuCommandLine commandLine,
-           VmmRegistry registry, QemuLauncher.Options options, Runnable onGone) {
+           VmmRegistry registry, QemuLauncher.Options options, StartPlan plan, Runnable onGone) {
         this.id = id;
         this.spec = spec;
         this.accelerator = accelerator;
@@ -87,6 +94,7 @@ public final class QemuVm implements Vm {
         this.consoleLogsKept = options.consoleLogsKept();
         this.consoleLog = files.consoleLog();
         this.onGone = onGone;
+        this.plan = plan;
     }
 
     // ------------------------------------------------------------------ boot
@@ -122,6 +130,7 @@ public final class QemuVm implements Vm {
 
         try {
             if (!lifecycle.transition(VmState.PREPARING, VmState.BOOTING)) throw new BootFailure(Reason.STOPPED, "it was stopped while starting");
+            if (plan.incoming() != null) loadSnapshot(t0, deadline);
             GuestConnection g = connectGuest(guestOptions.withLogSink(log -> guestLog.accept(this, log)), deadline);
             guest = g;
             bootDuration = Duration.ofNanos(System.nanoTime() - t0);
@@ -134,6 +143,18 @@ public final class QemuVm implements Vm {
         } catch (InterruptedException e) {
             bootFailed(Reason.STOPPED, "interrupted", e);
             throw e;
+        }
+    }
+
+    private void loadSnapshot(long t0, long deadline) throws BootFailure, InterruptedException {
+        try {
+            plan.incoming().load(qmp(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))), t0, deadline);
+        } catch (SnapshotException e) {
+            throw new BootFailure(Reason.SNAPSHOT_UNUSABLE, e.getMessage(), e);
+        } catch (QmpException e) {
+            if (!process.isAlive()) throw exitedEarly();
+            throw new BootFailure(Reason.SNAPSHOT_UNUSABLE, "QEMU's monitor did not answer while the snapshot loaded ("
+                    + e.getMessage() + ")", e);
         }
     }
 
@@ -400,6 +421,7 @@ public final class QemuVm implements Vm {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "VM " + id + ": cannot move its console log to " + logDirectory + ": " + e.getMessage());
         }
+        if (plan.ram() != null) plan.ram().release();
         registry.forget(id);
         onGone.run();
     }
@@ -480,10 +502,49 @@ public final class QemuVm implements Vm {
      * QEMU's monitor for this VM, connected on first use (one connection per VM: QEMU serves one
      * QMP client per socket at a time). Closed when the VM ends.
      */
-    public synchronized QmpClient qmp() throws QmpException, InterruptedException {
+    public QmpClient qmp() throws QmpException, InterruptedException {
+        return qmp(QMP_WAIT);
+    }
+
+    synchronized QmpClient qmp(Duration connectTimeout) throws QmpException, InterruptedException {
         if (cleaned.get()) throw new QmpException("VM " + id + " has ended: no QEMU monitor any more");
-        if (qmp == null || !qmp.isOpen()) qmp = QmpClient.connect(files.qmpSocket(), QMP_WAIT);
+        if (qmp == null || !qmp.isOpen()) qmp = QmpClient.connect(files.qmpSocket(), connectTimeout);
         return qmp;
+    }
+
+    // ------------------------------------------------------------------ snapshots
+
+    @Override
+    public VmStart start() {
+        return plan.start();
+    }
+
+    /** True if this VM can {@link #saveSnapshot} (launched with {@link QemuLauncher#launchSnapshottable}). */
+    public boolean snapshottable() {
+        return plan.snapshottable();
+    }
+
+    /** For a restored VM: how long QEMU took to come up and to load the state; null for a boot. */
+    public SnapshotIncoming.Timings restoreTimings() {
+        return plan.incoming() == null ? null : plan.incoming().timings();
+    }
+
+    /**
+     * Saves a snapshot of this running guest into {@code directory} (empty; e.g. a
+     * {@link dev.kiln.vm.snapshot.SnapshotStore#stage} directory). The guest pauses for a few tens
+     * of milliseconds and then runs on; the files are hashed after that. One save at a time per VM.
+     *
+     * @throws SnapshotException FAILED if QEMU could not save or the files could not be written
+     * @throws IllegalStateException if the VM was not launched snapshottable
+     */
+    public Snapshot saveSnapshot(Path directory, SnapshotKey key) throws SnapshotException, InterruptedException {
+        synchronized (saving) {
+            return QemuSnapshotter.save(this, directory, key, SnapshotVerifier.shared());
+        }
+    }
+
+    StartPlan plan() {
+        return plan;
     }
 
     /** QEMU's view of the VM ({@code running}, {@code paused}, …), through QMP. */

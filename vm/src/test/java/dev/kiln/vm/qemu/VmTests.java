@@ -48,6 +48,16 @@ final class VmTests {
                 .startupTimeout(Duration.ofSeconds(20)).build();
     }
 
+    /** copy-probe.py (randomness and clock of the guest, per request), as an executable program on port 8080. */
+    static ProgramConfig copyProbeProgram(String hostname) throws IOException {
+        byte[] source;
+        try (InputStream in = VmTests.class.getResourceAsStream("copy-probe.py")) {
+            source = in.readAllBytes();
+        }
+        return ProgramConfig.builder(ProgramConfig.Interface.EXECUTABLE, ProgramConfig.Code.plain("program", source))
+                .port(8080).hostname(hostname).startupTimeout(Duration.ofSeconds(20)).build();
+    }
+
     /** QEMU processes started by this JVM that are still running (zombies do not count). */
     static List<ProcessHandle> runningQemuChildren() {
         return ProcessHandle.current().descendants()

@@ -1,0 +1,61 @@
+package dev.kiln.vm.qemu;
+
+import dev.kiln.vm.Drive;
+import dev.kiln.vm.VmSpec;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The command lines of snapshottable and restored VMs, and the shape a snapshot records. */
+class CommandShapeTest {
+
+    static VmSpec spec(String name, Path work, Path code) {
+        return new VmSpec(name, Path.of("/k/vmlinux"), Path.of("/r/runtime.squashfs"), null,
+                List.of(new Drive("code", code, true)), 256, 1, List.of(), work, Duration.ofSeconds(30));
+    }
+
+    @Test
+    void twoVmsOfOneProgramHaveOneShapeWhereverTheirFilesAre() {
+        VmSpec a = spec("prog-a", Path.of("/srv/kiln/vms/a"), Path.of("/store/code-1.sqsh"));
+        VmSpec b = spec("prog-b", Path.of("/tmp/elsewhere/b"), Path.of("/other/store/code-1.sqsh"));
+        List<String> shapeA = CommandShape.of(QemuCommandLineTest.tcg(a), a, VmFiles.in(a.workDir()));
+        List<String> shapeB = CommandShape.of(QemuCommandLineTest.tcg(b), b, VmFiles.in(b.workDir()));
+        assertThat(shapeA).isEqualTo(shapeB);
+        assertThat(String.join(" ", shapeA)).doesNotContain("/srv", "/tmp", "/store", "/k/", "/r/")
+                .contains("file={drive:code}", "path={guest-socket}");
+    }
+
+    @Test
+    void anotherDeviceOrOptionIsAnotherShape() {
+        VmSpec a = spec("p", Path.of("/srv/kiln/vms/a"), Path.of("/store/code.sqsh"));
+        VmSpec writable = new VmSpec("p", a.kernel(), a.rootfs(), null, List.of(new Drive("code", Path.of("/store/code.sqsh"), false)),
+                256, 1, List.of(), a.workDir(), null);
+        VmSpec moreArgs = new VmSpec("p", a.kernel(), a.rootfs(), null, a.drives(), 256, 1, List.of("loglevel=7"), a.workDir(), null);
+        List<String> base = CommandShape.of(QemuCommandLineTest.tcg(a), a, VmFiles.in(a.workDir()));
+        assertThat(CommandShape.of(QemuCommandLineTest.tcg(writable), writable, VmFiles.in(a.workDir()))).isNotEqualTo(base);
+        assertThat(CommandShape.of(QemuCommandLineTest.tcg(moreArgs), moreArgs, VmFiles.in(a.workDir()))).isNotEqualTo(base);
+    }
+
+    @Test
+    void guestRamAndDeferredIncomingChangeOnlyWhatTheyMust() {
+        VmSpec a = spec("p", Path.of("/srv/kiln/vms/a"), Path.of("/store/code.sqsh"));
+        QemuCommandLine plain = QemuCommandLineTest.tcg(a);
+        QemuCommandLine restored = plain.withGuestRam(GuestRam.copyOnWrite(Path.of("/snap/ram"))).withIncomingDeferred();
+        List<String> argv = restored.command();
+        assertThat(QemuCommandLineTest.valueOf(argv, "-machine")).isEqualTo("microvm,memory-backend=kiln-ram");
+        assertThat(QemuCommandLineTest.valueOf(argv, "-object"))
+                .isEqualTo("memory-backend-file,id=kiln-ram,size=256M,mem-path=/snap/ram,share=off");
+        assertThat(argv.subList(argv.size() - 2, argv.size())).containsExactly("-incoming", "defer");
+        // Everything else is the plain boot's, in the same order.
+        List<String> rest = new java.util.ArrayList<>(argv);
+        rest.removeAll(List.of("-object", "memory-backend-file,id=kiln-ram,size=256M,mem-path=/snap/ram,share=off",
+                "-incoming", "defer"));
+        rest.set(rest.indexOf("microvm,memory-backend=kiln-ram"), "microvm");
+        assertThat(rest).isEqualTo(plain.command());
+        assertThat(restored.kernelCommandLine()).isEqualTo(plain.kernelCommandLine());
+    }
+}
