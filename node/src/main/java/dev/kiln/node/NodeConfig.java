@@ -1,5 +1,6 @@
 package dev.kiln.node;
 
+import dev.kiln.node.logs.LogSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +20,10 @@ import java.util.Objects;
  * @param vmmOverheadMiB  what one VM costs beyond its guest RAM (default 64 MiB)
  * @param bootTimeout     how long a VM may take to say hello (default 30 s)
  * @param stopGrace       how long a stopping program gets for its shutdown (default 2 s)
+ * @param logs            the bounds of the VMs' logs (default 1 MiB per VM, 64 MiB in all, 200 ended VMs)
  */
 public record NodeConfig(String host, int port, Path kernel, Duration idleTimeout, long memoryBudgetMiB,
-                         long vmmOverheadMiB, Duration bootTimeout, Duration stopGrace) {
+                         long vmmOverheadMiB, Duration bootTimeout, Duration stopGrace, LogSettings logs) {
     public static final int DEFAULT_PORT = 4020;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_VMM_OVERHEAD_MIB = 64;
@@ -33,40 +35,45 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         Objects.requireNonNull(stopGrace, "stopGrace");
+        logs = logs == null ? LogSettings.defaults() : logs;
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0-65535, got " + port);
     }
 
     public static NodeConfig defaults(Path kernel) {
         return new NodeConfig(DEFAULT_HOST, DEFAULT_PORT, kernel, null, defaultMemoryBudgetMiB(),
-                DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE);
+                DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE, LogSettings.defaults());
     }
 
     public NodeConfig withHost(String h) {
-        return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, logs);
     }
 
     public NodeConfig withPort(int p) {
-        return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, logs);
     }
 
     public NodeConfig withIdleTimeout(Duration d) {
-        return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, logs);
     }
 
     public NodeConfig withMemoryBudgetMiB(long m) {
-        return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace);
+        return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace, logs);
     }
 
     public NodeConfig withVmmOverheadMiB(long m) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, m, bootTimeout, stopGrace, logs);
     }
 
     public NodeConfig withBootTimeout(Duration d) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, d, stopGrace, logs);
     }
 
     public NodeConfig withStopGrace(Duration d) {
-        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d);
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d, logs);
+    }
+
+    public NodeConfig withLogs(LogSettings l) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, l);
     }
 
     /** 75 % of MemTotal from /proc/meminfo; 4 GiB where that cannot be read. */

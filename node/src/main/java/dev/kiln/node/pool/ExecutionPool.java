@@ -72,6 +72,7 @@ public final class ExecutionPool implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger booting = new java.util.concurrent.atomic.AtomicInteger();
     private final ScheduledThreadPoolExecutor timer;
     private volatile boolean closing;
+    private volatile VmObserver observer = VmObserver.NONE;
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics) {
@@ -113,6 +114,11 @@ public final class ExecutionPool implements AutoCloseable {
             // Retired between the lookup and now (idle stop, eviction, death): forget it, boot anew.
             slots.remove(program, slot);
         }
+    }
+
+    /** Tells {@code o} of each VM launched from now on (the node's logs follow their consoles). */
+    public void observe(VmObserver o) {
+        observer = o == null ? VmObserver.NONE : o;
     }
 
     /** What is running now, for /about/executions/list. */
@@ -202,7 +208,9 @@ public final class ExecutionPool implements AutoCloseable {
         Vm vm;
         try {
             vm = launcher.launch(plan.spec());
+            observer.launched(id, programHash, vm);
         } catch (VmBootException e) {
+            observer.bootFailed(id, programHash, e.getMessage());
             budget.release(cost);
             records.save(record.ended(VmState.FAILED.name(), Instant.now(), 0, "boot failed: " + firstLine(e.getMessage())));
             LOG.log(System.Logger.Level.WARNING, "the VM of program " + programHash + " did not boot: " + e.getMessage());
