@@ -11,8 +11,10 @@ set -euo pipefail
 #   util-linux                 setpriv: a VMM gets SIGKILL when its node dies (docs/vm.md)
 #   debootstrap squashfs-tools e2fsprogs zstd   build runtime images (debian-archive-keyring: debootstrap checks the archive's signature)
 #   linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio   build the guest kernel
+#   chromium chromium-driver   the web console's browser test (headless; Selenium is pointed at them, never downloads one)
 PACKAGES=(maven shellcheck python3 qemu-system-x86 util-linux debootstrap debian-archive-keyring squashfs-tools e2fsprogs zstd
-          linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio)
+          linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio
+          chromium chromium-driver)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -116,7 +116,9 @@ final class NodeCommand implements Callable<Integer> {
             out.println("  self check: curl " + node.uri() + "/status/check/fastapi");
         }
         out.println("  running VMs: curl " + node.uri() + "/about/executions/list   metrics: " + node.uri() + "/metrics");
+        out.println("  logs: kiln logs <program> -f   status: kiln status");
         out.println("Press Ctrl-C to stop (every VM is halted first).");
+        out.println("Console: " + node.consoleUri());
         out.flush();
         stopped.await();
         return Main.OK;
