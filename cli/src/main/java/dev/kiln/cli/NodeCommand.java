@@ -1,7 +1,10 @@
 package dev.kiln.cli;
 
+import dev.kiln.builder.runtime.LocalRuntimes;
 import dev.kiln.cli.setup.NodeSetup;
 import dev.kiln.cli.setup.SetupException;
+import dev.kiln.core.catalogue.RuntimeEntry;
+import dev.kiln.node.LocalRuntimeList;
 import dev.kiln.node.Node;
 import dev.kiln.node.NodeConfig;
 import dev.kiln.node.NodeServices;
@@ -11,7 +14,12 @@ import dev.kiln.node.records.NodeRecords;
 import dev.kiln.vm.qemu.QemuLauncher;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -100,7 +108,7 @@ final class NodeCommand implements Callable<Integer> {
         Node node;
         try {
             node = Node.start(config, new NodeServices(kiln.home(), kiln.blobs(), kiln.records(), kiln.fetcher(), records,
-                    launcher));
+                    launcher, localRuntimes(kiln.home().root())));
         } catch (IOException | IllegalArgumentException e) {
             launcher.close();
             err.println("kiln: " + e.getMessage());
@@ -128,9 +136,23 @@ final class NodeCommand implements Callable<Integer> {
             out.println("  self check: curl " + node.uri() + "/status/check/fastapi");
         }
         out.println("  running VMs: curl " + node.uri() + "/about/executions/list   metrics: " + node.uri() + "/metrics");
+        out.println("  logs: kiln logs <program> -f   status: kiln status");
         out.println("Press Ctrl-C to stop (every VM is halted first).");
+        out.println("Console: " + node.consoleUri());
         out.flush();
         stopped.await();
         return Main.OK;
+    }
+
+    /** The builder's local runtimes, as the node's console lists them (the node does not know the builder). */
+    static LocalRuntimeList localRuntimes(Path home) {
+        return () -> {
+            LocalRuntimes local = new LocalRuntimes(home);
+            Map<String, Long> sizes = new HashMap<>();
+            for (LocalRuntimes.Publication p : local.publications()) sizes.put(p.messageHash(), p.sizeBytes());
+            List<LocalRuntimeList.Local> out = new ArrayList<>();
+            for (RuntimeEntry e : local.entries()) out.add(new LocalRuntimeList.Local(e, sizes.get(e.itemHash().value())));
+            return out;
+        };
     }
 }

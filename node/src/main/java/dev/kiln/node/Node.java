@@ -1,7 +1,9 @@
 package dev.kiln.node;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.node.console.WebConsole;
 import dev.kiln.node.http.NodeServer;
+import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.pool.PoolConfig;
@@ -30,13 +32,16 @@ public final class Node implements AutoCloseable {
     private final NodeServices services;
     private final NodeMetrics metrics;
     private final Path vmsDir;
+    private final LogStore logs;
 
-    private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir) {
+    private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
+                 LogStore logs) {
         this.server = server;
         this.pool = pool;
         this.services = services;
         this.metrics = metrics;
         this.vmsDir = vmsDir;
+        this.logs = logs;
     }
 
     public static Node start(NodeConfig config, NodeServices services) throws IOException {
@@ -49,18 +54,23 @@ public final class Node implements AutoCloseable {
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
                 services.nodeRecords().executions(), metrics);
+        LogStore logs = new LogStore(config.logs());
+        pool.observe(new LogObserver(logs));
         checkPortFree(config.host(), config.port());
         NodeServer server;
         try {
-            server = NodeServer.start(config.host(), config.port(), pool, metrics, services.launcher().accelerator().id(),
-                    () -> sampleOrNull(services), version());
+            String accelerator = services.launcher().accelerator().id();
+            WebConsole console = new WebConsole(pool, services.nodeRecords(), services.home(), services.localRuntimes(), logs, accelerator,
+                    version());
+            server = NodeServer.start(config.host(), config.port(), pool, metrics, accelerator,
+                    () -> sampleOrNull(services), version(), console);
         } catch (RuntimeException e) {
             pool.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir);
+        return new Node(server, pool, services, metrics, vmsDir, logs);
     }
 
     public URI uri() {
@@ -81,6 +91,16 @@ public final class Node implements AutoCloseable {
 
     public NodeMetrics metrics() {
         return metrics;
+    }
+
+    /** The VMs' logs (docs/node.md, "Logs"). */
+    public LogStore logs() {
+        return logs;
+    }
+
+    /** The console's address (docs/console.md). */
+    public URI consoleUri() {
+        return server.uri().resolve("/");
     }
 
     /** The URL of a program on this node, by path. */

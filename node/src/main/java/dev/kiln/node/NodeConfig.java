@@ -1,5 +1,6 @@
 package dev.kiln.node;
 
+import dev.kiln.node.logs.LogSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,10 +24,11 @@ import java.util.Objects;
  *                        starts wait in a fair queue
  * @param bootQueueWait   how long a cold start may wait in that queue before {@code 503 no_capacity}
  *                        (default 60 s)
+ * @param logs            the bounds of the VMs' logs (default 1 MiB per VM, 64 MiB in all, 200 ended VMs)
  */
 public record NodeConfig(String host, int port, Path kernel, Duration idleTimeout, long memoryBudgetMiB,
                          long vmmOverheadMiB, Duration bootTimeout, Duration stopGrace, int maxConcurrentBoots,
-                         Duration bootQueueWait) {
+                         Duration bootQueueWait, LogSettings logs) {
     public static final int DEFAULT_PORT = 4020;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_VMM_OVERHEAD_MIB = 64;
@@ -40,6 +42,7 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(bootQueueWait, "bootQueueWait");
+        logs = logs == null ? LogSettings.defaults() : logs;
         if (maxConcurrentBoots < 1) {
             throw new IllegalArgumentException("maxConcurrentBoots must be at least 1, got " + maxConcurrentBoots);
         }
@@ -49,42 +52,47 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
     public static NodeConfig defaults(Path kernel) {
         return new NodeConfig(DEFAULT_HOST, DEFAULT_PORT, kernel, null, defaultMemoryBudgetMiB(),
                 DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE, defaultMaxConcurrentBoots(),
-                DEFAULT_BOOT_QUEUE_WAIT);
+                DEFAULT_BOOT_QUEUE_WAIT, LogSettings.defaults());
     }
 
     public NodeConfig withHost(String h) {
         return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait);
+                maxConcurrentBoots, bootQueueWait, logs);
     }
 
     public NodeConfig withPort(int p) {
         return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait);
+                maxConcurrentBoots, bootQueueWait, logs);
     }
 
     public NodeConfig withIdleTimeout(Duration d) {
         return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait);
+                maxConcurrentBoots, bootQueueWait, logs);
     }
 
     public NodeConfig withMemoryBudgetMiB(long m) {
         return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait);
+                maxConcurrentBoots, bootQueueWait, logs);
     }
 
     public NodeConfig withStopGrace(Duration d) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d,
-                maxConcurrentBoots, bootQueueWait);
+                maxConcurrentBoots, bootQueueWait, logs);
     }
 
     public NodeConfig withMaxConcurrentBoots(int n) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, n,
-                bootQueueWait);
+                bootQueueWait, logs);
     }
 
     public NodeConfig withBootQueueWait(Duration d) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, d);
+                maxConcurrentBoots, d, logs);
+    }
+
+    public NodeConfig withLogs(LogSettings l) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait, l);
     }
 
     /**

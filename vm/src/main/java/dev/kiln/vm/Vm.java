@@ -44,6 +44,19 @@ public interface Vm extends AutoCloseable {
     /** The last lines of the console (for error messages and logs). */
     String consoleTail(int lines);
 
+    /**
+     * Follows the console: {@code sink} gets what the driver still holds of it, then each new
+     * piece as the guest writes it, until the VM has ended or the returned handle is closed.
+     * Pieces are raw bytes as the guest's tty wrote them ({@code \r\n} line ends, lines split
+     * anywhere); the sink runs on the driver's thread and must not block.
+     *
+     * <p>The default follows {@link #consoleLog()} as a growing file, polling it; a driver that
+     * captures the console itself pushes instead.
+     */
+    default java.io.Closeable followConsole(java.util.function.Consumer<byte[]> sink) {
+        return ConsoleFileFollower.start(this, sink);
+    }
+
     /** The VMM's process id. */
     long pid();
 

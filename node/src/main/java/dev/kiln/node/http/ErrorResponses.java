@@ -14,6 +14,11 @@ import io.helidon.webserver.http.ServerResponse;
  */
 final class ErrorResponses {
     static final ObjectMapper JSON = new ObjectMapper();
+    /** The console page with the logs of the program a request went to, bound while it is forwarded. */
+    static final ScopedValue<String> LOG_URL = ScopedValue.newInstance();
+    /** Errors whose cause a program's owner finds in its VM's log. */
+    private static final java.util.Set<ErrorCode> WITH_LOG = java.util.EnumSet.of(ErrorCode.BOOT_FAILED,
+            ErrorCode.INVALID_CODE, ErrorCode.VM_DIED, ErrorCode.PROGRAM_FAILED, ErrorCode.PROGRAM_TIMEOUT);
 
     private ErrorResponses() {
     }
@@ -39,6 +44,7 @@ final class ErrorResponses {
         ObjectNode error = root.putObject("error");
         error.put("code", code.wire());
         error.put("message", message);
+        if (WITH_LOG.contains(code) && LOG_URL.isBound()) error.put("log", LOG_URL.get());
         if (e != null && !e.details().isEmpty()) {
             ArrayNode details = error.putArray("details");
             for (NodeException.Detail d : e.details()) details.addObject().put("path", d.path()).put("reason", d.reason());

@@ -2,6 +2,7 @@ package dev.kiln.node.http;
 
 import dev.kiln.core.hash.InvalidItemHashException;
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.node.console.WebConsole;
 import dev.kiln.node.error.ErrorCode;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
@@ -26,14 +27,19 @@ final class NodeRouting implements Handler {
     private final SelfCheck selfCheck;
     private final java.util.function.Supplier<String> metrics;
     private final byte[] index;
+    private final WebConsole console;
+    private final java.util.function.Supplier<java.net.URI> self;
 
     NodeRouting(ProgramForwarder forwarder, AboutEndpoint about, SelfCheck selfCheck,
-                java.util.function.Supplier<String> metrics, byte[] index) {
+                java.util.function.Supplier<String> metrics, byte[] index, WebConsole console,
+                java.util.function.Supplier<java.net.URI> self) {
         this.forwarder = forwarder;
         this.about = about;
         this.selfCheck = selfCheck;
         this.metrics = metrics;
         this.index = index;
+        this.console = console;
+        this.self = self;
     }
 
     @Override
@@ -53,13 +59,14 @@ final class NodeRouting implements Handler {
         String rawPath = req.path().rawPath();
         Optional<ItemHash> byHost = ProgramHostname.programOf(req.authority());
         if (byHost.isPresent()) {
-            forwarder.forward(byHost.get(), rawPath, req, res);
+            forward(byHost.get(), rawPath, req, res, true);
             return;
         }
         if (rawPath.equals("/vm") || rawPath.startsWith(VM_PREFIX)) {
             routeVm(rawPath, req, res);
             return;
         }
+        if (console.handle(req, res)) return;
         boolean get = req.prologue().method().equals(Method.GET) || req.prologue().method().equals(Method.HEAD);
         switch (rawPath) {
             case "/" -> {
@@ -108,7 +115,20 @@ final class NodeRouting implements Handler {
                     + e.getMessage());
             return;
         }
-        forwarder.forward(program, programPath, req, res);
+        forward(program, programPath, req, res, false);
+    }
+
+    /** Forwards, with the log page an error body links to, and tells the console how it went. */
+    private void forward(ItemHash program, String path, ServerRequest req, ServerResponse res, boolean byHostname) {
+        long start = System.nanoTime();
+        int status = 0;
+        try {
+            ScopedValue.where(ErrorResponses.LOG_URL, WebConsole.logUrl(program, req, self.get().toString(), byHostname))
+                    .run(() -> forwarder.forward(program, path, req, res));
+            status = res.status().code();
+        } finally {
+            console.forwarded(program, req.prologue().method().text(), path, status, System.nanoTime() - start);
+        }
     }
 
     private static void json(ServerResponse res, int status, byte[] body) {

@@ -2,6 +2,7 @@ package dev.kiln.node.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.node.console.WebConsole;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.pool.ExecutionPool;
 import io.helidon.webserver.WebServer;
@@ -16,17 +17,20 @@ import java.util.function.Supplier;
 public final class NodeServer implements AutoCloseable {
     private final WebServer server;
     private final String host;
+    private final WebConsole console;
 
-    private NodeServer(WebServer server, String host) {
+    private NodeServer(WebServer server, String host, WebConsole console) {
         this.server = server;
         this.host = host;
+        this.console = console;
     }
 
     /**
-     * @param sample the bundled sample program's hash for the self check, or a supplier of null
+     * @param sample  the bundled sample program's hash for the self check, or a supplier of null
+     * @param console the web console and log endpoints (closed with the server)
      */
     public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
-                                   Supplier<ItemHash> sample, String version) {
+                                   Supplier<ItemHash> sample, String version, WebConsole console) {
         URI[] self = new URI[1];
         ProgramForwarder forwarder = new ProgramForwarder(pool, metrics);
         AboutEndpoint about = new AboutEndpoint(pool, accelerator);
@@ -36,14 +40,14 @@ public final class NodeServer implements AutoCloseable {
         index.put("version", version);
         index.put("accelerator", accelerator);
         index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list")
-                .add("/status/check/fastapi").add("/metrics");
+                .add("/status/check/fastapi").add("/metrics").add("/logs").add("/console (HTML, also / for a browser)");
         byte[] indexJson;
         try {
             indexJson = ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index);
         } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
             throw new IllegalStateException(impossible);
         }
-        NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson);
+        NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson, console, () -> self[0]);
         WebServer server = WebServer.builder()
                 .host(host)
                 .port(port)
@@ -58,7 +62,7 @@ public final class NodeServer implements AutoCloseable {
         if (!server.isRunning()) {
             throw new IllegalStateException("the webserver did not start on " + host + ":" + port + " (see its log above)");
         }
-        NodeServer s = new NodeServer(server, host);
+        NodeServer s = new NodeServer(server, host, console);
         self[0] = s.uri();
         return s;
     }
@@ -76,6 +80,7 @@ public final class NodeServer implements AutoCloseable {
 
     @Override
     public void close() {
+        console.close(); // its live streams end, so the webserver's stop does not wait for them
         server.stop();
     }
 }

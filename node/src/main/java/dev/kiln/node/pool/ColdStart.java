@@ -16,6 +16,7 @@ import dev.kiln.vm.VmState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The {@link StartKind#BOOT} path from STARTING to SERVING: resolve the program, admit it
@@ -36,9 +37,11 @@ final class ColdStart {
     private final ExecutionRecords records;
     private final NodeMetrics metrics;
     private final BooleanSupplier closing;
+    private final Supplier<VmObserver> observer;
 
     ColdStart(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner, Admission admission,
-              Teardown teardown, KeepWarm keepWarm, ExecutionRecords records, NodeMetrics metrics, BooleanSupplier closing) {
+              Teardown teardown, KeepWarm keepWarm, ExecutionRecords records, NodeMetrics metrics, BooleanSupplier closing,
+              Supplier<VmObserver> observer) {
         this.config = config;
         this.launcher = launcher;
         this.resolver = resolver;
@@ -49,6 +52,7 @@ final class ColdStart {
         this.records = records;
         this.metrics = metrics;
         this.closing = closing;
+        this.observer = observer;
     }
 
     /** Takes {@code e} from STARTING to SERVING, or retires it; never throws (the outcome is {@link Execution#serving()}). */
@@ -144,8 +148,10 @@ final class ColdStart {
             NodeException error = StartErrors.launch(e.programHash(), x);
             e.failStart(error, StartErrors.launchDetail(x));
             metrics.bootFailure(x.reason().label());
+            observer.get().bootFailed(e.id(), e.programHash(), x.getMessage());
             throw error;
         }
+        observer.get().launched(e.id(), e.programHash(), vm);
         teardown.watch(e, vm);
         return vm;
     }

@@ -49,6 +49,7 @@ public final class ExecutionPool implements AutoCloseable {
     private final Teardown teardown;
     private final ColdStart coldStart;
     private volatile boolean closing;
+    private volatile VmObserver observer = VmObserver.NONE;
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics) {
@@ -59,7 +60,7 @@ public final class ExecutionPool implements AutoCloseable {
                 config.bootQueueWait());
         this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace());
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
-                () -> closing);
+                () -> closing, () -> observer);
         for (VmState s : VmState.values()) metrics.vmsInState(s.name(), () -> vmsByState().getOrDefault(s, 0L));
         metrics.memoryGauges(budget::reservedMiB, budget::totalMiB);
     }
@@ -113,6 +114,11 @@ public final class ExecutionPool implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "the program of " + e.id() + " answered nothing for " + seconds
                 + " s while requests waited (a handler blocking its event loop?); replacing its VM");
         return true;
+    }
+
+    /** Tells {@code o} of each VM launched from now on (the node's logs follow their consoles). */
+    public void observe(VmObserver o) {
+        observer = o == null ? VmObserver.NONE : o;
     }
 
     /** What is running now, for /about/executions/list. */

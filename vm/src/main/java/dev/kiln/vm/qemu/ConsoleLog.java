@@ -37,7 +37,13 @@ final class ConsoleLog {
         } catch (IOException e) {
             return "";
         }
-        String text = new String(bytes, StandardCharsets.UTF_8).replace("\r", "").replaceAll("[\\x00-\\x08\\x0b-\\x1f\\x7f]", "");
+        return lastLines(new String(bytes, StandardCharsets.UTF_8), lines);
+    }
+
+    /** The last {@code lines} lines of console text, without carriage returns or other control characters. */
+    static String lastLines(String raw, int lines) {
+        if (lines <= 0) return "";
+        String text = raw.replace("\r", "").replaceAll("[\\x00-\\x08\\x0b-\\x1f\\x7f]", "");
         List<String> all = Arrays.asList(text.split("\n", -1));
         if (!all.isEmpty() && all.getLast().isEmpty()) all = all.subList(0, all.size() - 1);
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));

@@ -106,6 +106,20 @@ public record QemuCommandLine(List<String> command, String kernelCommandLine) {
     }
 
     /**
+     * The same command with the serial console sent to a Unix socket that the caller listens on
+     * (QEMU connects at start-up, so the caller must listen first) instead of QEMU's unbounded
+     * file: the driver reads it and keeps a bounded log ({@code ConsoleCapture}). By-hand boots
+     * keep the file.
+     */
+    public QemuCommandLine withConsoleSocket(java.nio.file.Path socket) {
+        List<String> a = new ArrayList<>(command);
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i).startsWith("file,id=console,")) a.set(i, "socket,id=console,path=" + escape(socket.toString()));
+        }
+        return new QemuCommandLine(a, kernelCommandLine);
+    }
+
+    /**
      * Kiln's words (DESIGN.md), then the spec's own: a later word wins in the kernel (e.g. a test's
      * {@code init=}), so the spec can override.
      */

@@ -245,7 +245,8 @@ public final class QemuLauncher implements VmLauncher {
         VmFiles files = VmFiles.in(spec.workDir());
         QemuCommandLine commandLine;
         try {
-            commandLine = QemuCommandLine.of(options.qemuBinary(), spec, accel.accelerator(), tsc, files);
+            commandLine = QemuCommandLine.of(options.qemuBinary(), spec, accel.accelerator(), tsc, files)
+                    .withConsoleSocket(files.consoleSocket());
         } catch (IllegalArgumentException e) {
             throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": " + e.getMessage());
         }

@@ -52,6 +52,8 @@ public final class QemuVm implements Vm {
     private static final Duration HALT_SLACK = Duration.ofMillis(1500);
     private static final Duration QMP_WAIT = Duration.ofMillis(1000);
     private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+    /** QEMU closes the console when it exits; what it sent before is read within this. */
+    private static final Duration CONSOLE_DRAIN = Duration.ofMillis(500);
 
     /** What QEMU left behind when it exited, read before the files are cleaned. */
     private record ExitReport(int status, String vmmOutput, String consoleTail) {}
@@ -79,6 +81,7 @@ public final class QemuVm implements Vm {
     private volatile Duration bootDuration;
     private volatile ExitReport exitReport;
     private volatile Path consoleLog;
+    private volatile ConsoleCapture console;
     private QmpClient qmp;
 
     QemuVm(String id, VmSpec spec, AcceleratorChoice accelerator, VmFiles files, QemuCommandLine commandLine,
@@ -106,6 +109,14 @@ public final class QemuVm implements Vm {
         startedAt = Instant.now();
         Process p;
         try {
+            console = ConsoleCapture.listen(files.consoleSocket(), files.consoleLog());
+        } catch (IOException e) {
+            failIfLive();
+            cleanup();
+            throw new VmBootException(Reason.VMM_START_FAILED, "VM " + id + " did not boot: cannot listen for its console on " + files.consoleSocket()
+                    + " (" + e.getMessage() + ")", e);
+        }
+        try {
             p = spawner.start(new ProcessBuilder(commandLine.command()).directory(files.workDir().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectErrorStream(true).redirectOutput(files.vmmLog().toFile()));
@@ -120,6 +131,7 @@ public final class QemuVm implements Vm {
             throw e;
         }
         process = p;
+        console.start(id);
         try {
             registry.record(id, p.toHandle(), files.workDir());
         } catch (IOException e) {
@@ -225,7 +237,7 @@ public final class QemuVm implements Vm {
         if (p != null && p.isAlive()) p.destroyForcibly();
         awaitExit(KILL_WAIT);
         ExitReport r = exitReport;
-        String tail = r != null ? r.consoleTail() : ConsoleLog.tail(consoleLog, FAILURE_TAIL_LINES);
+        String tail = r != null ? r.consoleTail() : consoleTail(FAILURE_TAIL_LINES);
         StringBuilder m = new StringBuilder("VM ").append(id).append(" did not boot: ").append(reason).append('.');
         String hint = hint(tail);
         if (hint != null) m.append(' ').append(hint);
@@ -253,12 +265,13 @@ public final class QemuVm implements Vm {
     private void onVmmExit() {
         Process p = process;
         int status = p.exitValue();
-        exitReport = new ExitReport(status, ConsoleLog.readSmall(files.vmmLog(), 8192),
-                ConsoleLog.tail(files.consoleLog(), FAILURE_TAIL_LINES));
+        ConsoleCapture c = console;
+        if (c != null) c.awaitEnd(CONSOLE_DRAIN);
+        exitReport = new ExitReport(status, ConsoleLog.readSmall(files.vmmLog(), 8192), consoleTail(FAILURE_TAIL_LINES));
         VmState was = lifecycle.state();
         if (failIfLive() && was.isServing()) {
             LOG.log(System.Logger.Level.WARNING, "VM " + id + " failed: QEMU exited unexpectedly (status " + status + ")\n"
-                    + ConsoleLog.tail(files.consoleLog(), 10));
+                    + consoleTail(10));
         }
         GuestConnection g = guest;
         if (g != null) g.close();
@@ -393,6 +406,13 @@ public final class QemuVm implements Vm {
 
     private void cleanup() {
         if (!cleaned.compareAndSet(false, true)) return;
+        ConsoleCapture c = console;
+        if (c != null) {
+            // QEMU has exited: its side of the console is closed, or it never connected.
+            c.awaitEnd(CONSOLE_DRAIN);
+            c.close();
+            c.awaitEnd(CONSOLE_DRAIN);
+        }
         synchronized (this) {
             if (qmp != null) qmp.close();
         }
@@ -475,7 +495,14 @@ public final class QemuVm implements Vm {
 
     @Override
     public String consoleTail(int lines) {
-        return ConsoleLog.tail(consoleLog, lines);
+        ConsoleCapture c = console;
+        return c != null ? c.tail(lines) : ConsoleLog.tail(consoleLog, lines);
+    }
+
+    @Override
+    public java.io.Closeable followConsole(java.util.function.Consumer<byte[]> sink) {
+        ConsoleCapture c = console;
+        return c != null ? c.follow(sink) : Vm.super.followConsole(sink);
     }
 
     @Override

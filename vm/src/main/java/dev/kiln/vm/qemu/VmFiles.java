@@ -17,6 +17,7 @@ import java.util.Objects;
  *   vmm.log          QEMU's own stdout/stderr while it runs
  *   guest.sock       the virtio-serial port "kiln" (QEMU listens, the host connects)
  *   qmp.sock         QEMU's QMP monitor
+ *   cons.sock        the serial console: the driver listens, QEMU connects (the driver bounds the log)
  * </pre>
  *
  * A Unix socket's path may not exceed 107 bytes; when {@code workDir} is too deep for that, the
@@ -47,6 +48,15 @@ public record VmFiles(Path workDir, Path guestSocket, Path qmpSocket, Path conso
     /** The directory holding the sockets: the work directory itself unless its path is too long. */
     public Path socketDirectory() {
         return guestSocket.getParent();
+    }
+
+    /**
+     * Where the driver listens for QEMU's serial console (QEMU connects to it; see
+     * {@link QemuCommandLine#withConsoleSocket}). Beside the other sockets, its name no longer
+     * than theirs so that it fits where they fit.
+     */
+    public Path consoleSocket() {
+        return socketDirectory().resolve("cons.sock");
     }
 
     /** True if the sockets had to move out of the work directory. */

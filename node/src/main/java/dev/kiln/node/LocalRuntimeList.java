@@ -1,0 +1,22 @@
+package dev.kiln.node;
+
+import dev.kiln.core.catalogue.RuntimeEntry;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The runtimes built and published on this machine, for the console's runtime table. The builder
+ * keeps them; the node does not depend on the builder, so whoever starts the node (the CLI) hands
+ * this in.
+ */
+@FunctionalInterface
+public interface LocalRuntimeList {
+    /** No local runtimes: only the official catalogue is shown. */
+    LocalRuntimeList NONE = List::of;
+
+    /** A local runtime's catalogue entry and its image size (null if unknown). */
+    record Local(RuntimeEntry entry, Long sizeBytes) {
+    }
+
+    List<Local> list() throws IOException;
+}

@@ -1,0 +1,69 @@
+package dev.kiln.node.console;
+
+import dev.kiln.core.hash.ItemHash;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The small in-memory time series behind the console's charts and "recent" tables: the last
+ * {@value #KEPT} cold starts (with their phases) and the last {@value #KEPT} requests to programs.
+ * Fed from what the node measures anyway (the pool's boot breakdown, each forwarded request's
+ * time); a restart starts them afresh (the Prometheus endpoint is the long-term record).
+ */
+final class NodeSeries {
+    static final int KEPT = 2000;
+
+    /** One successful cold start: from the request's arrival to the program configured. */
+    record ColdStart(Instant at, String vm, ItemHash program, double totalSeconds, double resolveSeconds,
+                     double vmBootSeconds, double configureSeconds) {
+    }
+
+    /** One request to a program; {@code status} 0 means the response was cut short. */
+    record Request(Instant at, ItemHash program, String method, String path, int status, double millis) {
+        boolean failed() {
+            return status == 0 || status >= 500;
+        }
+    }
+
+    private final ArrayDeque<ColdStart> coldStarts = new ArrayDeque<>();
+    private final ArrayDeque<Request> requests = new ArrayDeque<>();
+    private long requestCount;
+
+    synchronized void coldStart(ColdStart c) {
+        coldStarts.addLast(c);
+        if (coldStarts.size() > KEPT) coldStarts.removeFirst();
+    }
+
+    synchronized void request(Request r) {
+        requests.addLast(r);
+        requestCount++;
+        if (requests.size() > KEPT) requests.removeFirst();
+    }
+
+    synchronized List<ColdStart> coldStarts() {
+        return List.copyOf(coldStarts);
+    }
+
+    synchronized List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    synchronized long requestCount() {
+        return requestCount;
+    }
+
+    /** The newest {@code limit} requests that pass {@code filter}, newest first. */
+    synchronized List<Request> recent(Predicate<Request> filter, int limit) {
+        return requests.reversed().stream().filter(filter).limit(limit).toList();
+    }
+
+    synchronized List<ColdStart> coldStartsOf(ItemHash program) {
+        return coldStarts.stream().filter(c -> c.program().equals(program)).toList();
+    }
+
+    synchronized long requestsOf(ItemHash program) {
+        return requests.stream().filter(r -> r.program().equals(program)).count();
+    }
+}
