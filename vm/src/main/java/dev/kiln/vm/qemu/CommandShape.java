@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * A QEMU command line with this machine's and this VM's paths replaced by placeholders
- * ({@code {kernel}}, {@code {drive:root}}, {@code {console}}, …). Two VMs with equal shapes have
+ * ({@code {kernel}}, {@code {drive:root}}, {@code {console-socket}}, …). Two VMs with equal shapes have
  * the same devices in the same order with the same options: what QEMU needs for a saved device
  * state to load into the other. Any change of Kiln's command line (a new device, another option)
  * changes the shape, so snapshots taken before it are refused, not mis-restored.
@@ -26,6 +26,7 @@ final class CommandShape {
         placeholders.put(spec.rootfs().toAbsolutePath().toString(), "{drive:root}");
         for (Drive d : spec.drives()) placeholders.put(d.file().toAbsolutePath().toString(), "{drive:" + d.id() + "}");
         placeholders.put(files.consoleLog().toString(), "{console}");
+        placeholders.put(files.consoleSocket().toString(), "{console-socket}");
         placeholders.put(files.guestSocket().toString(), "{guest-socket}");
         placeholders.put(files.qmpSocket().toString(), "{qmp-socket}");
 

@@ -22,11 +22,14 @@ class CommandShapeTest {
     void twoVmsOfOneProgramHaveOneShapeWhereverTheirFilesAre() {
         VmSpec a = spec("prog-a", Path.of("/srv/kiln/vms/a"), Path.of("/store/code-1.sqsh"));
         VmSpec b = spec("prog-b", Path.of("/tmp/elsewhere/b"), Path.of("/other/store/code-1.sqsh"));
-        List<String> shapeA = CommandShape.of(QemuCommandLineTest.tcg(a), a, VmFiles.in(a.workDir()));
-        List<String> shapeB = CommandShape.of(QemuCommandLineTest.tcg(b), b, VmFiles.in(b.workDir()));
+        VmFiles filesA = VmFiles.in(a.workDir());
+        VmFiles filesB = VmFiles.in(b.workDir());
+        // As the launcher runs them: the console goes to the driver's socket.
+        List<String> shapeA = CommandShape.of(QemuCommandLineTest.tcg(a).withConsoleSocket(filesA.consoleSocket()), a, filesA);
+        List<String> shapeB = CommandShape.of(QemuCommandLineTest.tcg(b).withConsoleSocket(filesB.consoleSocket()), b, filesB);
         assertThat(shapeA).isEqualTo(shapeB);
         assertThat(String.join(" ", shapeA)).doesNotContain("/srv", "/tmp", "/store", "/k/", "/r/")
-                .contains("file={drive:code}", "path={guest-socket}");
+                .contains("file={drive:code}", "path={guest-socket}", "path={console-socket}");
     }
 
     @Test
