@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A handler that blocks its event loop makes every route of that VM time out; the node replaces
- * such a VM instead of answering 504 to everything until the idle stop. A merely slow handler,
- * while other requests are answered, leaves the VM alone.
+ * such a VM (two timeouts with nothing answered between them) instead of answering 504 to
+ * everything until the idle stop. A merely slow handler, while other requests are answered,
+ * leaves the VM alone.
  */
 class WedgedProgramTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -55,7 +56,14 @@ class WedgedProgramTest {
 
         HttpResponse<String> blocked = node.get(wedge.message(), "/block");
         assertThat(blocked.statusCode()).isEqualTo(504);
-        JsonNode error = JSON.readTree(blocked.body()).path("error");
+        assertThat(JSON.readTree(blocked.body()).path("error").path("message").asText())
+                .as("one timeout alone proves nothing").doesNotContain("replaced");
+        assertThat(executionId()).isEqualTo(before);
+
+        // The loop is still blocked: the next request times out too, with nothing answered between.
+        HttpResponse<String> stuck = node.get(wedge.message(), "/ping");
+        assertThat(stuck.statusCode()).isEqualTo(504);
+        JsonNode error = JSON.readTree(stuck.body()).path("error");
         assertThat(error.path("code").asText()).isEqualTo("program_timeout");
         assertThat(error.path("message").asText()).contains("its VM is replaced");
 

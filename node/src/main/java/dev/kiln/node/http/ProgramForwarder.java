@@ -116,8 +116,8 @@ final class ProgramForwarder {
             boolean replaced = lease.timedOut(sent);
             throw new NodeException(ErrorCode.PROGRAM_TIMEOUT, "program " + program + " did not answer within "
                     + lease.execution().requestTimeout().toSeconds() + " s (its resources.seconds)"
-                    + (replaced ? "; it answered no other request meanwhile either (a handler blocking its event"
-                    + " loop?), so its VM is replaced and the next request starts a fresh one" : ""), e);
+                    + (replaced ? "; it has answered nothing since an earlier request timed out too (a handler"
+                    + " blocking its event loop?), so its VM is replaced and the next request starts a fresh one" : ""), e);
         } catch (GuestChannelClosedException e) {
             lease.vmLost(e.getMessage());
             throw new NodeException(ErrorCode.VM_DIED, "the VM of program " + program

@@ -58,6 +58,8 @@ public final class Execution {
     private volatile long lastActiveNanos = System.nanoTime();
     /** When the program last sent a response head to any request (nanoTime). */
     private volatile long lastAnswerNanos = System.nanoTime();
+    /** When the last request was sent that timed out with the program silent since (0: none). */
+    private volatile long silentTimeoutNanos;
 
     // Set once each while STARTING, by the start path, in this order.
     private volatile ResolvedProgram program;
@@ -327,6 +329,23 @@ public final class Execution {
     /** True if no response head arrived from the program since {@code sinceNanos}. */
     boolean silentSince(long sinceNanos) {
         return lastAnswerNanos - sinceNanos < 0;
+    }
+
+    /**
+     * A request sent at {@code sentAtNanos} timed out. True if the program is wedged: an earlier
+     * request had timed out too and nothing at all was answered since that one was sent. One
+     * timeout alone proves nothing (a slow handler, a long computation); two in a row with total
+     * silence between them is a program that no longer runs its event loop.
+     */
+    boolean wedgedAfterTimeout(long sentAtNanos) {
+        if (!silentSince(sentAtNanos)) {
+            silentTimeoutNanos = 0;
+            return false;
+        }
+        long earlier = silentTimeoutNanos;
+        if (earlier != 0 && earlier != sentAtNanos && silentSince(earlier)) return true;
+        silentTimeoutNanos = sentAtNanos;
+        return false;
     }
 
     long lastActiveNanos() {

@@ -108,11 +108,13 @@ public final class ExecutionPool implements AutoCloseable {
     }
 
     boolean timedOut(Execution e, long sentAtNanos) {
-        if (!e.silentSince(sentAtNanos)) return false;
+        if (!e.wedgedAfterTimeout(sentAtNanos)) return false;
         long seconds = e.requestTimeout().toSeconds();
-        if (!e.retire(EndReason.WEDGED, "no response to any request for " + seconds + " s")) return false;
-        LOG.log(System.Logger.Level.WARNING, "the program of " + e.id() + " answered nothing for " + seconds
-                + " s while requests waited (a handler blocking its event loop?); replacing its VM");
+        if (!e.retire(EndReason.WEDGED, "two requests timed out with no response to any request between them")) {
+            return false;
+        }
+        LOG.log(System.Logger.Level.WARNING, "the program of " + e.id() + " answered nothing while two requests timed out ("
+                + seconds + " s each; a handler blocking its event loop?); replacing its VM");
         return true;
     }
 

@@ -39,9 +39,9 @@ public final class Lease implements AutoCloseable {
     }
 
     /**
-     * This request, sent at {@code sentAtNanos}, got no response head within its timeout. If the
-     * program answered no other request in that time either, it is wedged: the execution is
-     * retired and its VM killed, and true is returned.
+     * This request, sent at {@code sentAtNanos}, got no response head within its timeout. If an
+     * earlier request timed out too and the program answered nothing since, it is wedged: the
+     * execution is retired and its VM killed, and true is returned.
      */
     public boolean timedOut(long sentAtNanos) {
         return pool.timedOut(execution, sentAtNanos);
