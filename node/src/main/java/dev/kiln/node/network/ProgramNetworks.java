@@ -1,5 +1,6 @@
 package dev.kiln.node.network;
 
+import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Environment;
 import dev.kiln.guest.ProgramConfig;
 import dev.kiln.network.NetworkSupport;
@@ -71,11 +72,15 @@ public final class ProgramNetworks implements AutoCloseable {
      * @throws NodeException 400 unsupported, naming {@code environment.internet} and why the node cannot
      */
     public Optional<Attached> attach(ResolvedProgram program, String executionId) throws NodeException {
-        Environment environment = program.content().environment();
+        return attach(program.messageHash(), program.content().environment(), executionId);
+    }
+
+    /** {@link #attach(ResolvedProgram, String)} for a program known by its hash and environment. */
+    public Optional<Attached> attach(ItemHash program, Environment environment, String executionId) throws NodeException {
         if (environment == null || !environment.hasInternet()) return Optional.empty();
         if (network == null) throw unsupported(program, support.describe());
         try {
-            VmNetwork vm = network.attach(executionId, program.messageHash().value(), VmKind.PROGRAM, List.of());
+            VmNetwork vm = network.attach(executionId, program.value(), VmKind.PROGRAM, List.of());
             var guest = new ProgramConfig.Network(VmNetwork.GUEST_INTERFACE, vm.guestAddress(), vm.guestGateway(),
                     vm.dnsServers());
             if (!vm.forwards().isEmpty()) forwards.put(executionId, vm.forwards());
@@ -108,8 +113,8 @@ public final class ProgramNetworks implements AutoCloseable {
         return label.length() > 63 ? label.substring(0, 63) : label;
     }
 
-    private static NodeException unsupported(ResolvedProgram program, String reason) {
-        return new NodeException(ErrorCode.UNSUPPORTED, "program " + program.messageHash()
+    private static NodeException unsupported(ItemHash program, String reason) {
+        return new NodeException(ErrorCode.UNSUPPORTED, "program " + program
                 + " needs environment.internet, which this node cannot give: " + reason);
     }
 }
