@@ -1,6 +1,7 @@
 """A test ASGI program that reports what the network lets it do: its interfaces, a fetch, a connect."""
 import os
 import socket
+import time
 import urllib.parse
 import urllib.request
 
@@ -15,6 +16,15 @@ def _answer(path, q):
     if path == "/fetch":
         with urllib.request.urlopen(q["url"], timeout=10) as r:
             return r.read().decode()
+    if path == "/download":
+        start, size = time.monotonic(), 0
+        with urllib.request.urlopen(q["url"], timeout=60) as r:
+            while True:
+                chunk = r.read(1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+        return "%d %.3f" % (size, time.monotonic() - start)
     if path == "/connect":
         try:
             with socket.create_connection((q["host"], int(q["port"])), timeout=3):
