@@ -3,6 +3,7 @@ package dev.kiln.node.network;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Environment;
 import dev.kiln.guest.ProgramConfig;
+import dev.kiln.network.NetworkCommandException;
 import dev.kiln.network.NetworkSupport;
 import dev.kiln.network.NetworkUnavailableException;
 import dev.kiln.network.NodeNetwork;
@@ -69,7 +70,8 @@ public final class ProgramNetworks implements AutoCloseable {
      * does not. Call before the VMM starts, and {@link #detach} once it has exited (also when the
      * boot failed).
      *
-     * @throws NodeException 400 unsupported, naming {@code environment.internet} and why the node cannot
+     * @throws NodeException 400 unsupported, naming {@code environment.internet} and why the node cannot;
+     *                       502 boot_failed when a network command failed
      */
     public Optional<Attached> attach(ResolvedProgram program, String executionId) throws NodeException {
         return attach(program.messageHash(), program.content().environment(), executionId);
@@ -88,6 +90,10 @@ public final class ProgramNetworks implements AutoCloseable {
                     vm.forwards()));
         } catch (NetworkUnavailableException e) {
             throw unsupported(program, e.getMessage());
+        } catch (NetworkCommandException e) {
+            // the node can network VMs but one ip/nft command failed: this boot fails, the next may not
+            throw new NodeException(ErrorCode.BOOT_FAILED, "setting up the network of program " + program
+                    + " failed: " + e.getMessage() + "; try again, and check the node host's ip and nft", e);
         }
     }
 
