@@ -75,11 +75,26 @@ class NetworkedProgramTest {
             assertThat(node.get(online.message(), "/interfaces").body()).isEqualTo("eth0 lo sit0");
             assertThat(node.get("/about/executions/list").body()).contains("\"network\"").contains("IPv4 only");
 
-            // the node's own address and its loopback-bound service: refused, while the node itself reaches it
+            // the node's own addresses: dropped (a timeout; a refusal would mean the packet got through),
+            // while the node itself reaches the service
             assertThat(nodeNs.run("python3", "-c", "import socket; socket.create_connection(('198.51.100.1', "
                     + NODE_SERVICE_PORT + "), timeout=3)").ok()).as("sanity: the service is up in the node namespace").isTrue();
             assertThat(node.get(online.message(), "/connect?host=198.51.100.1&port=" + NODE_SERVICE_PORT).body())
-                    .startsWith("refused");
+                    .startsWith("refused").contains("timed out");
+
+            String gateway = node.get(online.message(), "/gateway").body();
+            assertThat(gateway).startsWith("172.16.");
+            assertThat(node.get(online.message(), "/connect?host=" + gateway + "&port=" + NODE_SERVICE_PORT).body())
+                    .as("the node's address on the VM's own link").startsWith("refused").contains("timed out");
+
+            // another VM, listening on its own port 9000: reachable inside itself, not from the first
+            PublishedProgram other = node.publisher.publish(new ProgramSpec(app, Encoding.ZIP, "main:app",
+                    CodeInterface.ASGI, node.runtime, "test", Resources.of(1, 128, 30), Map.of(), "other", true));
+            String otherAddress = node.get(other.message(), "/address").body();
+            assertThat(otherAddress).startsWith("172.16.").isNotEqualTo(node.get(online.message(), "/address").body());
+            assertThat(node.get(other.message(), "/connect?host=127.0.0.1&port=9000").body()).isEqualTo("connected");
+            assertThat(node.get(online.message(), "/connect?host=" + otherAddress + "&port=9000").body())
+                    .as("VM to VM").startsWith("refused").contains("timed out");
 
             assertThat(node.get(offline.message(), "/interfaces").body()).as("no NIC").isEqualTo("lo sit0");
         }

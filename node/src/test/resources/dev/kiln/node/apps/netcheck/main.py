@@ -1,9 +1,48 @@
-"""A test ASGI program that reports what the network lets it do: its interfaces, a fetch, a connect."""
+"""A test ASGI program that reports what the network lets it do: its interfaces, a fetch, a connect.
+It also listens on TCP 9000 itself, so that another VM's attempt to reach it means something."""
 import os
 import socket
+import socketserver
+import struct
+import threading
 import time
 import urllib.parse
 import urllib.request
+
+
+LISTENER_PORT = 9000
+
+
+class _Hello(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(b"hi")
+
+
+def _listen():
+    server = socketserver.ThreadingTCPServer(("0.0.0.0", LISTENER_PORT), _Hello)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+_listen()
+
+
+def _gateway():
+    with open("/proc/net/route") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == "00000000":
+                return socket.inet_ntoa(struct.pack("<I", int(fields[2], 16)))
+    return "none"
+
+
+def _address():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect((_gateway(), 9))
+        return s.getsockname()[0]
+    finally:
+        s.close()
 
 
 def _query(scope):
@@ -16,6 +55,10 @@ def _answer(path, q):
     if path == "/fetch":
         with urllib.request.urlopen(q["url"], timeout=10) as r:
             return r.read().decode()
+    if path == "/gateway":
+        return _gateway()
+    if path == "/address":
+        return _address()
     if path == "/download":
         start, size = time.monotonic(), 0
         with urllib.request.urlopen(q["url"], timeout=60) as r:
