@@ -46,7 +46,7 @@ class ModuleEdgesTest {
         MODULES.put("builder", Set.of("core", "store", "guest"));
         MODULES.put("vm", Set.of("guest"));
         MODULES.put("network", Set.of());
-        MODULES.put("node", Set.of("core", "store", "guest", "vm"));
+        MODULES.put("node", Set.of("core", "store", "guest", "vm", "network"));
         MODULES.put("cli", Set.of("core", "store", "builder", "vm", "node"));
     }
 

@@ -7,6 +7,8 @@ import dev.kiln.core.catalogue.RuntimeEntry;
 import dev.kiln.node.LocalRuntimeList;
 import dev.kiln.node.Node;
 import dev.kiln.node.NodeConfig;
+import dev.kiln.node.network.NetworkOptions;
+import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.NodeServices;
 import dev.kiln.node.http.ProgramHostname;
 import dev.kiln.node.program.ProgramPublisher;
@@ -54,6 +56,31 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--max-boots", paramLabel = "N", description = "VMs booting at once; further cold starts wait"
             + " in a queue (default: this machine's cores; under TCG each boot keeps a core busy).")
     Integer maxBoots;
+
+    @Option(names = "--network", description = "Give programs with environment.internet a NIC: TAP devices and an"
+            + " nftables table of the node's own in this network namespace (needs root; see docs/network.md)."
+            + " Off: such programs get 400 unsupported.")
+    boolean network;
+
+    @Option(names = "--network-range", paramLabel = "CIDR", description = "IPv4 block cut into one small subnet per"
+            + " VM with internet (default: 172.16.0.0/16).")
+    String networkRange;
+
+    @Option(names = "--ipv6-prefix", paramLabel = "PREFIX", description = "IPv6 prefix routed to this node (a /64 or"
+            + " larger); without it VMs get IPv4 only.")
+    String ipv6Prefix;
+
+    @Option(names = "--dns", paramLabel = "ADDRESS", description = "DNS resolver given to VMs (repeatable; default:"
+            + " the host's).")
+    List<String> dns = new ArrayList<>();
+
+    @Option(names = "--host-ports", paramLabel = "FIRST-LAST", description = "Host ports handed out for published"
+            + " guest ports (default: 24000-24999).")
+    String hostPorts;
+
+    @Option(names = "--allow-host-forwarding", description = "Let the node turn on IP forwarding in the host's own"
+            + " network namespace (off: it then runs without VM networking and says how to enable it).")
+    boolean allowHostForwarding;
 
     @Option(names = "--no-sample", description = "Do not deploy the sample program.")
     boolean noSample;
@@ -106,10 +133,20 @@ final class NodeCommand implements Callable<Integer> {
             config = config.withMaxConcurrentBoots(maxBoots);
         }
         Node node;
+        ProgramNetworks networks;
+        try {
+            networks = startNetworks();
+        } catch (IllegalArgumentException e) {
+            launcher.close();
+            err.println("kiln: " + e.getMessage());
+            return Main.USAGE;
+        }
+        if (network) out.println("VM networking: " + networks.describe());
         try {
             node = Node.start(config, new NodeServices(kiln.home(), kiln.blobs(), kiln.records(), kiln.fetcher(), records,
-                    launcher, localRuntimes(kiln.home().root())));
+                    launcher, localRuntimes(kiln.home().root())), networks);
         } catch (IOException | IllegalArgumentException e) {
+            networks.close();
             launcher.close();
             err.println("kiln: " + e.getMessage());
             return Main.USER_ERROR;
@@ -154,5 +191,19 @@ final class NodeCommand implements Callable<Integer> {
             for (RuntimeEntry e : local.entries()) out.add(new LocalRuntimeList.Local(e, sizes.get(e.itemHash().value())));
             return out;
         };
+    }
+
+    /**
+     * Networking only when asked for: the probe alone creates a TAP device, and a node run by root
+     * in the host's namespace must not touch its interfaces or firewall unless the operator said so.
+     */
+    private ProgramNetworks startNetworks() {
+        if (!network) {
+            if (networkRange != null || ipv6Prefix != null || !dns.isEmpty() || hostPorts != null || allowHostForwarding) {
+                throw new IllegalArgumentException("the network options need --network");
+            }
+            return ProgramNetworks.disabled("the node was started without --network");
+        }
+        return new NetworkOptions(networkRange, ipv6Prefix, dns, hostPorts, allowHostForwarding).start();
     }
 }

@@ -72,6 +72,10 @@ final class ProgramCreate implements Callable<Integer> {
     @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the program (repeatable).")
     Map<String, String> variables = new LinkedHashMap<>();
 
+    @Option(names = "--internet", description = "Let the program reach the internet (environment.internet: a NIC,"
+            + " NAT, DNS; the node must run with --network).")
+    boolean internet;
+
     @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
             description = "Where the node is reached, for the printed URL (default: ${DEFAULT-VALUE}).")
     String nodeUrl;
@@ -127,7 +131,7 @@ final class ProgramCreate implements Callable<Integer> {
         try {
             p = publisher.publish(new ProgramSpec(source, enc, entrypoint, iface, runtimeRef,
                     runtime.equals("default") ? "Kiln's default runtime (" + NodeSetup.DEFAULT_RUNTIME + ")" : runtime,
-                    Resources.of(vcpus, memory, seconds), variables, name));
+                    Resources.of(vcpus, memory, seconds), variables, name, internet));
         } catch (PackagingException e) {
             err.println("kiln: " + e.getMessage());
             return Main.USER_ERROR;

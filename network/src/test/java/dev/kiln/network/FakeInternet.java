@@ -15,28 +15,28 @@ import java.util.List;
  * sink, and a fake metadata service on 169.254.169.254. It has no route back to the VM range, so
  * only masqueraded traffic gets answers.
  */
-final class FakeInternet {
+public final class FakeInternet {
 
     static final Ipv4Address NODE_UPLINK = Ipv4Address.parse("198.51.100.1");
     static final Ipv4Address INTERNET_SIDE = Ipv4Address.parse("198.51.100.254");
-    static final Ipv4Address SERVER = Ipv4Address.parse("203.0.113.10");
+    public static final Ipv4Address SERVER = Ipv4Address.parse("203.0.113.10");
     static final Ipv4Address METADATA = Ipv4Address.parse("169.254.169.254");
     static final String NODE_UPLINK6 = "2001:db8:fffe::1";
     static final String INTERNET_SIDE6 = "2001:db8:fffe::254";
     static final String SERVER6 = "2001:db8:ffff::10";
     /** The prefix the internet routes to the node, as a provider routes one to a real host. */
     static final String VM_PREFIX6 = "2001:db8:1:2::/64";
-    static final String HOST_NAME = "web.example.test";
-    static final String PAGE = "hello from the fake internet";
+    public static final String HOST_NAME = "web.example.test";
+    public static final String PAGE = "hello from the fake internet";
     static final int WHOAMI_PORT = 7000;
     static final int UDP_SINK_PORT = 7003;
 
-    final String node;
-    final String internet;
+    public final String node;
+    public final String internet;
     final Path udpSink;
     private final NetnsLab lab;
 
-    FakeInternet(NetnsLab lab) throws IOException {
+    public FakeInternet(NetnsLab lab) throws IOException {
         this.lab = lab;
         node = lab.add("node");
         internet = lab.add("inet");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * /etc/netns/NAME resolv.conf files ip-netns bind-mounts for them. Nothing is made in the
  * machine's own namespace.
  */
-final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
+public final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
 
     private static final Path ETC_NETNS = Path.of("/etc/netns");
 
@@ -71,7 +71,7 @@ final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** The namespaces with this test's prefix that exist now. */
-    List<String> namespaces() {
+    public List<String> namespaces() {
         return run("ip", "netns", "list").stdout().lines()
                 .map(l -> l.split(" ")[0]).filter(n -> n.startsWith(prefix)).toList();
     }
@@ -80,7 +80,7 @@ final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
         return prefix + "-" + role;
     }
 
-    String add(String role) {
+    public String add(String role) {
         String ns = name(role);
         run("ip", "netns", "add", ns).orThrow();
         run("ip", "-n", ns, "link", "set", "lo", "up").orThrow();
@@ -88,12 +88,12 @@ final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** ip/nft commands inside the namespace. */
-    HostCommands in(String ns) {
+    public HostCommands in(String ns) {
         return HostCommands.inNamespace(ns);
     }
 
     /** A long-running process inside the namespace, killed after the test. */
-    Process spawn(String ns, String... command) {
+    public Process spawn(String ns, String... command) {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         full.addAll(List.of(command));
         try {
@@ -119,7 +119,7 @@ final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
         return spawn(ns, full.toArray(String[]::new));
     }
 
-    Path scratch() {
+    public Path scratch() {
         return scratch;
     }
 

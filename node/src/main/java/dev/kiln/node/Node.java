@@ -5,6 +5,7 @@ import dev.kiln.node.console.WebConsole;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.pool.PoolConfig;
 import dev.kiln.node.pool.VmPlanner;
@@ -44,12 +45,21 @@ public final class Node implements AutoCloseable {
         this.logs = logs;
     }
 
+    /** A node without VM networking: a program that needs {@code environment.internet} gets 400 unsupported. */
     public static Node start(NodeConfig config, NodeServices services) throws IOException {
+        return start(config, services, ProgramNetworks.disabled("the node was started without VM networking"));
+    }
+
+    /**
+     * A node whose internet programs are networked by {@code networks} (started by the caller,
+     * closed by this node's {@link #close()}).
+     */
+    public static Node start(NodeConfig config, NodeServices services, ProgramNetworks networks) throws IOException {
         Path vmsDir = prepareVmsDir(services.home().dir("vms"));
         NodeMetrics metrics = new NodeMetrics();
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
                 new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()), services.fetcher());
-        VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout());
+        VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout(), networks);
         PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
@@ -116,6 +126,7 @@ public final class Node implements AutoCloseable {
             try {
                 pool.close();
             } finally {
+                pool.networks().close();
                 services.launcher().close();
                 try {
                     services.nodeRecords().executions().flush();

@@ -135,6 +135,19 @@ class ProgramErrorsTest {
     }
 
     @Test
+    void aProgramThatNeedsTheInternetOnANodeWithoutNetworkingIs400NamingTheFieldAndBootsNothing() throws Exception {
+        ItemHash p = record(program("main:app", node.runtime)
+                .environment(new dev.kiln.core.message.Environment(false, true, false, false, null, null, Map.of())).build());
+        int before = launcher.launches();
+        HttpResponse<String> r = node.get(p, "/");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(error(r).path("code").asText()).isEqualTo("unsupported");
+        assertThat(error(r).path("message").asText()).contains("environment.internet").contains("without VM networking");
+        assertThat(launcher.launches()).isEqualTo(before);
+        assertThat(node.node.pool().running(p)).isEmpty();
+    }
+
+    @Test
     void aProgramNotStartedByHttpIsRefused() throws Exception {
         ItemHash p = record(program("main:app", node.runtime)
                 .on(new dev.kiln.core.message.Triggers(false,

@@ -18,9 +18,18 @@ import java.util.Objects;
  * @param kernelArgs extra kernel command line words, appended after Kiln's own
  * @param workDir    a directory owned by this VM (sockets, console log); created if missing
  * @param bootTimeout how long to wait for the guest agent's hello before giving up
+ * @param nic        the network card, or null for none (a VM without internet has no NIC at all)
  */
 public record VmSpec(String name, Path kernel, Path rootfs, String rootfsType, List<Drive> drives,
-                     int memoryMiB, int vcpus, List<String> kernelArgs, Path workDir, Duration bootTimeout) {
+                     int memoryMiB, int vcpus, List<String> kernelArgs, Path workDir, Duration bootTimeout,
+                     VmNic nic) {
+
+    /** A VM without a network card. */
+    public VmSpec(String name, Path kernel, Path rootfs, String rootfsType, List<Drive> drives,
+                  int memoryMiB, int vcpus, List<String> kernelArgs, Path workDir, Duration bootTimeout) {
+        this(name, kernel, rootfs, rootfsType, drives, memoryMiB, vcpus, kernelArgs, workDir, bootTimeout, null);
+    }
+
     public VmSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(kernel, "kernel");
@@ -32,5 +41,10 @@ public record VmSpec(String name, Path kernel, Path rootfs, String rootfsType, L
         bootTimeout = bootTimeout == null ? Duration.ofSeconds(30) : bootTimeout;
         if (memoryMiB < 64) throw new IllegalArgumentException("memory must be at least 64 MiB, got " + memoryMiB);
         if (vcpus < 1) throw new IllegalArgumentException("vcpus must be at least 1, got " + vcpus);
+    }
+
+    /** The same VM with the given network card (null: none). */
+    public VmSpec withNic(VmNic nic) {
+        return new VmSpec(name, kernel, rootfs, rootfsType, drives, memoryMiB, vcpus, kernelArgs, workDir, bootTimeout, nic);
     }
 }

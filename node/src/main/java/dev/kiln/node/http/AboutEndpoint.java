@@ -2,6 +2,7 @@ package dev.kiln.node.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.network.PortForward;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.pool.ExecutionView;
 import dev.kiln.vm.VmState;
@@ -21,6 +22,7 @@ final class AboutEndpoint {
     byte[] executions() {
         ObjectNode root = ErrorResponses.JSON.createObjectNode();
         root.put("accelerator", accelerator);
+        root.put("network", pool.networks().describe());
         ObjectNode memory = root.putObject("memory");
         memory.put("budget_mib", pool.memoryBudgetMiB());
         memory.put("reserved_mib", pool.memoryReservedMiB());
@@ -51,6 +53,11 @@ final class AboutEndpoint {
             o.put("in_flight", v.inFlight());
             o.put("memory_mib", v.memoryMiB());
             o.put("pid", v.pid());
+            ArrayNode ports = o.putArray("forwarded_ports");
+            for (PortForward f : pool.networks().forwards(v.id())) {
+                ports.addObject().put("protocol", f.protocol().name().toLowerCase(Locale.ROOT))
+                        .put("host_port", f.hostPort()).put("guest_port", f.guestPort());
+            }
         }
         try {
             return ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);

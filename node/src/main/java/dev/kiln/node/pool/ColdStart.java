@@ -104,6 +104,7 @@ final class ColdStart {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + hash + " cannot be run as a VM here: "
                     + x.getMessage(), x);
         }
+        plan = planner.connected(plan, program, e.id());
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
                 VmState.BOOTING.name(), Instant.now(), null, null, 0, null, null);
         records.save(record);

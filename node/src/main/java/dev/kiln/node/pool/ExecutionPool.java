@@ -3,6 +3,7 @@ package dev.kiln.node.pool;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.records.ExecutionRecords;
 import dev.kiln.vm.Vm;
@@ -51,6 +52,8 @@ public final class ExecutionPool implements AutoCloseable {
     private volatile boolean closing;
     private volatile VmObserver observer = VmObserver.NONE;
 
+    private final ProgramNetworks networks;
+
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics) {
         this.config = config;
@@ -58,7 +61,8 @@ public final class ExecutionPool implements AutoCloseable {
         this.ids = new ExecutionIds(records.beginNodeStart());
         Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
                 config.bootQueueWait());
-        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace());
+        this.networks = planner.networks();
+        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
                 () -> closing, () -> observer);
         for (VmState s : VmState.values()) metrics.vmsInState(s.name(), () -> vmsByState().getOrDefault(s, 0L));
@@ -164,6 +168,11 @@ public final class ExecutionPool implements AutoCloseable {
     }
 
     /** Retires every execution (their VMs halt in parallel) and waits for their VMMs to exit. */
+    /** The node's VM networking (attach/detach happen in the cold start and teardown). */
+    public ProgramNetworks networks() {
+        return networks;
+    }
+
     @Override
     public void close() {
         closing = true;

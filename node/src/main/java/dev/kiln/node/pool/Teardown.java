@@ -1,6 +1,7 @@
 package dev.kiln.node.pool;
 
 import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.records.ExecutionRecord;
 import dev.kiln.node.records.ExecutionRecords;
 import dev.kiln.vm.Vm;
@@ -28,9 +29,11 @@ final class Teardown {
     private final ExecutionRecords records;
     private final NodeMetrics metrics;
     private final Duration stopGrace;
+    private final ProgramNetworks networks;
 
     Teardown(Collection<Execution> live, Admission admission, ExecutionRecords records, NodeMetrics metrics,
-             Duration stopGrace) {
+             Duration stopGrace, ProgramNetworks networks) {
+        this.networks = networks;
         this.live = live;
         this.admission = admission;
         this.records = records;
@@ -84,6 +87,7 @@ final class Teardown {
     }
 
     private void release(Execution e, Integer status) {
+        detach(e);
         live.remove(e);
         admission.release(e.memoryMiB());
         Ending ending = e.ending();
@@ -102,6 +106,16 @@ final class Teardown {
             LOG.log(System.Logger.Level.INFO, e.id() + " ended: " + ending.text());
         }
         if (finalState.equals(VmState.STOPPED.name())) deleteQuietly(vm.spec().workDir());
+    }
+
+    /** Once the VMM is gone (or never ran): its TAP, rules and forwarded ports go too. */
+    private void detach(Execution e) {
+        try {
+            networks.detach(e.id());
+        } catch (RuntimeException x) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove the network of " + e.id() + " (the node's next start"
+                    + " sweeps it): " + x.getMessage());
+        }
     }
 
     private static String finalState(Execution e, Vm vm, Ending ending) {

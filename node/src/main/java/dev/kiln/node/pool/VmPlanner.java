@@ -5,6 +5,8 @@ import dev.kiln.core.message.Resources;
 import dev.kiln.guest.Attachment;
 import dev.kiln.guest.GuestInit;
 import dev.kiln.guest.ProgramConfig;
+import dev.kiln.node.error.NodeException;
+import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.vm.Drive;
 import dev.kiln.vm.VmSpec;
@@ -27,10 +29,35 @@ public final class VmPlanner {
 
     private final Path kernel;
     private final Duration bootTimeout;
+    private final ProgramNetworks networks;
 
+    /** A planner for a node without VM networking: a program that needs the internet is refused. */
     public VmPlanner(Path kernel, Duration bootTimeout) {
+        this(kernel, bootTimeout, ProgramNetworks.disabled("the node was started without VM networking"));
+    }
+
+    public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks) {
         this.kernel = kernel;
         this.bootTimeout = bootTimeout;
+        this.networks = networks;
+    }
+
+    public ProgramNetworks networks() {
+        return networks;
+    }
+
+    /**
+     * The plan with its network when the program asks for the internet (the TAP exists when this
+     * returns; {@link ProgramNetworks#detach} undoes it when the execution ends), else unchanged.
+     */
+    VmPlan connected(VmPlan plan, ResolvedProgram program, String executionId) throws NodeException {
+        var attached = networks.attach(program, executionId);
+        if (attached.isEmpty()) return plan;
+        ProgramConfig c = plan.config();
+        ProgramConfig config = new ProgramConfig(c.itemHash(), c.programInterface(), c.code(), c.variables(), c.volumes(),
+                c.data(), c.dataMount(), attached.get().guest(), attached.get().hostname(), c.sshAuthorizedKeys(),
+                c.port(), c.startupTimeout());
+        return new VmPlan(plan.spec().withNic(attached.get().nic()), config);
     }
 
     public VmPlan plan(ResolvedProgram program, String name, Path workDir) {

@@ -5,6 +5,7 @@ import dev.kiln.core.message.AlephMessage;
 import dev.kiln.core.message.AlephMessages;
 import dev.kiln.core.message.Code;
 import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.Environment;
 import dev.kiln.core.message.ProgramContent;
 import dev.kiln.core.message.ProgramRuntime;
 import dev.kiln.core.message.ValidationError;
@@ -81,6 +82,7 @@ public final class ProgramPublisher {
                             null, Map.of()))
                     .runtime(ProgramRuntime.of(spec.runtime(), spec.runtimeComment() == null ? "" : spec.runtimeComment()))
                     .resources(spec.resources());
+            if (spec.internet()) builder.environment(new Environment(false, true, false, false, null, null, Map.of()));
             spec.variables().forEach(builder::variable);
             ProgramContent content = builder.build();
             AlephMessage message = AlephMessage.inline(CHAIN, store.sender(), CHANNEL, content, now);
@@ -121,7 +123,8 @@ public final class ProgramPublisher {
                     && java.util.Objects.equals(p.code().codeInterface(), spec.codeInterface() == null ? null : spec.codeInterface().wire())
                     && p.runtime().ref().equals(spec.runtime().value())
                     && p.resourcesOrDefault().equals(spec.resources().withDefaults())
-                    && p.variablesOrEmpty().equals(spec.variables());
+                    && p.variablesOrEmpty().equals(spec.variables())
+                    && (p.environment() != null && p.environment().hasInternet()) == spec.internet();
             if (same) {
                 return Optional.of(new PublishedProgram(r.messageHash(), code.get().messageHash(), fileHash, spec.runtime(), true));
             }

@@ -17,10 +17,18 @@ import java.util.Objects;
  * @param runtime        the runtime's STORE message hash
  * @param runtimeComment a human description of the runtime, kept in the message
  * @param name           a local label for {@code kiln program list}, or null
+ * @param internet       {@code environment.internet}: the VM gets a NIC and NAT on a node started with networking
  */
 public record ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface,
                           ItemHash runtime, String runtimeComment, Resources resources, Map<String, String> variables,
-                          String name) {
+                          String name, boolean internet) {
+
+    /** A program without internet access (environment.internet false). */
+    public ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface, ItemHash runtime,
+                       String runtimeComment, Resources resources, Map<String, String> variables, String name) {
+        this(source, encoding, entrypoint, codeInterface, runtime, runtimeComment, resources, variables, name, false);
+    }
+
     public ProgramSpec {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(encoding, "encoding");

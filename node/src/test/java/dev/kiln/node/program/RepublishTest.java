@@ -3,8 +3,10 @@ package dev.kiln.node.program;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.core.message.AlephMessages;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.ProgramContent;
 import dev.kiln.core.message.Resources;
 import dev.kiln.node.testing.AgentVmLauncher;
 import dev.kiln.node.testing.TestNode;
@@ -15,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,5 +53,31 @@ class RepublishTest {
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(r.body()).isEqualTo("pong");
         }
+    }
+
+    @Test
+    void theSameCodeWithInternetIsAnotherProgramAndItsMessageSaysSo(@TempDir Path dir) throws Exception {
+        try (TestNode node = TestNode.withAgents(dir, new AgentVmLauncher(Duration.ZERO), c -> c)) {
+            Path src = SampleProgram.writeTo(Files.createDirectories(dir.resolve("src")));
+            PublishedProgram offline = node.publish(src, Encoding.ZIP, SampleProgram.ENTRYPOINT,
+                    CodeInterface.ASGI, Resources.of(1, 128, 30), "net");
+            PublishedProgram online = node.publisher.publish(new ProgramSpec(src, Encoding.ZIP, SampleProgram.ENTRYPOINT,
+                    CodeInterface.ASGI, node.runtime, "test", Resources.of(1, 128, 30), Map.of(), "net", true));
+            assertThat(online.reused()).isFalse();
+            assertThat(online.message()).isNotEqualTo(offline.message());
+            assertThat(internetOf(node, online)).isTrue();
+            assertThat(internetOf(node, offline)).isFalse();
+            PublishedProgram again = node.publisher.publish(new ProgramSpec(src, Encoding.ZIP, SampleProgram.ENTRYPOINT,
+                    CodeInterface.ASGI, node.runtime, "test", Resources.of(1, 128, 30), Map.of(), "net", true));
+            assertThat(again.reused()).isTrue();
+            assertThat(again.message()).isEqualTo(online.message());
+        }
+    }
+
+    private static boolean internetOf(TestNode node, PublishedProgram p) throws Exception {
+        String json = node.nodeRecords.programs().list().stream().filter(r -> r.messageHash().equals(p.message()))
+                .findFirst().orElseThrow().messageJson();
+        ProgramContent c = AlephMessages.parse(json).contentAs(ProgramContent.class);
+        return c.environment() != null && c.environment().hasInternet();
     }
 }

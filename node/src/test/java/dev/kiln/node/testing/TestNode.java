@@ -7,6 +7,7 @@ import dev.kiln.core.message.Resources;
 import dev.kiln.node.Node;
 import dev.kiln.node.NodeConfig;
 import dev.kiln.node.NodeServices;
+import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.program.ProgramSpec;
 import dev.kiln.node.program.PublishedProgram;
@@ -76,6 +77,14 @@ public final class TestNode implements AutoCloseable {
     public static TestNode start(Path homeDir, VmLauncher launcher, Path runtimeImage, Path kernel,
                                  UnaryOperator<NodeConfig> tune, List<? extends dev.kiln.store.remote.RemoteSource> remotes)
             throws IOException {
+        return start(homeDir, launcher, runtimeImage, kernel, tune, remotes,
+                ProgramNetworks.disabled("the node was started without VM networking"));
+    }
+
+    /** A node whose internet programs are networked by {@code networks} (closed with the node). */
+    public static TestNode start(Path homeDir, VmLauncher launcher, Path runtimeImage, Path kernel,
+                                 UnaryOperator<NodeConfig> tune, List<? extends dev.kiln.store.remote.RemoteSource> remotes,
+                                 ProgramNetworks networks) throws IOException {
         KilnHome home = KilnHome.of(homeDir).create();
         BlobStore blobs = BlobStore.open(home);
         StoreRecords storeRecords = home.openStoreRecords();
@@ -91,7 +100,7 @@ public final class TestNode implements AutoCloseable {
         ProgramPublisher publisher = new ProgramPublisher(home, local, storeRecords, nodeRecords.programs());
         NodeConfig config = tune.apply(NodeConfig.defaults(kernel).withPort(0).withMemoryBudgetMiB(4096)
                 .withStopGrace(Duration.ofSeconds(1)));
-        Node node = Node.start(config, new NodeServices(home, blobs, storeRecords, fetcher, nodeRecords, launcher));
+        Node node = Node.start(config, new NodeServices(home, blobs, storeRecords, fetcher, nodeRecords, launcher), networks);
         return new TestNode(home, blobs, storeRecords, nodeRecords, fetcher, local, publisher, launcher, node, runtime);
     }
 

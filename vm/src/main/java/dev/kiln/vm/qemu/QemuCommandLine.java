@@ -2,6 +2,7 @@ package dev.kiln.vm.qemu;
 
 import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.Drive;
+import dev.kiln.vm.VmNic;
 import dev.kiln.vm.VmSpec;
 
 import java.util.ArrayList;
@@ -100,6 +101,10 @@ public record QemuCommandLine(List<String> command, String kernelCommandLine) {
         // Then the root: the guest names virtio-blk disks in the order their devices are created.
         a.addAll(drive("root", spec.rootfs().toAbsolutePath().toString(), true));
         for (Drive d : spec.drives()) a.addAll(drive(d.id(), d.file().toAbsolutePath().toString(), d.readOnly()));
+        // The NIC after the drives: virtio-mmio numbers devices in creation order, and the guest
+        // channel and disks keep their names whether or not a VM has a network. Without one,
+        // -nodefaults means no NIC at all.
+        if (spec.nic() != null) a.addAll(nic(spec.nic()));
         a.addAll(List.of("-chardev", "socket,id=qmp,path=" + escape(files.qmpSocket().toString()) + ",server=on,wait=off",
                 "-mon", "chardev=qmp,mode=control"));
         return new QemuCommandLine(a, append);
@@ -144,6 +149,12 @@ public record QemuCommandLine(List<String> command, String kernelCommandLine) {
     private static List<String> drive(String id, String file, boolean readOnly) {
         return List.of("-drive", "id=" + id + ",if=none,format=raw,readonly=" + (readOnly ? "on" : "off") + ",file=" + escape(file),
                 "-device", "virtio-blk-device,drive=" + id);
+    }
+
+    /** script=no: QEMU must not run ifup scripts; the node made and configured the TAP already. */
+    private static List<String> nic(VmNic nic) {
+        return List.of("-netdev", "tap,id=net0,ifname=" + nic.tapName() + ",script=no,downscript=no",
+                "-device", "virtio-net-device,netdev=net0,mac=" + nic.mac());
     }
 
     private static void checkDrives(List<Drive> drives) {

@@ -2,6 +2,7 @@ package dev.kiln.vm.qemu;
 
 import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.Drive;
+import dev.kiln.vm.VmNic;
 import dev.kiln.vm.VmSpec;
 import org.junit.jupiter.api.Test;
 
@@ -89,6 +90,32 @@ class QemuCommandLineTest {
         // The guest names disks vda, vdb, … in the order their devices appear.
         assertThat(valuesOf(argv, "-device")).containsSubsequence(
                 "virtio-blk-device,drive=root", "virtio-blk-device,drive=code", "virtio-blk-device,drive=data");
+    }
+
+    @Test
+    void aVmWithoutNicHasNoNetworkDevice() {
+        List<String> argv = tcg(spec(List.of(), List.of())).command();
+        assertThat(argv).contains("-nodefaults").doesNotContain("-netdev", "-nic", "-net");
+        assertThat(valuesOf(argv, "-device")).noneMatch(d -> d.startsWith("virtio-net"));
+    }
+
+    @Test
+    void aNicOpensTheNodesTapWithoutScriptsAfterTheDrives() {
+        VmSpec spec = spec(List.of(new Drive("code", Path.of("/c/code.squashfs"), true)), List.of())
+                .withNic(new VmNic("kiln-7", "02:4b:4c:00:00:07"));
+        List<String> argv = tcg(spec).command();
+        assertThat(valueOf(argv, "-netdev")).isEqualTo("tap,id=net0,ifname=kiln-7,script=no,downscript=no");
+        assertThat(valuesOf(argv, "-device")).containsSubsequence("virtio-serial-device",
+                "virtio-blk-device,drive=root", "virtio-blk-device,drive=code",
+                "virtio-net-device,netdev=net0,mac=02:4b:4c:00:00:07");
+    }
+
+    @Test
+    void aNicNameOrMacThatCouldBreakTheOptionSyntaxIsRefused() {
+        assertThatThrownBy(() -> new VmNic("kiln-1,script=/x", "02:4b:4c:00:00:01"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("interface name");
+        assertThatThrownBy(() -> new VmNic("kiln-1", "02:4b:4c:00:00:01,vhost=on"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("MAC");
     }
 
     @Test

@@ -1,0 +1,104 @@
+package dev.kiln.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.core.message.CodeInterface;
+import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.Resources;
+import dev.kiln.network.FakeInternet;
+import dev.kiln.network.HostCommands;
+import dev.kiln.network.NetnsLab;
+import dev.kiln.network.NetworkSettings;
+import dev.kiln.network.NodeNetwork;
+import dev.kiln.node.network.ProgramNetworks;
+import dev.kiln.node.program.ProgramSpec;
+import dev.kiln.node.program.PublishedProgram;
+import dev.kiln.node.testing.QemuImages;
+import dev.kiln.node.testing.TestNode;
+import dev.kiln.vm.qemu.QemuCommandLine;
+import dev.kiln.vm.qemu.QemuLauncher;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real QEMU guests networked by the node, all inside namespaces the test makes (NetnsLab removes
+ * them, with every TAP and table in them, even on failure): the node's networking runs in the
+ * "node" namespace whose uplink leads into a fake internet, and the VMM is started there too,
+ * through a wrapper given to the launcher as its QEMU binary. The node's HTTP side stays in the
+ * test JVM's namespace, on loopback.
+ */
+class NetworkedProgramTest {
+    static final int NODE_SERVICE_PORT = 8765;
+
+    @RegisterExtension
+    final NetnsLab lab = new NetnsLab();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anInternetProgramFetchesByNameCannotReachTheNodeAndAnOfflineOneHasOnlyLoopback() throws Exception {
+        FakeInternet internet = new FakeInternet(lab);
+        HostCommands nodeNs = lab.in(internet.node);
+        lab.spawn(internet.node, "python3", "-m", "http.server", "--bind", "0.0.0.0", Integer.toString(NODE_SERVICE_PORT));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+                nodeNs.run("ss", "-tln").stdout().contains(":" + NODE_SERVICE_PORT));
+        Path qemu = lab.scratch().resolve("qemu-in-node-namespace");
+        Files.writeString(qemu, "#!/bin/sh\nexec ip netns exec " + internet.node + " " + QemuCommandLine.DEFAULT_BINARY
+                + " \"$@\"\n");
+        assertThat(qemu.toFile().setExecutable(true)).isTrue();
+        QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(QemuImages.kilnHome())
+                .withKernel(QemuImages.kernel()).withCloseGrace(Duration.ofSeconds(1)).withQemuBinary(qemu.toString()));
+        NetworkSettings settings = NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER));
+        ProgramNetworks networks = ProgramNetworks.over(NodeNetwork.start(settings, nodeNs));
+        assertThat(networks.describe()).contains("IPv4");
+        Path app = Path.of(NetworkedProgramTest.class.getResource("/dev/kiln/node/apps/netcheck").toURI());
+        try (TestNode node = TestNode.start(dir.resolve("home"), launcher, QemuImages.runtime().image(),
+                QemuImages.kernel(), c -> c, List.of(), networks)) {
+            PublishedProgram online = node.publisher.publish(new ProgramSpec(app, Encoding.ZIP, "main:app",
+                    CodeInterface.ASGI, node.runtime, "test", Resources.of(1, 128, 30), Map.of(), "online", true));
+            PublishedProgram offline = node.publish(app, Encoding.ZIP, "main:app", CodeInterface.ASGI,
+                    Resources.of(1, 128, 30), "offline");
+
+            HttpResponse<String> page = node.get(online.message(), "/fetch?url=http://" + FakeInternet.HOST_NAME + "/");
+            assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+            assertThat(page.body()).contains(FakeInternet.PAGE);
+            // sit0 is the guest kernel's IPv6-in-IPv4 fallback device (CONFIG_IPV6_SIT), there with or
+            // without a NIC, down and never given an address
+            assertThat(node.get(online.message(), "/interfaces").body()).isEqualTo("eth0 lo sit0");
+            assertThat(node.get("/about/executions/list").body()).contains("\"network\"").contains("IPv4 only");
+
+            // the node's own addresses: dropped (a timeout; a refusal would mean the packet got through),
+            // while the node itself reaches the service
+            assertThat(nodeNs.run("python3", "-c", "import socket; socket.create_connection(('198.51.100.1', "
+                    + NODE_SERVICE_PORT + "), timeout=3)").ok()).as("sanity: the service is up in the node namespace").isTrue();
+            assertThat(node.get(online.message(), "/connect?host=198.51.100.1&port=" + NODE_SERVICE_PORT).body())
+                    .startsWith("refused").contains("timed out");
+
+            String gateway = node.get(online.message(), "/gateway").body();
+            assertThat(gateway).startsWith("172.16.");
+            assertThat(node.get(online.message(), "/connect?host=" + gateway + "&port=" + NODE_SERVICE_PORT).body())
+                    .as("the node's address on the VM's own link").startsWith("refused").contains("timed out");
+
+            // another VM, listening on its own port 9000: reachable inside itself, not from the first
+            PublishedProgram other = node.publisher.publish(new ProgramSpec(app, Encoding.ZIP, "main:app",
+                    CodeInterface.ASGI, node.runtime, "test", Resources.of(1, 128, 30), Map.of(), "other", true));
+            String otherAddress = node.get(other.message(), "/address").body();
+            assertThat(otherAddress).startsWith("172.16.").isNotEqualTo(node.get(online.message(), "/address").body());
+            assertThat(node.get(other.message(), "/connect?host=127.0.0.1&port=9000").body()).isEqualTo("connected");
+            assertThat(node.get(online.message(), "/connect?host=" + otherAddress + "&port=9000").body())
+                    .as("VM to VM").startsWith("refused").contains("timed out");
+
+            assertThat(node.get(offline.message(), "/interfaces").body()).as("no NIC").isEqualTo("lo sit0");
+        }
+        assertThat(nodeNs.run("ip", "-o", "link", "show").stdout()).as("no TAP left").doesNotContain("kiln-");
+        assertThat(nodeNs.run("nft", "list", "tables").stdout()).as("the node's table is gone").doesNotContain("kiln");
+    }
+}
