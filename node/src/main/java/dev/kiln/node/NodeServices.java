@@ -1,5 +1,6 @@
 package dev.kiln.node;
 
+import dev.kiln.node.console.LocalRuntimeList;
 import dev.kiln.node.records.NodeRecords;
 import dev.kiln.store.BlobStore;
 import dev.kiln.store.Fetcher;

@@ -1,6 +1,5 @@
 package dev.kiln.node.console;
 
-import dev.kiln.node.LocalRuntimeList;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.records.NodeRecords;

@@ -3,7 +3,6 @@ package dev.kiln.node.console;
 import static dev.kiln.node.console.Html.href;
 import static dev.kiln.node.console.Html.text;
 
-import dev.kiln.node.LocalRuntimeList;
 import dev.kiln.core.catalogue.RuntimeCatalogue;
 import dev.kiln.core.catalogue.RuntimeEntry;
 import dev.kiln.core.hash.ItemHash;

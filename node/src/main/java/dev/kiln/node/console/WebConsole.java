@@ -1,7 +1,6 @@
 package dev.kiln.node.console;
 
 import dev.kiln.core.hash.ItemHash;
-import dev.kiln.node.LocalRuntimeList;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.records.NodeRecords;

@@ -1,4 +1,4 @@
-package dev.kiln.node;
+package dev.kiln.node.console;
 
 import dev.kiln.core.catalogue.RuntimeEntry;
 import java.io.IOException;
