@@ -66,15 +66,25 @@ final class StatusCommand implements Callable<Integer> {
         out.println("VMs:         " + (states.isEmpty() ? "none" : states));
         if (about.path("executions").isEmpty()) return Main.OK;
         out.println();
-        Table t = new Table("VM", "PROGRAM", "STATE", "UPTIME", "REQUESTS", "IN FLIGHT", "BOOT", "MEMORY", "PID");
+        Table t = new Table("VM", "PROGRAM", "STATE", "UPTIME", "REQUESTS", "IN FLIGHT", "BOOT", "MEMORY", "PID", "PORTS");
         for (JsonNode e : about.path("executions")) {
             t.row(e.path("id").asText(), e.path("program").asText().substring(0, Math.min(12, e.path("program").asText().length())),
                     e.path("state").asText(), String.format(Locale.ROOT, "%.0f s", e.path("uptime_seconds").asDouble()),
                     e.path("requests_served").asText(), e.path("in_flight").asText(),
                     e.path("boot_seconds").isNull() ? "-" : String.format(Locale.ROOT, "%.2f s", e.path("boot_seconds").asDouble()),
-                    e.path("memory_mib").asText() + " MiB", e.path("pid").asText());
+                    e.path("memory_mib").asText() + " MiB", e.path("pid").asText(), ports(e.path("forwarded_ports")));
         }
         t.print(out);
         return Main.OK;
+    }
+
+    /** {@code 24000->9000/tcp}: where each forwarded port is reached on the node, and what it leads to. */
+    private static String ports(JsonNode forwards) {
+        StringBuilder b = new StringBuilder();
+        for (JsonNode f : forwards) {
+            b.append(b.isEmpty() ? "" : " ").append(f.path("host_port").asInt()).append("->")
+                    .append(f.path("guest_port").asInt()).append('/').append(f.path("protocol").asText());
+        }
+        return b.isEmpty() ? "-" : b.toString();
     }
 }
