@@ -6,7 +6,6 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
-import dev.kiln.node.NodeConfig;
 import dev.kiln.node.http.ProgramHostname;
 import dev.kiln.node.network.PublishedPorts;
 import dev.kiln.node.program.PackagingException;
@@ -84,9 +83,7 @@ final class ProgramCreate implements Callable<Integer> {
                     + " needs --internet). The host port is listed by 'kiln status' and /about/executions/list.")
     List<String> publishPorts = new ArrayList<>();
 
-    @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
-            description = "Where the node is reached, for the printed URL (default: ${DEFAULT-VALUE}).")
-    String nodeUrl;
+    @Mixin NodeUrl node;
 
     @Override
     public Integer call() throws Exception {
@@ -159,7 +156,7 @@ final class ProgramCreate implements Callable<Integer> {
             return Main.USAGE;
         }
         records.ports().publish(p.message(), PublishedPorts.parse(publishPorts));
-        String base = nodeUrl.endsWith("/") ? nodeUrl.substring(0, nodeUrl.length() - 1) : nodeUrl;
+        String base = node.base();
         out.println((p.reused() ? "already published: " : "published program ") + p.message());
         out.println("  code:    " + p.code() + " (" + enc.wire() + ", file " + p.codeFile().shortForm() + ")");
         out.println("  runtime: " + p.runtime());

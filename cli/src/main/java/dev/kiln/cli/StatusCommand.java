@@ -2,7 +2,6 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.node.NodeConfig;
 import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.URI;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -24,9 +24,7 @@ import picocli.CommandLine.Spec;
 final class StatusCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
-            description = "The node (default: ${DEFAULT-VALUE}).")
-    String nodeUrl;
+    @Mixin NodeUrl node;
 
     @Option(names = "--json", description = "Print the node's JSON as it is.")
     boolean json;
@@ -35,14 +33,14 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        URI base = URI.create(nodeUrl.endsWith("/") ? nodeUrl : nodeUrl + "/");
+        URI base = node.root();
         HttpResponse<String> r;
         try {
             r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
                     HttpRequest.newBuilder(base.resolve("about/executions/list")).header("Accept", "application/json")
                             .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
-            err.println("kiln: no node answers at " + nodeUrl + "; start one with `kiln node` or give --node-url");
+            err.println(node.unreachable());
             return Main.USER_ERROR;
         }
         if (r.statusCode() != 200) {
