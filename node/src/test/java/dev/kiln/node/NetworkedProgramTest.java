@@ -11,7 +11,10 @@ import dev.kiln.network.FakeInternet;
 import dev.kiln.network.HostCommands;
 import dev.kiln.network.NetnsLab;
 import dev.kiln.network.NetworkSettings;
+import dev.kiln.network.Ipv6Prefix;
 import dev.kiln.network.NodeNetwork;
+import dev.kiln.network.VmIpv6;
+import dev.kiln.network.VmKind;
 import dev.kiln.network.PublishedPort;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramSpec;
@@ -20,6 +23,7 @@ import dev.kiln.node.testing.QemuImages;
 import dev.kiln.node.testing.TestNode;
 import dev.kiln.vm.qemu.QemuCommandLine;
 import dev.kiln.vm.qemu.QemuLauncher;
+import java.net.InetAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,12 +66,13 @@ class NetworkedProgramTest {
         assertThat(qemu.toFile().setExecutable(true)).isTrue();
         QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(QemuImages.kilnHome())
                 .withKernel(QemuImages.kernel()).withCloseGrace(Duration.ofSeconds(1)).withQemuBinary(qemu.toString()));
-        NetworkSettings settings = NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER));
+        Ipv6Prefix prefix = Ipv6Prefix.parse(FakeInternet.VM_PREFIX6);
+        NetworkSettings settings = NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER)).withIpv6(prefix);
         // the node's own records say which ports a program publishes, as 'kiln program create --publish-port' writes them
         AtomicReference<TestNode> started = new AtomicReference<>();
         ProgramNetworks networks = ProgramNetworks.over(NodeNetwork.start(settings, nodeNs),
                 program -> started.get().nodeRecords.ports().of(program));
-        assertThat(networks.describe()).contains("IPv4");
+        assertThat(networks.describe()).contains("IPv6 from 2001:0db8:0001:0002:");
         Path app = Path.of(NetworkedProgramTest.class.getResource("/dev/kiln/node/apps/netcheck").toURI());
         try (TestNode node = TestNode.start(dir.resolve("home"), launcher, QemuImages.runtime().image(),
                 QemuImages.kernel(), c -> c, List.of(), networks)) {
@@ -84,7 +89,14 @@ class NetworkedProgramTest {
             // sit0 is the guest kernel's IPv6-in-IPv4 fallback device (CONFIG_IPV6_SIT), there with or
             // without a NIC, down and never given an address
             assertThat(node.get(online.message(), "/interfaces").body()).isEqualTo("eth0 lo sit0");
-            assertThat(node.get("/about/executions/list").body()).contains("\"network\"").contains("IPv4 only");
+            assertThat(node.get("/about/executions/list").body()).contains("\"network\"").contains("IPv6 from");
+
+            // IPv6: routed, not NATed: the internet sees the address derived from the program's hash
+            String seen = node.get(online.message(), "/whoami?host=" + FakeInternet.SERVER6 + "&port="
+                    + FakeInternet.WHOAMI_PORT).body();
+            assertThat(seen).startsWith("internet6 ");
+            assertThat(InetAddress.getByName(seen.substring("internet6 ".length())))
+                    .isEqualTo(InetAddress.getByName(VmIpv6.derive(prefix, online.message().value(), VmKind.PROGRAM).guest()));
 
             // its published port: reached on the node's uplink address from the node's namespace and
             // from the internet side, by the host port /about reports
@@ -118,6 +130,9 @@ class NetworkedProgramTest {
             assertThat(node.get(other.message(), "/connect?host=127.0.0.1&port=9000").body()).isEqualTo("connected");
             assertThat(node.get(online.message(), "/connect?host=" + otherAddress + "&port=9000").body())
                     .as("VM to VM").startsWith("refused").contains("timed out");
+            String other6 = VmIpv6.derive(prefix, other.message().value(), VmKind.PROGRAM).guest();
+            assertThat(node.get(online.message(), "/connect?host=" + other6 + "&port=9000").body())
+                    .as("VM to VM over IPv6").startsWith("refused").contains("timed out");
             assertThat(node.get(other.message(), "/connect?host=198.51.100.1&port=" + hostPort).body())
                     .as("VM to VM through the other's forwarded port").startsWith("refused");
 

@@ -9,6 +9,7 @@ import dev.kiln.network.NetworkUnavailableException;
 import dev.kiln.network.NodeNetwork;
 import dev.kiln.network.PortForward;
 import dev.kiln.network.PublishedPort;
+import dev.kiln.network.VmIpv6;
 import dev.kiln.network.VmKind;
 import dev.kiln.network.VmNetwork;
 import dev.kiln.node.error.ErrorCode;
@@ -101,7 +102,8 @@ public final class ProgramNetworks implements AutoCloseable {
         try {
             VmNetwork vm = network.attach(executionId, program.value(), VmKind.PROGRAM, ports);
             var guest = new ProgramConfig.Network(VmNetwork.GUEST_INTERFACE, vm.guestAddress(), vm.guestGateway(),
-                    vm.dnsServers());
+                    vm.dnsServers(), vm.ipv6() == null ? null : vm.ipv6().guest() + "/" + VmIpv6.SUBNET_PREFIX,
+                    vm.ipv6() == null ? null : vm.ipv6().gateway());
             if (!vm.forwards().isEmpty()) forwards.put(executionId, vm.forwards());
             return Optional.of(new Attached(new VmNic(vm.interfaceName(), vm.mac()), guest, hostname(executionId),
                     vm.forwards()));
