@@ -147,6 +147,7 @@ public final class QemuVm implements Vm {
         return exitReport;
     }
 
+    /** True once QEMU has exited and the exit has been handled (as {@link #awaitExit}). */
     boolean hasExited() {
         return exited.isDone();
     }
