@@ -19,9 +19,9 @@ import dev.kiln.network.PublishedPort;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramSpec;
 import dev.kiln.node.program.PublishedProgram;
+import dev.kiln.node.testing.NamespacedQemu;
 import dev.kiln.node.testing.QemuImages;
 import dev.kiln.node.testing.TestNode;
-import dev.kiln.vm.qemu.QemuCommandLine;
 import dev.kiln.vm.qemu.QemuLauncher;
 import java.net.InetAddress;
 import java.net.http.HttpResponse;
@@ -60,12 +60,7 @@ class NetworkedProgramTest {
         lab.spawn(internet.node, "python3", "-m", "http.server", "--bind", "0.0.0.0", Integer.toString(NODE_SERVICE_PORT));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
                 nodeNs.run("ss", "-tln").stdout().contains(":" + NODE_SERVICE_PORT));
-        Path qemu = lab.scratch().resolve("qemu-in-node-namespace");
-        Files.writeString(qemu, "#!/bin/sh\nexec ip netns exec " + internet.node + " " + QemuCommandLine.DEFAULT_BINARY
-                + " \"$@\"\n");
-        assertThat(qemu.toFile().setExecutable(true)).isTrue();
-        QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(QemuImages.kilnHome())
-                .withKernel(QemuImages.kernel()).withCloseGrace(Duration.ofSeconds(1)).withQemuBinary(qemu.toString()));
+        QemuLauncher launcher = NamespacedQemu.launcher(lab, internet.node);
         Ipv6Prefix prefix = Ipv6Prefix.parse(FakeInternet.VM_PREFIX6);
         NetworkSettings settings = NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER)).withIpv6(prefix);
         // the node's own records say which ports a program publishes, as 'kiln program create --publish-port' writes them
