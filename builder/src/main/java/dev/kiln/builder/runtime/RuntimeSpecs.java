@@ -71,6 +71,11 @@ public final class RuntimeSpecs {
         return OFFICIAL;
     }
 
+    /** Names of the official specs of one kind ({@link RuntimeSpec#FUNCTION}, {@link RuntimeSpec#INSTANCE_ROOTFS}). */
+    public static List<String> officialNames(String kind) {
+        return OFFICIAL.stream().filter(n -> official(n).kind().equals(kind)).toList();
+    }
+
     /** True if {@code name} is one of {@link #officialNames()}. */
     public static boolean isOfficial(String name) {
         return OFFICIAL.contains(name);
