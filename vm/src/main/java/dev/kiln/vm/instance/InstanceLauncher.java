@@ -14,7 +14,9 @@ import java.util.List;
  * through QEMU user-mode networking forwarding 127.0.0.1:port to the guest's port 22 (loopback
  * only); the node replaces this with a TAP device and nftables forwards (docs/network.md).
  * A guest that powers off (ACPI) ends its QEMU; its disk keeps what it wrote, and starting the
- * same spec again is the instance's reboot.
+ * same spec again is the instance's reboot. Unlike function VMs, an instance's QEMU is not tied
+ * to this JVM's life (no {@code setpriv --pdeathsig}): instances are to outlive a node restart and
+ * be re-adopted; whoever starts one stops it.
  */
 public final class InstanceLauncher {
 

@@ -65,6 +65,8 @@ public record SeedDrive(String instanceId, String hostname, List<String> authori
         // Debian's cloud-init refuses root logins by default; aleph's instances are entered as root.
         y.append("disable_root: false\n");
         y.append("ssh_pwauth: false\n");
+        // The image ships only C.UTF-8; cloud-init's default en_US.UTF-8 fails to apply.
+        y.append("locale: C.UTF-8\n");
         y.append("ssh_authorized_keys:\n");
         for (String k : authorizedKeys) y.append("  - ").append(json(k)).append('\n');
         StringBuilder env = new StringBuilder();
@@ -76,9 +78,13 @@ public record SeedDrive(String instanceId, String hostname, List<String> authori
         return y.toString();
     }
 
-    /** Network config version 2: DHCP on the first Ethernet NIC (QEMU's user network answers it). */
+    /**
+     * Network config version 2: DHCP on the NIC. The entry is named eth0, the name the guest's
+     * kernel gives it: Debian's "eni" renderer (ifupdown) writes an interface by the entry's
+     * name and ignores {@code match}, which netplan and networkd use (Ubuntu).
+     */
     String networkConfig() {
-        return "version: 2\nethernets:\n  nic0:\n    match:\n      name: \"e*\"\n    dhcp4: true\n";
+        return "version: 2\nethernets:\n  eth0:\n    match:\n      name: \"e*\"\n    dhcp4: true\n";
     }
 
     /**

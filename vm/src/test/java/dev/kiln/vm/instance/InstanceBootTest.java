@@ -62,7 +62,7 @@ class InstanceBootTest {
         String firstBootId;
         try (InstanceVm vm = launcher.start(spec)) {
             long ms = awaitSsh(vm, key, port);
-            System.out.println("instance first boot (TCG): SSH answered after " + ms + " ms");
+            System.out.println("instance first boot (TCG): cloud-init done, SSH answering after " + ms + " ms");
             assertThat(ssh(key, port, "hostname")).isEqualTo("kiln-instance");
             assertThat(ssh(key, port, "cat /proc/1/comm")).isEqualTo("systemd");
             assertThat(ssh(key, port, "cat " + SeedDrive.VARIABLES_PATH)).isEqualTo("VM_CUSTOM_NUMBER=32");
@@ -78,7 +78,7 @@ class InstanceBootTest {
 
         try (InstanceVm vm = launcher.start(spec)) {
             long ms = awaitSsh(vm, key, port);
-            System.out.println("instance second boot (TCG): SSH answered after " + ms + " ms");
+            System.out.println("instance second boot (TCG): cloud-init done, SSH answering after " + ms + " ms");
             assertThat(ssh(key, port, "cat /proc/sys/kernel/random/boot_id")).isNotEqualTo(firstBootId);
             assertThat(ssh(key, port, "cat /root/marker")).isEqualTo("kept-across-reboot");
         }
@@ -89,32 +89,37 @@ class InstanceBootTest {
         long deadline = System.nanoTime() + SSH_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             assertThat(vm.running()).as("QEMU still runs; console:\n" + tail(vm.console())).isTrue();
-            if (sshStatus(key, port, "true").status() == 0) return (System.nanoTime() - vm.startedNs()) / 1_000_000;
+            // Ready means cloud-init has finished: until then it may restart sshd (it rewrites
+            // sshd_config), dropping a session; a dropped wait is simply retried.
+            Result r = sshStatus(key, port, "cloud-init status --wait --long", Duration.ofMinutes(4));
+            if (r.status() == 0) return (System.nanoTime() - vm.startedNs()) / 1_000_000;
+            // 255: ssh could not connect or lost the session; -1: our timeout. Anything else is cloud-init's verdict.
+            if (r.status() != 255 && r.status() != -1) throw new AssertionError("cloud-init did not finish cleanly:\n" + r.output());
             Thread.sleep(2000);
         }
         throw new AssertionError("no SSH login within " + SSH_WAIT + "; console:\n" + tail(vm.console()));
     }
 
     private static String ssh(Path key, int port, String command) throws Exception {
-        Result r = sshStatus(key, port, command);
+        Result r = sshStatus(key, port, command, Duration.ofSeconds(60));
         assertThat(r.status()).as("ssh " + command + ": " + r.output()).isZero();
         return r.output().strip();
     }
 
     private static void sshIgnoringDisconnect(Path key, int port, String command) throws Exception {
-        sshStatus(key, port, command);
+        sshStatus(key, port, command, Duration.ofSeconds(60));
     }
 
     private record Result(int status, String output) {
     }
 
-    private static Result sshStatus(Path key, int port, String command) throws Exception {
+    private static Result sshStatus(Path key, int port, String command, Duration timeout) throws Exception {
         List<String> argv = new ArrayList<>(List.of("ssh", "-i", key.toString(), "-p", Integer.toString(port),
                 "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "root@127.0.0.1", command));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             return new Result(-1, "timed out");
         }
