@@ -14,9 +14,10 @@ set -euo pipefail
 #   iproute2 nftables          VM networking: TAP devices, the node's own nftables table (docs/network.md)
 #   dnsmasq-base               the networking tests' stand-in DNS server for "the internet" namespace
 #   chromium chromium-driver   the web console's browser test (headless; Selenium is pointed at them, never downloads one)
+#   qemu-utils genisoimage openssh-client   instances: qcow2 overlay disks (qemu-img), the NoCloud seed ISO, the SSH test client
 PACKAGES=(maven shellcheck python3 qemu-system-x86 util-linux debootstrap debian-archive-keyring squashfs-tools e2fsprogs zstd
           linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio
-          iproute2 nftables dnsmasq-base chromium chromium-driver)
+          iproute2 nftables dnsmasq-base chromium chromium-driver qemu-utils genisoimage openssh-client)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -138,6 +138,7 @@ public final class RuntimeBuilder {
             log.line("kiln runtime " + spec.name() + ": spec " + spec.hash() + ", cache key " + key.value());
             if (cacheProblem != null) log.line("rebuilding: " + cacheProblem);
             Optional<ItemHash> release = MirrorRelease.fetch(spec.base().mirror(), spec.base().suite());
+            ArchiveCheck.require(spec, release, bases);
             RootFs root = workspace.rootfs();
             Chroot chroot = new Chroot(root, packageCache, log, spec.sourceDateEpoch());
             Chroot offline = new Chroot(root, null, log, spec.sourceDateEpoch());
@@ -161,7 +162,7 @@ public final class RuntimeBuilder {
             steps.add(bootstrap);
             steps.add(new InstallPackagesStep(spec, root, chroot, packageCache));
             if (!spec.files().isEmpty()) steps.add(new AddFilesStep(spec, root));
-            steps.add(new InstallInitStep(spec, root));
+            steps.add(spec.instance() ? new InstallSystemdStep(spec, root) : new InstallInitStep(spec, root));
             if (!spec.slim().removePackages().isEmpty()) steps.add(removePackages);
             steps.add(sbom);
             steps.add(slim);

@@ -15,6 +15,8 @@ import java.util.Objects;
  * A parsed and validated runtime spec (docs/runtimes.md): what to bootstrap, what to install, how
  * to slim and pack it. Built by {@link RuntimeSpecs}; every instance is valid.
  *
+ * @param kind            {@link #FUNCTION} (Kiln's init, booted by programs) or {@link #INSTANCE_ROOTFS}
+ *                        (systemd, sshd and cloud-init, booted as an instance's root: docs/instances.md)
  * @param name            the runtime's name: {@code [a-z0-9][a-z0-9.-]*}, written to /etc/kiln/runtime
  * @param description     one line for {@code kiln runtime list}
  * @param base            the Debian base system
@@ -27,14 +29,18 @@ import java.util.Objects;
  * @param directory       the spec file's directory, against which {@code files[].source} resolve;
  *                        null for the bundled official specs (they have no sources)
  */
-public record RuntimeSpec(String name, String description, Base base, String architecture, Packages packages,
+public record RuntimeSpec(String kind, String name, String description, Base base, String architecture, Packages packages,
                           List<ExtraFile> files, Slim slim, Output output, long sourceDateEpoch, Path directory) {
 
     /** The format version of spec files this Kiln reads ({@code spec: 1}). */
     public static final int FORMAT = 1;
     public static final String X86_64 = "x86_64";
+    /** Spec kinds, named like the catalogue's kinds (docs/catalogue.md). */
+    public static final String FUNCTION = "function";
+    public static final String INSTANCE_ROOTFS = "instance-rootfs";
 
     public RuntimeSpec {
+        kind = kind == null ? FUNCTION : kind;
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(packages, "packages");
@@ -43,6 +49,16 @@ public record RuntimeSpec(String name, String description, Base base, String arc
         description = description == null ? "" : description;
         architecture = architecture == null ? X86_64 : architecture;
         files = files == null ? List.of() : List.copyOf(files);
+    }
+
+    /** True for an instance root filesystem: systemd is its init, not Kiln's init0/init1. */
+    public boolean instance() {
+        return kind.equals(INSTANCE_ROOTFS);
+    }
+
+    /** The init the image boots: {@code kiln} or {@code systemd}. */
+    public String init() {
+        return instance() ? "systemd" : "kiln";
     }
 
     /**
@@ -149,6 +165,9 @@ public record RuntimeSpec(String name, String description, Base base, String arc
     public ObjectNode toJson() {
         ObjectNode n = CANONICAL.createObjectNode();
         n.put("spec", FORMAT);
+        // Only written when not the default, so function runtimes keep the hashes (and cached
+        // images) they had before kinds existed.
+        if (instance()) n.put("kind", kind);
         n.put("name", name);
         n.put("description", description);
         ObjectNode b = n.putObject("base");
@@ -167,7 +186,7 @@ public record RuntimeSpec(String name, String description, Base base, String arc
             if (f.source() != null) o.put("source", f.source());
             o.put("mode", String.format("%04o", f.mode()));
         }
-        n.put("init", "kiln");
+        n.put("init", init());
         ObjectNode s = n.putObject("slim");
         s.put("docs", slim.docs());
         s.put("locales", slim.locales());

@@ -24,7 +24,8 @@ import java.util.List;
 public final class RuntimeSpecs {
 
     /** The official specs, in the order {@code kiln runtime list} shows them; the first is the default. */
-    private static final List<String> OFFICIAL = List.of("debian-12-python", "debian-11-python", "debian-12-node", "minimal");
+    private static final List<String> OFFICIAL = List.of("debian-12-python", "debian-11-python", "debian-12-node", "minimal",
+            "debian-12-instance", "debian-11-instance", "ubuntu-22.04-instance");
     private static final String OFFICIAL_RESOURCES = "official/";
     public static final String EXTENSION = ".yaml";
 
@@ -37,6 +38,11 @@ public final class RuntimeSpecs {
     /** Names of the official specs; the first is the default runtime. */
     public static List<String> officialNames() {
         return OFFICIAL;
+    }
+
+    /** Names of the official specs of one kind ({@link RuntimeSpec#FUNCTION}, {@link RuntimeSpec#INSTANCE_ROOTFS}). */
+    public static List<String> officialNames(String kind) {
+        return OFFICIAL.stream().filter(n -> official(n).kind().equals(kind)).toList();
     }
 
     /** True if {@code name} is one of {@link #officialNames()}. */

@@ -40,6 +40,11 @@ class RuntimeSpecsTest {
         for (String name : RuntimeSpecs.officialNames()) {
             RuntimeSpec spec = RuntimeSpecs.official(name);
             assertThat(spec.name()).isEqualTo(name);
+            if (spec.instance()) {
+                assertThat(spec.packages().apt()).as(name).contains("systemd-sysv", "openssh-server", "cloud-init");
+                assertThat(spec.output().format()).isEqualTo(RuntimeSpec.Output.EXT4);
+                continue;
+            }
             assertThat(spec.packages().apt()).as(name + " needs a python3 for init1")
                     .anyMatch(p -> p.equals("python3") || p.equals("python3-minimal"));
         }
@@ -53,6 +58,28 @@ class RuntimeSpecsTest {
             RuntimeSpec fromFile = RuntimeSpecs.parse(runtimes.resolve(name + ".yaml"));
             assertThat(fromFile.hash()).as(name).isEqualTo(RuntimeSpecs.official(name).hash());
         }
+    }
+
+    @Test
+    void instanceKindsAreOfficialAndKeepFunctionHashesUnchanged() {
+        assertThat(RuntimeSpecs.officialNames(RuntimeSpec.INSTANCE_ROOTFS))
+                .containsExactly("debian-12-instance", "debian-11-instance", "ubuntu-22.04-instance");
+        assertThat(RuntimeSpecs.official("debian-12-instance").init()).isEqualTo("systemd");
+        // "kind" is written into the canonical form only for instances: function specs hash as before.
+        assertThat(RuntimeSpecs.official("minimal").canonicalJson()).doesNotContain("\"kind\"");
+        assertThat(RuntimeSpecs.official("debian-12-instance").canonicalJson()).contains("\"kind\":\"instance-rootfs\"");
+    }
+
+    @Test
+    void aFunctionSpecCannotBootSystemdOrUseUbuntu() {
+        RuntimeSpecException e = refused("spec: 1\nname: a\nbase: {suite: jammy, mirror: 'http://archive.ubuntu.com/ubuntu'}\ninit: systemd\n");
+
+        assertThat(e.errors()).extracting(ValidationError::path).containsExactlyInAnyOrder("init", "base.suite");
+        assertThat(e.getMessage()).contains("instance-rootfs only").contains("init is 'kiln'");
+        RuntimeSpecException kind = refused("spec: 1\nkind: container\nname: a\nbase: {suite: bookworm}\n");
+        assertThat(kind.errors()).extracting(ValidationError::path).containsExactly("kind");
+        RuntimeSpecException init = refused("spec: 1\nkind: instance-rootfs\nname: a\nbase: {suite: bookworm}\ninit: kiln\n");
+        assertThat(init.getMessage()).contains("boots systemd");
     }
 
     @Test

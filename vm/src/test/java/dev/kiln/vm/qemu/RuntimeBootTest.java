@@ -42,7 +42,8 @@ class RuntimeBootTest {
     }
 
     static List<String> officialSpecs() {
-        return RuntimeSpecs.officialNames();
+        // Instance root filesystems boot systemd, not the agent: InstanceBootTest boots them.
+        return RuntimeSpecs.officialNames(dev.kiln.builder.runtime.RuntimeSpec.FUNCTION);
     }
 
     @ParameterizedTest
