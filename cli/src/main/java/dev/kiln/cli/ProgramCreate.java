@@ -76,6 +76,10 @@ final class ProgramCreate implements Callable<Integer> {
             + " NAT, DNS; the node must run with --network).")
     boolean internet;
 
+    @Option(names = "--persistent", description = "Run the program all the time (on.persistent): the node starts it"
+            + " when it starts, not on the first request, never stops it for idleness and restarts it when it dies.")
+    boolean persistent;
+
     @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
             description = "Where the node is reached, for the printed URL (default: ${DEFAULT-VALUE}).")
     String nodeUrl;
@@ -131,7 +135,7 @@ final class ProgramCreate implements Callable<Integer> {
         try {
             p = publisher.publish(new ProgramSpec(source, enc, entrypoint, iface, runtimeRef,
                     runtime.equals("default") ? "Kiln's default runtime (" + NodeSetup.DEFAULT_RUNTIME + ")" : runtime,
-                    Resources.of(vcpus, memory, seconds), variables, name, internet));
+                    Resources.of(vcpus, memory, seconds), variables, name, internet, persistent));
         } catch (PackagingException e) {
             err.println("kiln: " + e.getMessage());
             return Main.USER_ERROR;
@@ -143,6 +147,7 @@ final class ProgramCreate implements Callable<Integer> {
         out.println((p.reused() ? "already published: " : "published program ") + p.message());
         out.println("  code:    " + p.code() + " (" + enc.wire() + ", file " + p.codeFile().shortForm() + ")");
         out.println("  runtime: " + p.runtime());
+        if (persistent) out.println("  persistent: a node started on this home runs it from its start (restart the node if one runs)");
         out.println("  url:     " + base + "/vm/" + p.message() + "/");
         out.println("  host:    " + ProgramHostname.label(p.message()) + ".<your node's domain>");
         return Main.OK;

@@ -116,6 +116,18 @@ class PersistentProgramTest {
     }
 
     @Test
+    @Order(4)
+    void aNodeStartedOnTheHomeRunsItWithoutARequest() throws Exception {
+        node.close();
+        node = null;
+        node = TestNode.start(dir.resolve("home"), QemuImages.launcher(), QemuImages.runtime().image(), QemuImages.kernel(),
+                c -> c.withIdleTimeout(Duration.ofSeconds(2)));
+        Execution e = serving();
+        assertThat(e.requestsServed()).isZero();
+        assertThat(node.get(program, "/").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     @Order(0)
     void backoffDoublesAndGivesUpAfterTooManyFailures() {
         var policy = dev.kiln.node.persistent.RestartPolicy.DEFAULT;
