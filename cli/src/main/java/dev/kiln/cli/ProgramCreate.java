@@ -83,6 +83,10 @@ final class ProgramCreate implements Callable<Integer> {
                     + " needs --internet). The host port is listed by 'kiln status' and /about/executions/list.")
     List<String> publishPorts = new ArrayList<>();
 
+    @Option(names = "--persistent", description = "Run the program all the time (on.persistent): the node starts it"
+            + " when it starts, not on the first request, never stops it for idleness and restarts it when it dies.")
+    boolean persistent;
+
     @Mixin NodeUrl node;
 
     @Override
@@ -147,7 +151,7 @@ final class ProgramCreate implements Callable<Integer> {
         try {
             p = publisher.publish(new ProgramSpec(source, enc, entrypoint, iface, runtimeRef,
                     runtime.equals("default") ? "Kiln's default runtime (" + NodeSetup.DEFAULT_RUNTIME + ")" : runtime,
-                    Resources.of(vcpus, memory, seconds), variables, name, internet));
+                    Resources.of(vcpus, memory, seconds), variables, name, internet, persistent));
         } catch (PackagingException e) {
             err.println("kiln: " + e.getMessage());
             return Main.USER_ERROR;
@@ -160,6 +164,7 @@ final class ProgramCreate implements Callable<Integer> {
         out.println((p.reused() ? "already published: " : "published program ") + p.message());
         out.println("  code:    " + p.code() + " (" + enc.wire() + ", file " + p.codeFile().shortForm() + ")");
         out.println("  runtime: " + p.runtime());
+        if (persistent) out.println("  persistent: a node started on this home runs it from its start (restart the node if one runs)");
         out.println("  url:     " + base + "/vm/" + p.message() + "/");
         out.println("  host:    " + ProgramHostname.label(p.message()) + ".<your node's domain>");
         if (!publishPorts.isEmpty()) {
@@ -168,6 +173,4 @@ final class ProgramCreate implements Callable<Integer> {
         }
         return Main.OK;
     }
-
-
 }

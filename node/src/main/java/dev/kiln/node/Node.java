@@ -79,6 +79,7 @@ public final class Node implements AutoCloseable {
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
+        keepPersistent(services, pool);
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
         return new Node(server, pool, services, metrics, vmsDir, logs);
     }
@@ -150,6 +151,27 @@ public final class Node implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage()
                     + "; is another node running? Choose another port with --port", e);
+        }
+    }
+
+    /**
+     * Until the operator's allocation API exists, a persistent program published on this node's
+     * home is allocated to it: the node keeps each running from its start.
+     */
+    private static void keepPersistent(NodeServices services, ExecutionPool pool) {
+        try {
+            for (var r : services.nodeRecords().programs().list()) {
+                boolean persistent;
+                try {
+                    persistent = dev.kiln.core.message.AlephMessages.parse(r.messageJson())
+                            .contentAs(dev.kiln.core.message.ProgramContent.class).isPersistent();
+                } catch (RuntimeException unreadable) {
+                    continue; // its requests get the resolver's clear error
+                }
+                if (persistent) pool.keepRunning(r.messageHash());
+            }
+        } catch (RecordsException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot list programs to start the persistent ones: " + e.getMessage());
         }
     }
 

@@ -24,7 +24,7 @@ final class ArchiveCheck {
             throws RuntimeBuildException, IOException {
         RuntimeSpec.Base base = spec.base();
         if (bases.find(BaseCache.family(base, spec.architecture()), release).isPresent()) return;
-        String os = RuntimeSpecs.SUITES.getOrDefault(base.suite(), base.suite());
+        String os = SpecReader.SUITES.getOrDefault(base.suite(), base.suite());
         if (release.isEmpty()) {
             throw new RuntimeBuildException("BootstrapBase", "the archive " + base.mirror() + " did not answer for "
                     + os + " (" + base.mirror() + "/dists/" + base.suite() + "/InRelease is not reachable from this"

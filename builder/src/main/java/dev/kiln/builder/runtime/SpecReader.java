@@ -23,7 +23,8 @@ final class SpecReader {
     /** 2024-01-01T00:00:00Z: a fixed default, so a spec without the field still builds reproducibly. */
     static final long DEFAULT_SOURCE_DATE_EPOCH = 1_704_067_200L;
     /** Debian suites Kiln builds from, with their release numbers (for messages). */
-    static final Map<String, String> SUITES = Map.of("bookworm", "12", "bullseye", "11");
+    static final Map<String, String> SUITES = Map.of("bookworm", "Debian 12", "bullseye", "Debian 11", "jammy", "Ubuntu 22.04");
+    private static final Set<String> FUNCTION_SUITES = Set.of("bookworm", "bullseye");
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
     private static final Pattern APT_PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+|/[a-z0-9-]+)?");
@@ -47,7 +48,7 @@ final class SpecReader {
     }
 
     RuntimeSpec read(JsonNode root) {
-        keys(root, "", "spec", "name", "description", "base", "architecture", "packages", "files", "init", "slim",
+        keys(root, "", "spec", "kind", "name", "description", "base", "architecture", "packages", "files", "init", "slim",
                 "output", "source_date_epoch");
         JsonNode format = root.get("spec");
         if (format == null) {
@@ -64,9 +65,23 @@ final class SpecReader {
         String arch = architecture(root.get("architecture"));
         RuntimeSpec.Packages packages = packages(root.get("packages"));
         List<RuntimeSpec.ExtraFile> files = files(root.get("files"));
+        String kind = string(root, "kind", "kind", RuntimeSpec.FUNCTION, false);
+        if (kind != null && !kind.equals(RuntimeSpec.FUNCTION) && !kind.equals(RuntimeSpec.INSTANCE_ROOTFS)) {
+            error("kind", "must be 'function' (the default: Kiln's init, for programs) or 'instance-rootfs'"
+                    + " (systemd, sshd and cloud-init, for instances), got '" + kind + "'");
+            kind = null;
+        }
+        boolean instance = RuntimeSpec.INSTANCE_ROOTFS.equals(kind);
+        String expectedInit = instance ? "systemd" : "kiln";
         JsonNode init = root.get("init");
-        if (init != null && !(init.isTextual() && init.textValue().equals("kiln"))) {
-            error("init", "the only init is 'kiln' (init0 at /sbin/init, init1 at /root/kiln_init1), got " + init);
+        if (init != null && !(init.isTextual() && init.textValue().equals(expectedInit))) {
+            error("init", instance
+                    ? "an instance-rootfs boots systemd: write 'init: systemd' or leave init out, got " + init
+                    : "a function runtime's init is 'kiln' (init0 at /sbin/init, init1 at /root/kiln_init1), got " + init);
+        }
+        if (!instance && base != null && !FUNCTION_SUITES.contains(base.suite())) {
+            error("base.suite", "function runtimes are built from Debian bookworm or bullseye; "
+                    + SUITES.get(base.suite()) + " is for kind instance-rootfs only");
         }
         RuntimeSpec.Slim slim = slim(root.get("slim"));
         RuntimeSpec.Output output = output(root.get("output"));
@@ -81,7 +96,7 @@ final class SpecReader {
         }
         if (packages != null && base != null) crossCheck(packages);
         if (!errors.isEmpty()) throw new RuntimeSpecException(source, errors);
-        return new RuntimeSpec(name, description, base, arch, packages, files, slim, output, epoch, directory);
+        return new RuntimeSpec(kind, name, description, base, arch, packages, files, slim, output, epoch, directory);
     }
 
     private void crossCheck(RuntimeSpec.Packages packages) {
@@ -105,7 +120,8 @@ final class SpecReader {
         keys(node, "base", "suite", "mirror");
         String suite = string(node, "suite", "base.suite", null, true);
         if (suite != null && !SUITES.containsKey(suite)) {
-            error("base.suite", "Kiln builds from Debian bookworm (12) or bullseye (11), got '" + suite + "'");
+            error("base.suite", "Kiln builds from Debian bookworm (12), bullseye (11) or, for instances, Ubuntu jammy"
+                    + " (22.04), got '" + suite + "'");
         }
         String mirror = string(node, "mirror", "base.mirror", DEFAULT_MIRROR, false);
         if (mirror != null && !MIRROR.matcher(mirror).matches()) {

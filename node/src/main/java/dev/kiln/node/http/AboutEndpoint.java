@@ -59,6 +59,18 @@ final class AboutEndpoint {
                         .put("host_port", f.hostPort()).put("guest_port", f.guestPort());
             }
         }
+        // Persistent programs stay listed between executions: restarting (with the next attempt) or failed.
+        ArrayNode kept = root.putArray("persistent");
+        pool.persistent().forEach((program, view) -> {
+            ObjectNode o = kept.addObject();
+            o.put("program", program.value());
+            o.put("status", view.status().name().toLowerCase(Locale.ROOT));
+            o.put("restarts", view.restarts());
+            if (view.nextAttempt() != null) o.put("next_attempt", view.nextAttempt().toString());
+            else o.putNull("next_attempt");
+            if (view.lastFailure() != null) o.put("last_failure", view.lastFailure());
+            else o.putNull("last_failure");
+        });
         try {
             return ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {

@@ -91,7 +91,10 @@ final class Admission {
         if (budget.tryReserve(cost)) return;
         checkFits(program, cost);
         List<Execution> idle = new ArrayList<>();
-        for (Execution e : live) if (e.phase() == Phase.SERVING && e.inFlight() == 0) idle.add(e);
+        for (Execution e : live) {
+            // A persistent program is never evicted: it runs from allocation to deallocation.
+            if (e.phase() == Phase.SERVING && e.inFlight() == 0 && e.keepWarm().evictable()) idle.add(e);
+        }
         idle.sort(Comparator.comparingLong(Execution::lastActiveNanos));
         for (Execution victim : idle) {
             if (!victim.retireIfIdle(EndReason.EVICTED, null)) continue;
@@ -100,7 +103,7 @@ final class Admission {
             if (budget.tryReserve(cost)) return;
         }
         throw new NodeException(ErrorCode.NO_CAPACITY, "no room for another VM: " + budget.reservedMiB() + " of "
-                + budget.totalMiB() + " MiB are reserved by " + live.size() + " busy VM(s) and program "
+                + budget.totalMiB() + " MiB are reserved by " + live.size() + " busy or persistent VM(s) and program "
                 + program.messageHash() + " needs " + cost + " MiB; try again shortly, or give the node a larger"
                 + " --memory-budget");
     }

@@ -5,6 +5,7 @@ import dev.kiln.guest.GuestException;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.metrics.NodeMetrics;
+import dev.kiln.node.persistent.RestartPolicy;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.records.ExecutionRecord;
@@ -84,7 +85,8 @@ final class ColdStart {
         ResolvedProgram program = resolver.resolve(hash);
         long resolved = System.nanoTime();
         Duration idle = config.idleTimeout() != null ? config.idleTimeout() : Duration.ofSeconds(program.resources().seconds());
-        e.resolved(program, new KeepWarmPolicy.OnDemand(idle));
+        e.resolved(program, program.content().isPersistent() ? new KeepWarmPolicy.Persistent(RestartPolicy.DEFAULT)
+                : new KeepWarmPolicy.OnDemand(idle));
         long cost = VmPlanner.memoryCost(program, config.vmmOverheadMiB());
         admission.checkFits(program, cost);
         try (Admission.BootSlot slot = admission.awaitBootSlot(program)) {

@@ -4,6 +4,7 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
+import dev.kiln.node.persistent.RestartHistory;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.records.ExecutionRecords;
 import dev.kiln.vm.Vm;
@@ -49,6 +50,7 @@ public final class ExecutionPool implements AutoCloseable {
     private final KeepWarm keepWarm = new KeepWarm();
     private final Teardown teardown;
     private final ColdStart coldStart;
+    private final Restarts restarts = new Restarts(this::startKept);
     private volatile boolean closing;
     private volatile VmObserver observer = VmObserver.NONE;
 
@@ -82,14 +84,7 @@ public final class ExecutionPool implements AutoCloseable {
                 e = slots.putIfAbsent(program, mine);
                 if (e == null) {
                     e = mine;
-                    live.add(mine);
-                    if (closing) {
-                        // close() may have looked at the live set before this one joined it.
-                        mine.retire(EndReason.SHUTDOWN, null);
-                        teardown.end(mine, null);
-                    } else {
-                        coldStart.run(mine);
-                    }
+                    begin(mine);
                 }
             }
             boolean cold = e.phase() == Phase.STARTING;
@@ -100,10 +95,56 @@ public final class ExecutionPool implements AutoCloseable {
         }
     }
 
-    /** The pool's retirement hook (on the retiring thread): the slot is forgotten, then the VM stopped. */
+    /** Runs the cold start of an execution that has just taken its program's slot, on this thread. */
+    private void begin(Execution mine) {
+        live.add(mine);
+        if (closing) {
+            // close() may have looked at the live set before this one joined it.
+            mine.retire(EndReason.SHUTDOWN, null);
+            teardown.end(mine, null);
+            return;
+        }
+        coldStart.run(mine);
+        if (mine.phase() == Phase.SERVING) restarts.serving(mine.programHash());
+    }
+
+    /**
+     * Keeps a persistent program running from now on: started at once (in the background, not by
+     * a request), restarted with backoff after a death, never stopped for idleness or room, until
+     * {@link #release}. Idempotent: a program already kept is left as it is.
+     */
+    public void keepRunning(ItemHash program) {
+        if (closing) return;
+        restarts.keep(program);
+        startKept(program);
+    }
+
+    /** Stops keeping a persistent program and stops its VM gracefully; false if it was not kept. */
+    public boolean release(ItemHash program, String why) {
+        boolean was = restarts.forget(program);
+        Execution e = slots.get(program);
+        if (e != null) e.retire(EndReason.STOPPED_BY_OPERATOR, why);
+        return was;
+    }
+
+    /** The persistent programs kept running, with their restart count, status and next attempt. */
+    public Map<ItemHash, RestartHistory.View> persistent() {
+        return restarts.views();
+    }
+
+    /** Starts a kept program's execution on its own thread unless one is live already. */
+    private void startKept(ItemHash program) {
+        if (closing || !restarts.kept(program) || slots.containsKey(program)) return;
+        Execution mine = new Execution(ids.next(program), program, StartKind.BOOT, this::retired);
+        if (slots.putIfAbsent(program, mine) != null) return;
+        Thread.ofVirtual().name("kiln-persistent-" + mine.id()).start(() -> begin(mine));
+    }
+
+    /** The pool's retirement hook (on the retiring thread): the slot is forgotten, the VM stopped, a kept program restarted. */
     private void retired(Execution e, Ending ending) {
         slots.remove(e.programHash(), e);
         teardown.retired(e, ending);
+        restarts.ended(e, ending, closing);
     }
 
     /** The guest stopped answering during a request: the execution is retired and its VM killed. */
@@ -177,6 +218,7 @@ public final class ExecutionPool implements AutoCloseable {
     public void close() {
         closing = true;
         keepWarm.close();
+        restarts.close();
         List<Execution> all = new ArrayList<>(live);
         for (Execution e : all) e.retire(EndReason.SHUTDOWN, null);
         long deadline = System.nanoTime() + config.stopGrace().plus(EXIT_WAIT).toNanos();

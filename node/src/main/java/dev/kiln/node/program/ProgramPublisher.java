@@ -7,6 +7,7 @@ import dev.kiln.core.message.Code;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Environment;
 import dev.kiln.core.message.ProgramContent;
+import dev.kiln.core.message.Triggers;
 import dev.kiln.core.message.ProgramRuntime;
 import dev.kiln.core.message.ValidationError;
 import dev.kiln.store.records.RecordsException;
@@ -82,6 +83,8 @@ public final class ProgramPublisher {
                             null, Map.of()))
                     .runtime(ProgramRuntime.of(spec.runtime(), spec.runtimeComment() == null ? "" : spec.runtimeComment()))
                     .resources(spec.resources());
+            // Aleph's persistent programs also answer HTTP: on.http stays true, so /vm/<hash> reaches them.
+            if (spec.persistent()) builder.on(new Triggers(true, null, true, Map.of()));
             if (spec.internet()) builder.environment(new Environment(false, true, false, false, null, null, Map.of()));
             spec.variables().forEach(builder::variable);
             ProgramContent content = builder.build();
@@ -124,7 +127,8 @@ public final class ProgramPublisher {
                     && p.runtime().ref().equals(spec.runtime().value())
                     && p.resourcesOrDefault().equals(spec.resources().withDefaults())
                     && p.variablesOrEmpty().equals(spec.variables())
-                    && (p.environment() != null && p.environment().hasInternet()) == spec.internet();
+                    && (p.environment() != null && p.environment().hasInternet()) == spec.internet()
+                    && p.isPersistent() == spec.persistent();
             if (same) {
                 return Optional.of(new PublishedProgram(r.messageHash(), code.get().messageHash(), fileHash, spec.runtime(), true));
             }

@@ -18,15 +18,30 @@ import java.util.Objects;
  * @param runtimeComment a human description of the runtime, kept in the message
  * @param name           a local label for {@code kiln program list}, or null
  * @param internet       {@code environment.internet}: the VM gets a NIC and NAT on a node started with networking
+ * @param persistent     {@code on.persistent}: the node runs it from allocation on, not from the first request
  */
 public record ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface,
                           ItemHash runtime, String runtimeComment, Resources resources, Map<String, String> variables,
-                          String name, boolean internet) {
+                          String name, boolean internet, boolean persistent) {
 
     /** A program without internet access (environment.internet false). */
     public ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface, ItemHash runtime,
                        String runtimeComment, Resources resources, Map<String, String> variables, String name) {
         this(source, encoding, entrypoint, codeInterface, runtime, runtimeComment, resources, variables, name, false);
+    }
+
+    /** An on-demand program (on.persistent false). */
+    public ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface, ItemHash runtime,
+                       String runtimeComment, Resources resources, Map<String, String> variables, String name,
+                       boolean internet) {
+        this(source, encoding, entrypoint, codeInterface, runtime, runtimeComment, resources, variables, name, internet,
+                false);
+    }
+
+    /** The same program, persistent or not. */
+    public ProgramSpec persistent(boolean on) {
+        return new ProgramSpec(source, encoding, entrypoint, codeInterface, runtime, runtimeComment, resources, variables,
+                name, internet, on);
     }
 
     public ProgramSpec {
