@@ -50,6 +50,7 @@ final class ConsolePages {
             case "/console/search" -> search(req.query().first("q").orElse("").strip(), res);
             default -> {
                 if (path.startsWith("/console/programs/")) program(path.substring("/console/programs/".length()), res);
+                else if (RuntimeSbom.matches(path)) new RuntimeSbom(c.localRuntimes()).serve(path, res);
                 else if (path.startsWith("/console/vms/")) vm(java.net.URLDecoder.decode(path.substring("/console/vms/".length()),
                         java.nio.charset.StandardCharsets.UTF_8), res);
                 else notFound(res, "There is no console page at " + path + ".");
