@@ -48,6 +48,8 @@ final class ConsolePages {
             case "/console/events" -> events(res);
             case "/console/series.json" -> series(res);
             case "/console/search" -> search(req.query().first("q").orElse("").strip(), res);
+            case "/console/requests" -> WebConsole.html(res, 200, RecentRequests.rows(c.series(),
+                    req.query().first("program").orElse(null), req.query().first("vm").orElse(null)));
             default -> {
                 if (path.startsWith("/console/programs/")) program(path.substring("/console/programs/".length()), res);
                 else if (RuntimeSbom.matches(path)) new RuntimeSbom(c.localRuntimes()).serve(path, res);
