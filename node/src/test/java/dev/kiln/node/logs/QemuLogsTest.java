@@ -19,7 +19,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the live stream that {@code kiln logs -f} reads, the bounds with a program that prints
  * megabytes, and the log link of an error a program's owner sees.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QemuLogsTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String CHATTY = """
@@ -103,6 +107,7 @@ class QemuLogsTest {
     }
 
     @Test
+    @Order(1) // first: the megabytes check pushes the boot's lines out of this VM's bounded log
     void theConsoleIsSplitIntoKernelAndInitAndTheProgramsOutputArrivesApart() throws Exception {
         // Its own request: another check's megabytes may have pushed /first out of the bounded log.
         assertThat(node.get(chatty.message(), "/split").statusCode()).isEqualTo(200);
