@@ -97,6 +97,22 @@ class OutputCaptureTest {
     }
 
     @Test
+    void anExecutableThatDiesAtStartHasItsLastWordsSentBeforeTheFailure(@TempDir Path other) throws Exception {
+        List<String> got = new CopyOnWriteArrayList<>();
+        try (AgentProcess exe = AgentProcess.start(other)) {
+            exe.connection.followOutput(o -> o.lines().forEach(l -> got.add(o.stream() + "|" + l)));
+            GuestConfigureException e = org.assertj.core.api.Assertions.catchThrowableOfType(GuestConfigureException.class,
+                    () -> exe.connection.configure(ProgramConfig.builder(ProgramConfig.Interface.EXECUTABLE,
+                                    ProgramConfig.Code.zip("run.sh", Attachment.of(Zips.of(Map.of("run.sh",
+                                            "#!/bin/sh\necho 'DATABASE_URL is not set' >&2\nexit 3\n".getBytes(StandardCharsets.UTF_8))))))
+                            .port(ConfigureErrorsTest.freePort()).startupTimeout(Duration.ofSeconds(10)).build()));
+            assertThat(e).isNotNull();
+            assertThat(e.code()).isEqualTo("program_exited");
+            assertThat(got).as("received before the CONFIGURED failure").contains("STDERR|DATABASE_URL is not set");
+        }
+    }
+
+    @Test
     void anExecutablesPipesAreTwoStreams(@TempDir Path other) throws Exception {
         String server = """
                 #!/usr/bin/python3

@@ -52,13 +52,16 @@ class ExecutableProgram:
         except OSError as e:
             raise ConfigError("program_exited", "cannot start %s: %s" % (self.path, e))
         pump = output.pump(self.agent)
-        output.read_pipe(self.proc.stdout, pump, "stdout")
-        output.read_pipe(self.proc.stderr, pump, "stderr")
+        readers = [output.read_pipe(self.proc.stdout, pump, "stdout"), output.read_pipe(self.proc.stderr, pump, "stderr")]
         deadline = time.monotonic() + timeout
         while True:
             status = self.proc.poll()
             if status is not None:
                 self.exit_status = status
+                # Its last words (a traceback, "address in use") reach the host before the failure does.
+                for reader in readers:
+                    reader.join(1.0)
+                pump.flush(1.0)
                 raise ConfigError("program_exited", "the program exited with status %s before listening on port %d"
                                   % (status, self.port))
             try:

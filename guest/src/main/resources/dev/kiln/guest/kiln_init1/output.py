@@ -162,7 +162,9 @@ def read_pipe(pipe, pump_, stream):
             except OSError:
                 pass
 
-    threading.Thread(target=run, name="output-" + stream, daemon=True).start()
+    thread = threading.Thread(target=run, name="output-" + stream, daemon=True)
+    thread.start()
+    return thread
 
 
 class StreamWriter:
