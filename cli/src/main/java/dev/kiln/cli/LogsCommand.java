@@ -35,7 +35,7 @@ final class LogsCommand implements Callable<Integer> {
     @Option(names = {"-n", "--lines"}, paramLabel = "N", defaultValue = "200", description = "How many kept lines first (default: ${DEFAULT-VALUE}).")
     int lines;
 
-    @Option(names = "--stream", paramLabel = "NAME", description = "Only lines of these streams: kernel, init, program, node (repeatable).")
+    @Option(names = "--stream", paramLabel = "NAME", description = "Only lines of these streams: kernel, init, stdout, stderr, program, node (repeatable).")
     List<String> streams = List.of();
 
     @Mixin NodeUrl node;

@@ -1,6 +1,9 @@
 package dev.kiln.cli;
 
+import dev.kiln.builder.runtime.BuiltRuntime;
 import dev.kiln.builder.runtime.LocalRuntimes;
+import dev.kiln.builder.runtime.RuntimeBuilder;
+import dev.kiln.builder.step.BuildListener;
 import dev.kiln.cli.setup.NodeSetup;
 import dev.kiln.cli.setup.SetupException;
 import dev.kiln.core.catalogue.RuntimeEntry;
@@ -185,10 +188,21 @@ final class NodeCommand implements Callable<Integer> {
     static LocalRuntimeList localRuntimes(Path home) {
         return () -> {
             LocalRuntimes local = new LocalRuntimes(home);
+            // The SBOM is in the manifest the builder wrote beside the image: found by the image's hash.
+            Map<String, Path> manifests = new HashMap<>();
+            for (BuiltRuntime b : new RuntimeBuilder(home, BuildListener.SILENT).list()) {
+                manifests.putIfAbsent(b.imageHash().value(), b.manifest());
+            }
             Map<String, Long> sizes = new HashMap<>();
-            for (LocalRuntimes.Publication p : local.publications()) sizes.put(p.messageHash(), p.sizeBytes());
+            for (LocalRuntimes.Publication p : local.publications()) {
+                sizes.put(p.messageHash(), p.sizeBytes());
+                Path m = manifests.get(p.imageSha256());
+                if (m != null) manifests.put(p.messageHash(), m);
+            }
             List<LocalRuntimeList.Local> out = new ArrayList<>();
-            for (RuntimeEntry e : local.entries()) out.add(new LocalRuntimeList.Local(e, sizes.get(e.itemHash().value())));
+            for (RuntimeEntry e : local.entries()) {
+                out.add(new LocalRuntimeList.Local(e, sizes.get(e.itemHash().value()), manifests.get(e.itemHash().value())));
+            }
             return out;
         };
     }

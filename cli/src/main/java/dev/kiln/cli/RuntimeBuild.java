@@ -43,10 +43,20 @@ final class RuntimeBuild implements Callable<Integer> {
 
     @Option(names = "--quiet", description = "No progress bar.") boolean quiet;
 
+    @Option(names = "--publish", description = "Then publish the image, as 'kiln runtime publish' does, and print its runtime.ref.")
+    boolean publish;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "With --publish: the name to list it under (default: local/<spec name>).")
+    String publishName;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (publishName != null && !publish) {
+            err.println("kiln: --name names what --publish publishes: add --publish, or publish later with 'kiln runtime publish'");
+            return Main.USAGE;
+        }
         RuntimeSpec runtimeSpec;
         try {
             runtimeSpec = resolve(specArgument);
@@ -70,7 +80,11 @@ final class RuntimeBuild implements Callable<Integer> {
         out.println("  sha256:   " + rt.imageHash());
         out.println("  manifest: " + rt.manifest());
         printSteps(out, rt.steps(), rt.fromCache() ? "the build that made it" : "steps");
-        out.println("Publish it with: kiln runtime publish " + rt.image());
+        if (!publish) {
+            out.println("Publish it with: kiln runtime publish " + rt.image() + " (or build with --publish)");
+            return Main.OK;
+        }
+        RuntimePublish.publish(kiln, out, rt.image(), publishName, null);
         return Main.OK;
     }
 

@@ -53,7 +53,12 @@ final class RuntimePublish implements Callable<Integer> {
                         + " ('kiln runtime list --json' shows them): " + e.getMessage());
             }
         }
-        Path file = imageFile(image);
+        publish(kiln, out, imageFile(image), name, previous);
+        return Main.OK;
+    }
+
+    /** Publishes an image and prints what a program's message needs (also for 'kiln runtime build --publish'). */
+    static void publish(KilnContext kiln, PrintWriter out, Path file, String name, ItemHash previous) throws IOException {
         LocalRuntimes.Publication p = new LocalRuntimes(kiln.home().root()).publish(kiln.publisher(), file, name, previous);
         out.println("published " + p.name() + " (" + p.filesystem() + ", " + Bytes.human(p.sizeBytes()) + ")");
         out.println("  runtime.ref: " + p.messageHash());
@@ -62,7 +67,6 @@ final class RuntimePublish implements Callable<Integer> {
         // Programs follow a chain of amends through the reference they already hold.
         String ref = p.amends() != null ? p.amends() : p.messageHash();
         out.println("Use it in a program's message: \"runtime\": {\"ref\": \"" + ref + "\", \"use_latest\": true}");
-        return Main.OK;
     }
 
     /** The file itself, or the cached image of a spec built before. */

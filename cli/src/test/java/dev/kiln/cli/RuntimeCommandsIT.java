@@ -54,6 +54,19 @@ class RuntimeCommandsIT {
         assertThat(image).isRegularFile();
         assertThat(ItemHash.sha256Of(image).value()).isEqualTo(field(built.out(), "sha256"));
 
+        // One step: the same spec again is a cache hit, then published where it was built (the
+        // shared home: a fresh one would have no caches and build for minutes).
+        Launcher.Result oneStep = new Launcher(sharedHome()).run("runtime", "build", "--quiet", "--publish", "--name",
+                "it/build-publish", spec.toString());
+        assertThat(oneStep.exit()).as(oneStep.toString()).isZero();
+        assertThat(oneStep.out()).contains("it-runtime: cached image").contains("published it/build-publish (squashfs");
+        assertThat(ItemHash.isValid(field(oneStep.out(), "runtime.ref"))).isTrue();
+        assertThat(field(oneStep.out(), "file hash")).isEqualTo(field(built.out(), "sha256"));
+        Launcher.Result nameAlone = new Launcher(dir.resolve("home")).run("runtime", "build", "--name", "x", spec.toString());
+        assertThat(nameAlone.exit()).isEqualTo(2);
+        assertThat(nameAlone.err()).contains("--name names what --publish publishes");
+        assertNoStackTrace(nameAlone);
+
         Launcher fresh = new Launcher(dir.resolve("home"));
         Launcher.Result published = fresh.run("runtime", "publish", image.toString(), "--name", "it/runtime");
         assertThat(published.exit()).as(published.toString()).isZero();

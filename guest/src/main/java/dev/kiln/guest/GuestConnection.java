@@ -177,6 +177,14 @@ public final class GuestConnection implements AutoCloseable {
      * runs (ASGI lifespan shutdown, SIGTERM to an executable), then the agent answers and exits (or
      * powers the VM off). The connection closes right after.
      */
+    /**
+     * Calls {@code sink} with each OUTPUT frame (the program's stdout and stderr) on the reader
+     * thread, so the sink must only hand the lines over, until the handle is closed.
+     */
+    public java.io.Closeable followOutput(java.util.function.Consumer<GuestOutput> sink) {
+        return channel.inbound().followOutput(sink);
+    }
+
     public HaltResult halt(Duration grace, Duration timeout) {
         channel.send(Frame.of(FrameType.HALT, 0, WireCodec.halt(grace)));
         HaltResult r = Await.await(channel.inbound().haltResult(), timeout, "HALTED");

@@ -1,6 +1,9 @@
 package dev.kiln.guest;
 
+import java.io.Closeable;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
@@ -15,6 +18,7 @@ final class InboundFrames {
     private final Consumer<GuestLog> logSink;
     private final CompletableFuture<AgentHello> hello = new CompletableFuture<>();
     private final CompletableFuture<HaltResult> halted = new CompletableFuture<>();
+    private final List<Consumer<GuestOutput>> outputFollowers = new CopyOnWriteArrayList<>();
 
     InboundFrames(GuestChannel channel, Consumer<GuestLog> logSink) {
         this.channel = channel;
@@ -27,6 +31,11 @@ final class InboundFrames {
 
     CompletableFuture<HaltResult> haltResult() {
         return halted;
+    }
+
+    Closeable followOutput(Consumer<GuestOutput> sink) {
+        outputFollowers.add(sink);
+        return () -> outputFollowers.remove(sink);
     }
 
     boolean haltAnswered() {
@@ -54,6 +63,7 @@ final class InboundFrames {
             }
             case PONG -> channel.onPong(f.payload());
             case LOG -> logSink.accept(WireCodec.log(f.payload()));
+            case OUTPUT -> output(f);
             case HALTED -> halted.complete(WireCodec.halted(f.payload()));
             case RESPONSE, CONFIGURED -> head(type, f);
             case DATA -> {
@@ -73,6 +83,20 @@ final class InboundFrames {
             }
             case ERROR -> error(f);
             default -> throw new GuestProtocolException("the agent may not send " + type);
+        }
+    }
+
+    private void output(Frame f) {
+        if (f.stream() != 0) throw new GuestProtocolException("OUTPUT belongs on stream 0, got stream " + f.stream());
+        GuestOutput o = WireCodec.output(f.payload());
+        for (Consumer<GuestOutput> sink : outputFollowers) {
+            try {
+                sink.accept(o);
+            } catch (RuntimeException e) {
+                // A follower's bug must not close the channel the VM serves requests on.
+                LOG.log(System.Logger.Level.WARNING, "an output follower failed; it is dropped", e);
+                outputFollowers.remove(sink);
+            }
         }
     }
 

@@ -165,6 +165,25 @@ final class WireCodec {
         return new GuestLog(text(l, "level"), text(l, "message"), text(l, "request_id"), text(l, "traceback"), text(l, "kind"));
     }
 
+    static GuestOutput output(byte[] payload) {
+        JsonNode o = object(payload, "OUTPUT");
+        GuestOutput.Stream stream = switch (o.path("stream").asText("")) {
+            case "stdout" -> GuestOutput.Stream.STDOUT;
+            case "stderr" -> GuestOutput.Stream.STDERR;
+            default -> throw new GuestProtocolException("OUTPUT stream must be stdout or stderr, got " + o.path("stream"));
+        };
+        JsonNode lines = o.path("lines");
+        if (!lines.isArray()) throw new GuestProtocolException("OUTPUT lines must be an array");
+        List<String> texts = new java.util.ArrayList<>(lines.size());
+        for (JsonNode l : lines) {
+            if (!l.isTextual()) throw new GuestProtocolException("OUTPUT lines must be strings");
+            texts.add(l.asText());
+        }
+        long dropped = o.path("dropped").asLong(0);
+        if (dropped < 0) throw new GuestProtocolException("OUTPUT dropped must not be negative");
+        return new GuestOutput(stream, texts, dropped);
+    }
+
     static HaltResult halted(byte[] payload) {
         JsonNode h = object(payload, "HALTED");
         return new HaltResult(h.path("ok").asBoolean(), text(h, "shutdown"), text(h, "message"),

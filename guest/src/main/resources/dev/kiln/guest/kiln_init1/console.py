@@ -13,9 +13,11 @@ def uptime():
 
 
 def say(message):
-    """One line on the console."""
+    """One line on the console. sys.__stderr__, not sys.stderr: an in-process program's stderr is
+    captured apart from the console (output.py)."""
+    err = sys.__stderr__ or sys.stderr
     try:
-        sys.stderr.write("kiln-init1: %s\n" % message)
-        sys.stderr.flush()
+        err.write("kiln-init1: %s\n" % message)
+        err.flush()
     except (OSError, ValueError):
         pass

@@ -10,6 +10,7 @@ import threading
 import time
 
 from .config import ConfigError
+from . import output
 from .console import say
 from .json_codec import json_dumps
 from .request_head import TOKEN_RE
@@ -46,14 +47,21 @@ class ExecutableProgram:
                 raise ConfigError("entrypoint_not_found", "%s is not executable: %s" % (self.path, e))
         try:
             self.proc = subprocess.Popen([self.path], cwd=self.code_dir, env=self.env, stdin=subprocess.DEVNULL,
-                                         close_fds=True, start_new_session=True)
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, close_fds=True,
+                                         start_new_session=True)
         except OSError as e:
             raise ConfigError("program_exited", "cannot start %s: %s" % (self.path, e))
+        pump = output.pump(self.agent)
+        readers = [output.read_pipe(self.proc.stdout, pump, "stdout"), output.read_pipe(self.proc.stderr, pump, "stderr")]
         deadline = time.monotonic() + timeout
         while True:
             status = self.proc.poll()
             if status is not None:
                 self.exit_status = status
+                # Its last words (a traceback, "address in use") reach the host before the failure does.
+                for reader in readers:
+                    reader.join(1.0)
+                pump.flush(1.0)
                 raise ConfigError("program_exited", "the program exited with status %s before listening on port %d"
                                   % (status, self.port))
             try:
@@ -99,7 +107,9 @@ class ExecutableProgram:
             for conn in self.pool:
                 conn.close()
             self.pool = []
-        return self._stop(timeout), None
+        stopped = self._stop(timeout)
+        output.pump(self.agent).flush(0.5)
+        return stopped, None
 
     def serve(self, stream, head, event=None):
         threading.Thread(target=self._proxy, args=(stream, head, event), name="proxy-%d" % stream.id,

@@ -12,6 +12,7 @@ from .asgi import AsgiProgram, load_asgi_app
 from .config import Config, ConfigError
 from .console import say, uptime
 from .executable import ExecutableProgram
+from .output import capture_python
 from .wire import CHUNK, ProtocolError
 from .files import write_all
 from .zip_reader import ZipError, unzip
@@ -55,6 +56,7 @@ class ProgramSetup:
                     raise ConfigError("asgi_unavailable", "this runtime's Python has no asyncio (python3-minimal?): "
                                                           "use the executable interface or a full Python runtime")
                 os.environ.update(conf.variables)
+                capture_python(self.agent)
                 app = load_asgi_app(code_dir, conf.entrypoint if ":" in conf.entrypoint else "main:" + conf.entrypoint)
                 program = AsgiProgram(self.agent, app)
                 program.start_lifespan(conf.startup_timeout)

@@ -33,6 +33,7 @@ PONG = 0x21
 HALT = 0x30
 HALTED = 0x31
 LOG = 0x40
+OUTPUT = 0x41
 
 
 class FrameSource:

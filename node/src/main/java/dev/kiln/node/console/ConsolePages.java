@@ -48,8 +48,11 @@ final class ConsolePages {
             case "/console/events" -> events(res);
             case "/console/series.json" -> series(res);
             case "/console/search" -> search(req.query().first("q").orElse("").strip(), res);
+            case "/console/requests" -> WebConsole.html(res, 200, RecentRequests.rows(c.series(),
+                    req.query().first("program").orElse(null), req.query().first("vm").orElse(null)));
             default -> {
                 if (path.startsWith("/console/programs/")) program(path.substring("/console/programs/".length()), res);
+                else if (RuntimeSbom.matches(path)) new RuntimeSbom(c.localRuntimes()).serve(path, res);
                 else if (path.startsWith("/console/vms/")) vm(java.net.URLDecoder.decode(path.substring("/console/vms/".length()),
                         java.nio.charset.StandardCharsets.UTF_8), res);
                 else notFound(res, "There is no console page at " + path + ".");

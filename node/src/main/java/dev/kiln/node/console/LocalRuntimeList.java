@@ -2,6 +2,7 @@ package dev.kiln.node.console;
 
 import dev.kiln.core.catalogue.RuntimeEntry;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -14,8 +15,14 @@ public interface LocalRuntimeList {
     /** No local runtimes: only the official catalogue is shown. */
     LocalRuntimeList NONE = List::of;
 
-    /** A local runtime's catalogue entry and its image size (null if unknown). */
-    record Local(RuntimeEntry entry, Long sizeBytes) {
+    /**
+     * A local runtime's catalogue entry, its image size (null if unknown) and the builder's
+     * {@code manifest.json} of its image (null if it was not built here), whose SBOM the console serves.
+     */
+    record Local(RuntimeEntry entry, Long sizeBytes, Path manifest) {
+        public Local(RuntimeEntry entry, Long sizeBytes) {
+            this(entry, sizeBytes, null);
+        }
     }
 
     List<Local> list() throws IOException;

@@ -11,6 +11,7 @@ final class LogView {
                 <section class="logs" id="logs"><h2>Logs <small class="live">live</small></h2>
                 <p class="log-tools"><label>show <select class="log-streams" aria-label="Which lines">
                 <option value="">all</option><option value="program">program output</option>
+                <option value="stdout">stdout</option><option value="stderr">stderr</option>
                 <option value="system">kernel, init and node</option></select></label>
                 <label><input type="checkbox" class="log-follow" checked> follow</label>
                 · <a href="%s">JSON</a> · <code>kiln logs</code> on the command line</p>

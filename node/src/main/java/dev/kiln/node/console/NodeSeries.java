@@ -20,8 +20,8 @@ final class NodeSeries {
                      double vmBootSeconds, double configureSeconds) {
     }
 
-    /** One request to a program; {@code status} 0 means the response was cut short. */
-    record Request(Instant at, ItemHash program, String method, String path, int status, double millis) {
+    /** One request to a program; {@code vm} null if no VM served it; {@code status} 0 means the response was cut short. */
+    record Request(Instant at, ItemHash program, String vm, String method, String path, int status, double millis) {
         boolean failed() {
             return status == 0 || status >= 500;
         }

@@ -54,7 +54,7 @@ final class OverviewPage {
                 <section>
                 <h2>Runtimes</h2>
                 <div class="scroll"><table id="runtimes">
-                <thead><tr><th>name</th><th>kind</th><th>status</th><th>size</th><th>item hash</th><th>origin</th></tr></thead>
+                <thead><tr><th>name</th><th>kind</th><th>status</th><th>size</th><th>item hash</th><th>origin</th><th>SBOM</th></tr></thead>
                 <tbody>%s</tbody></table></div>
                 </section>
                 """.formatted(text(c.version()), text(c.accelerator()),
@@ -89,15 +89,17 @@ final class OverviewPage {
     private String runtimeRows() {
         List<RuntimeEntry> entries;
         Map<String, Long> sizes = new HashMap<>();
+        java.util.Set<String> withSbom = new java.util.HashSet<>();
         try {
             List<RuntimeEntry> local = new ArrayList<>();
             for (LocalRuntimeList.Local l : c.localRuntimes().list()) {
                 local.add(l.entry());
                 if (l.sizeBytes() != null) sizes.put(l.entry().itemHash().value(), l.sizeBytes());
+                if (l.manifest() != null) withSbom.add(l.entry().itemHash().value());
             }
             entries = RuntimeCatalogue.official().withLocal(local).all();
         } catch (IOException | RuntimeException e) {
-            return "<tr><td colspan=\"6\" class=\"empty\">cannot list the runtimes: " + text(e.getMessage()) + "</td></tr>";
+            return "<tr><td colspan=\"7\" class=\"empty\">cannot list the runtimes: " + text(e.getMessage()) + "</td></tr>";
         }
         StringBuilder b = new StringBuilder();
         for (RuntimeEntry e : entries) {
@@ -107,7 +109,10 @@ final class OverviewPage {
                     .append(Layout.badge(e.isDeprecated() ? "deprecated" : e.status().id())).append("</td><td class=\"num\">")
                     .append(size == null ? "—" : text(mib(size))).append("</td><td><code title=\"")
                     .append(Html.attr(e.itemHash().value())).append("\">").append(text(e.itemHash().shortForm()))
-                    .append("</code></td><td>").append(text(e.origin().id())).append("</td></tr>");
+                    .append("</code></td><td>").append(text(e.origin().id())).append("</td><td>")
+                    .append(withSbom.contains(e.itemHash().value()) ? "<a href=\"" + href(RuntimeSbom.path(e.itemHash())) + "\">SBOM</a>"
+                            : "<small title=\"not built on this machine\">—</small>")
+                    .append("</td></tr>");
         }
         return b.toString();
     }

@@ -36,15 +36,13 @@ final class ProgramPage {
                 </dl>
                 <section><h2>Cold starts</h2><div class="scroll"><table id="cold-starts">
                 <thead><tr><th>when</th><th>VM</th><th>total and phases</th></tr></thead><tbody>%s</tbody></table></div></section>
-                <section><h2>Recent requests</h2><div class="scroll"><table id="requests">
-                <thead><tr><th>when</th><th>request</th><th>status</th><th>time</th></tr></thead><tbody>%s</tbody></table></div></section>
-                <section><h2>VMs</h2><div class="scroll"><table id="vms">
+                %s                <section><h2>VMs</h2><div class="scroll"><table id="vms">
                 <thead><tr><th>VM</th><th>state</th><th>started</th><th>boot</th><th>requests</th><th>why it ended</th></tr></thead><tbody>%s</tbody></table></div></section>
                 %s
                 <details><summary>PROGRAM message</summary><pre class="json">%s</pre></details>
                 """.formatted(text(p.label()), text(p.hash().value()), text(p.owner()), text(p.runtime()),
                 text(p.codeInterface()), text(p.entrypoint()), text(p.encoding()), p.memoryMiB(), p.vcpus(), p.seconds(),
-                href("/vm/" + p.hash().value() + "/"), text(p.hash().shortForm()), running, coldStarts(p), requests(p),
+                href("/vm/" + p.hash().value() + "/"), text(p.hash().shortForm()), running, coldStarts(p), RecentRequests.table(c.series(), p.hash(), null),
                 vms(p), LogView.html("/console/logs/programs/" + p.hash().value(), "/logs/programs/" + p.hash().value()),
                 text(pretty(p.messageJson()))));
     }
@@ -56,19 +54,6 @@ final class ProgramPage {
         for (NodeSeries.ColdStart s : all.reversed().subList(0, Math.min(10, all.size()))) {
             b.append("<tr><td>").append(WHEN.format(s.at())).append("</td><td>").append(text(s.vm())).append("</td><td>")
                     .append(OverviewPage.coldStart(s)).append("</td></tr>");
-        }
-        return b.toString();
-    }
-
-    private String requests(ProgramSummary p) {
-        List<NodeSeries.Request> recent = c.series().recent(r -> r.program().equals(p.hash()), 20);
-        if (recent.isEmpty()) return "<tr><td colspan=\"4\" class=\"empty\">none since the node started</td></tr>";
-        StringBuilder b = new StringBuilder();
-        for (NodeSeries.Request r : recent) {
-            b.append("<tr").append(r.failed() ? " class=\"failed\"" : "").append("><td>").append(WHEN.format(r.at()))
-                    .append("</td><td><code>").append(text(r.method())).append(' ').append(text(r.path())).append("</code></td><td>")
-                    .append(r.status() == 0 ? "cut short" : r.status()).append("</td><td class=\"num\">")
-                    .append(String.format(java.util.Locale.ROOT, "%.1f ms", r.millis())).append("</td></tr>");
         }
         return b.toString();
     }

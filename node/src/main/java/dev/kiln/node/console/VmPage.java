@@ -51,7 +51,8 @@ final class VmPage {
                 <h1>%s <small>VM</small></h1>
                 <dl class="facts">%s</dl>
                 %s
-                """.formatted(text(id), facts, LogView.html("/console/logs/vms/" + Html.urlPart(id), "/logs/vms/" + Html.urlPart(id)))));
+                %s
+                """.formatted(text(id), facts, RecentRequests.table(c.series(), null, id), LogView.html("/console/logs/vms/" + Html.urlPart(id), "/logs/vms/" + Html.urlPart(id)))));
     }
 
     private static void fact(StringBuilder b, String name, String html) {

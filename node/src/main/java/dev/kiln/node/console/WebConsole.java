@@ -105,11 +105,12 @@ public final class WebConsole implements AutoCloseable {
     }
 
     /**
-     * A request to a program was answered (or cut short): for the charts and the program's
-     * "recent requests". {@code status} 0: the response was aborted after its head.
+     * A request to a program was answered (or cut short): for the charts and the program's and
+     * the VM's "recent requests". {@code vm}: the execution that served it, null if none did (it
+     * failed before); {@code status} 0: the response was aborted after its head.
      */
-    public void forwarded(ItemHash program, String method, String path, int status, long nanos) {
-        context.series().request(new NodeSeries.Request(Instant.now(), program, method,
+    public void forwarded(ItemHash program, String vm, String method, String path, int status, long nanos) {
+        context.series().request(new NodeSeries.Request(Instant.now(), program, vm, method,
                 path.length() > 200 ? path.substring(0, 200) + "…" : path, status, nanos / 1e6));
     }
 

@@ -122,12 +122,14 @@ final class NodeRouting implements Handler {
     private void forward(ItemHash program, String path, ServerRequest req, ServerResponse res, boolean byHostname) {
         long start = System.nanoTime();
         int status = 0;
+        var servedBy = new java.util.concurrent.atomic.AtomicReference<String>();
         try {
             ScopedValue.where(ErrorResponses.LOG_URL, WebConsole.logUrl(program, req, self.get().toString(), byHostname))
+                    .where(ProgramForwarder.SERVED_BY, servedBy)
                     .run(() -> forwarder.forward(program, path, req, res));
             status = res.status().code();
         } finally {
-            console.forwarded(program, req.prologue().method().text(), path, status, System.nanoTime() - start);
+            console.forwarded(program, servedBy.get(), req.prologue().method().text(), path, status, System.nanoTime() - start);
         }
     }
 

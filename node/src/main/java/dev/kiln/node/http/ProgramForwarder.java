@@ -36,6 +36,8 @@ import java.util.Set;
  * written).
  */
 final class ProgramForwarder {
+    /** Bound by a caller that wants to know which VM served the request (the console's per-VM recent requests). */
+    public static final ScopedValue<java.util.concurrent.atomic.AtomicReference<String>> SERVED_BY = ScopedValue.newInstance();
     private static final System.Logger LOG = System.getLogger(ProgramForwarder.class.getName());
     /** RFC 9110 §7.6.1: meaningful for one connection only; never forwarded. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
@@ -78,6 +80,7 @@ final class ProgramForwarder {
         RequestBody body = req.content().hasEntity() ? new RequestBody(req.content().inputStream()) : null;
         String requestId = "req-" + req.id() + "-" + req.socketId();
         try (Lease lease = pool.acquire(program)) {
+            if (SERVED_BY.isBound()) SERVED_BY.get().set(lease.execution().id());
             GuestResponse response = send(lease, guestRequest(rawPath, req, body, lease, requestId));
             try {
                 byte[] first = firstChunk(response, lease, requestId);

@@ -1,6 +1,8 @@
 package dev.kiln.node.logs;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.guest.GuestConnection;
+import dev.kiln.guest.GuestOutput;
 import dev.kiln.vm.Vm;
 import java.io.Closeable;
 import java.io.IOException;
@@ -54,6 +56,7 @@ public final class LogStore {
                 lines.feed(bytes);
             }
         });
+        Closeable output = followOutput(log, vm);
         vm.exited().whenComplete((status, err) -> Thread.ofVirtual().name("kiln-log-end-" + vmId).start(() -> {
             try {
                 Thread.sleep(END_DRAIN);
@@ -62,6 +65,7 @@ public final class LogStore {
             }
             try {
                 following.close();
+                output.close();
             } catch (IOException ignored) {
                 // nothing more will come
             }
@@ -71,6 +75,21 @@ public final class LogStore {
             add(log, LogStream.NODE, "[kiln: the VM ended" + (status == null ? "" : ", its VMM exited with status " + status) + "]");
             end(log);
         }));
+    }
+
+    /** The program's stdout and stderr, which the agent sends apart from the console. */
+    private Closeable followOutput(VmLog log, Vm vm) {
+        GuestConnection guest = vm.guest();
+        if (guest == null) return () -> { };
+        return guest.followOutput(o -> {
+            LogStream stream = o.stream() == GuestOutput.Stream.STDOUT ? LogStream.STDOUT : LogStream.STDERR;
+            if (o.dropped() > 0) {
+                log.droppedByGuest(o.dropped());
+                add(log, LogStream.NODE, "[kiln: the guest dropped " + o.dropped() + " lines of " + stream.wire()
+                        + ": the program printed faster than the log takes]");
+            }
+            for (String line : o.lines()) add(log, stream, line);
+        });
     }
 
     /** A boot that failed before there was a VM to follow: its message (with the console's tail) is its log. */

@@ -4,16 +4,21 @@ import java.util.Locale;
 
 /**
  * Where a log line came from. The serial console carries the kernel's messages, the init's and
- * the program's output on one line of bytes; {@link ConsoleLines} tells them apart (docs/node.md,
- * "Logs"). The program's stdout and stderr share the guest's tty, so they arrive together as
- * {@link #PROGRAM}.
+ * anything else written to it on one line of bytes; {@link ConsoleLines} tells them apart
+ * (docs/node.md, "Logs"). The configured program's stdout and stderr do not go through the
+ * console: the agent captures them and sends them as OUTPUT frames, kept as {@link #STDOUT} and
+ * {@link #STDERR}.
  */
 public enum LogStream {
     /** The guest kernel (its boot messages; later only warnings, panics, the OOM killer). */
     KERNEL,
     /** Kiln's init (init0, the agent init1): boot steps, configuration, request failures it reports. */
     INIT,
-    /** What the program printed (stdout and stderr), and the tracebacks of its failures. */
+    /** What the configured program wrote to its standard output. */
+    STDOUT,
+    /** What it wrote to its standard error (an ASGI app's logging and tracebacks too). */
+    STDERR,
+    /** Console lines neither the kernel's nor the init's: what a process wrote to /dev/console itself. */
     PROGRAM,
     /** The node itself, about this VM (a boot that failed before the console existed, the end). */
     NODE;
@@ -27,7 +32,7 @@ public enum LogStream {
         try {
             return valueOf(s.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown log stream '" + s + "': use kernel, init, program or node");
+            throw new IllegalArgumentException("unknown log stream '" + s + "': use kernel, init, stdout, stderr, program or node");
         }
     }
 }

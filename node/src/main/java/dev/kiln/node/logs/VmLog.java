@@ -75,7 +75,12 @@ public final class VmLog {
         return bytes;
     }
 
-    /** Lines dropped to keep within the bounds. */
+    /** Lines the agent dropped before sending (a program printing faster than the channel's budget). */
+    synchronized void droppedByGuest(long lines) {
+        dropped += lines;
+    }
+
+    /** Lines dropped to keep within the bounds, here or by the agent. */
     public synchronized long dropped() {
         return dropped;
     }

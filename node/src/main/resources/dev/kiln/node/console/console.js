@@ -72,7 +72,7 @@
       var follow = section.querySelector(".log-follow");
       var select = section.querySelector(".log-streams");
       select.addEventListener("change", function () {
-        pre.classList.remove("only-program", "only-system");
+        pre.classList.remove("only-program", "only-stdout", "only-stderr", "only-system");
         if (select.value) pre.classList.add("only-" + select.value);
       });
       pre.addEventListener("htmx:afterSettle", function () {

@@ -132,6 +132,11 @@ class ConsoleBrowserTest {
         browser.driver.navigate().refresh();
         assertThat(text("#requests")).as("recent requests, newest first").contains("GET /second").contains("GET /first");
         await().atMost(Duration.ofSeconds(20)).until(() -> browser.driver.findElement(log).getText().contains("/second"));
+        String marker = "/live-" + System.nanoTime();
+        assertThat(node.get(printer.message(), marker).statusCode()).isEqualTo(200);
+        await("a new request appears without a reload").atMost(Duration.ofSeconds(20))
+                .until(() -> text("#requests").contains("GET " + marker));
+        assertThat(text("#requests")).contains(node.node.pool().running(printer.message()).orElseThrow().id());
         browser.screenshot(SHOTS.resolve("program.png"));
         recordWeight("program", 0);
         assertNoConsoleErrors();
@@ -145,6 +150,11 @@ class ConsoleBrowserTest {
         assertThat(text("dl.facts")).contains("cold start").contains("resolve").contains("configure");
         await().atMost(Duration.ofSeconds(20)).until(() -> browser.driver.findElement(By.cssSelector("pre.log")).getText()
                 .contains("printer says on stderr"));
+        assertThat(browser.driver.findElements(By.cssSelector("pre.log .l-stderr")).stream().map(WebElement::getText))
+                .as("stderr is its own stream").anyMatch(t -> t.contains("printer says on stderr"));
+        assertThat(text("#requests")).as("the VM's recent requests").contains("GET /second");
+        assertThat(node.get(printer.message(), "/after-vm-page").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).until(() -> text("#requests").contains("GET /after-vm-page"));
         browser.screenshot(SHOTS.resolve("vm.png"));
         assertNoConsoleErrors();
     }

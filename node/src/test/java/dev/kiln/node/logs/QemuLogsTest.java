@@ -19,22 +19,35 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The logs of a real QEMU microVM (one boot shared by the checks): the console's lines sorted
- * into streams, the JSON endpoint, the live stream that {@code kiln logs -f} reads, the bounds
- * with a program that prints megabytes, and the log link of an error a program's owner sees.
+ * The logs of real QEMU microVMs (one boot per program, shared by the checks): the console's
+ * lines sorted into streams, the program's stdout and stderr kept apart from the console (an ASGI
+ * app's print, print to stderr and logging; an executable writing to both), the JSON endpoint,
+ * the live stream that {@code kiln logs -f} reads, the bounds with a program that prints
+ * megabytes, and the log link of an error a program's owner sees.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QemuLogsTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String CHATTY = """
+            import logging
+            import sys
+
             async def app(scope, receive, send):
                 if scope["type"] != "http":
                     return
                 path = scope["path"]
-                if path == "/spam":
+                if path == "/both":
+                    print("to stdout from chatty")
+                    print("to stderr from chatty", file=sys.stderr)
+                    logging.getLogger("chatty").warning("logged by chatty")
+                elif path == "/spam":
                     for i in range(40000):
                         print("spam line %d of a program that prints far too much" % i)
                     print("spam done", flush=True)
@@ -42,6 +55,34 @@ class QemuLogsTest {
                     print("hello from chatty " + path, flush=True)
                 await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
                 await send({"type": "http.response.body", "body": b"ok"})
+            """;
+
+    /** An executable (an HTTP server on the socket module) writing to both of its standard streams. */
+    static final String TWO_STREAMS = """
+            #!/usr/bin/python3
+            import socket
+            import sys
+
+            server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("0.0.0.0", 8080))
+            server.listen(16)
+            print("out: listening", flush=True)
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    data = b""
+                    while b"\\r\\n\\r\\n" not in data:
+                        part = conn.recv(65536)
+                        if not part:
+                            break
+                        data += part
+                    if not data:
+                        continue
+                    path = data.split(b" ")[1].decode("latin-1")
+                    print("out: served " + path, flush=True)
+                    print("err: served " + path, file=sys.stderr, flush=True)
+                    conn.sendall(b"HTTP/1.1 200 OK\\r\\ncontent-length: 2\\r\\nconnection: close\\r\\n\\r\\nok")
             """;
 
     @TempDir
@@ -66,14 +107,45 @@ class QemuLogsTest {
     }
 
     @Test
-    void theConsoleIsSplitIntoKernelInitAndProgramLines() throws Exception {
-        await().atMost(Duration.ofSeconds(10)).until(() -> texts("program").contains("hello from chatty /first"));
+    @Order(1) // first: the megabytes check pushes the boot's lines out of this VM's bounded log
+    void theConsoleIsSplitIntoKernelAndInitAndTheProgramsOutputArrivesApart() throws Exception {
+        // Its own request: another check's megabytes may have pushed /first out of the bounded log.
+        assertThat(node.get(chatty.message(), "/split").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> texts("stdout").contains("hello from chatty /split"));
         assertThat(texts("init")).anyMatch(t -> t.startsWith("kiln-init0:")).anyMatch(t -> t.startsWith("kiln-init1:"));
-        assertThat(texts("program")).noneMatch(t -> t.startsWith("kiln-init"));
-        JsonNode root = JSON.readTree(node.get("/logs/programs/" + chatty.message().value() + "?streams=program").body());
+        assertThat(texts("stdout")).noneMatch(t -> t.startsWith("kiln-init"));
+        assertThat(texts("program")).as("the program's print no longer goes through the console").isEmpty();
+        JsonNode root = JSON.readTree(node.get("/logs/programs/" + chatty.message().value() + "?streams=stdout").body());
         assertThat(root.path("vms").get(0).path("program").asText()).isEqualTo(chatty.message().value());
         assertThat(root.path("vms").get(0).path("ended_at").isNull()).isTrue();
-        for (JsonNode e : root.path("entries")) assertThat(e.path("stream").asText()).isEqualTo("program");
+        assertThat(root.path("entries")).isNotEmpty();
+        for (JsonNode e : root.path("entries")) assertThat(e.path("stream").asText()).isEqualTo("stdout");
+    }
+
+    @Test
+    void anAsgiAppsPrintStderrAndLoggingAreSeparateStreams() throws Exception {
+        assertThat(node.get(chatty.message(), "/both").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> texts("stderr").contains("logged by chatty"));
+        assertThat(texts("stdout")).contains("to stdout from chatty").doesNotContain("to stderr from chatty", "logged by chatty");
+        assertThat(texts("stderr")).contains("to stderr from chatty").doesNotContain("to stdout from chatty");
+        assertThat(texts("init")).noneMatch(t -> t.contains("from chatty"));
+    }
+
+    @Test
+    void anExecutablesStdoutAndStderrAreSeparateStreams() throws Exception {
+        Path code = Files.createDirectories(dir.resolve("twostreams"));
+        Path server = Files.writeString(code.resolve("server.py"), TWO_STREAMS);
+        assertThat(server.toFile().setExecutable(true)).isTrue();
+        PublishedProgram twoStreams = node.publish(code, Encoding.ZIP, "server.py", CodeInterface.BINARY,
+                Resources.of(1, 128, 60), "twostreams");
+        HttpResponse<String> r = node.get(twoStreams.message(), "/ping");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String hash = twoStreams.message().value();
+        await().atMost(Duration.ofSeconds(10)).until(() -> texts(hash, "stderr").contains("err: served /ping"));
+        assertThat(texts(hash, "stdout")).contains("out: listening", "out: served /ping").doesNotContain("err: served /ping");
+        assertThat(texts(hash, "stderr")).doesNotContain("out: served /ping");
+        JsonNode root = JSON.readTree(node.get("/logs/programs/" + hash + "?streams=stderr").body());
+        for (JsonNode e : root.path("entries")) assertThat(e.path("stream").asText()).isEqualTo("stderr");
     }
 
     @Test
@@ -92,7 +164,7 @@ class QemuLogsTest {
         });
         try {
             assertThat(node.get(chatty.message(), "/live").statusCode()).isEqualTo(200);
-            await().atMost(Duration.ofSeconds(10)).until(() -> got.contains("program|hello from chatty /live"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> got.contains("stdout|hello from chatty /live"));
             assertThat(got).noneMatch(s -> s.contains("/first")).as("nothing before 'after' is sent again");
         } finally {
             follower.interrupt();
@@ -102,14 +174,15 @@ class QemuLogsTest {
     @Test
     void aProgramPrintingMegabytesStaysWithinTheBounds() throws Exception {
         assertThat(node.get(chatty.message(), "/spam").statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(30)).until(() -> texts("program").contains("spam done"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> texts("stdout").contains("spam done"));
         VmLog log = node.node.logs().ofProgram(chatty.message()).getFirst();
         assertThat(log.bytes()).isLessThanOrEqualTo(256 * 1024);
         assertThat(log.dropped()).as("about 2 MB were printed").isGreaterThan(10_000);
+        assertThat(texts("node")).as("the guest's drops are said in the log").anyMatch(t -> t.contains("lines of stdout"));
         var vm = node.node.pool().running(chatty.message()).orElseThrow().vm();
         assertThat(Files.size(vm.consoleLog())).as("the driver's console file holds only the boot while the VM runs")
                 .isLessThanOrEqualTo(64 * 1024);
-        assertThat(vm.consoleTail(1)).isEqualTo("spam done");
+        assertThat(vm.consoleTail(20)).as("the program's output does not go through the console").doesNotContain("spam");
         assertThat(node.get(chatty.message(), "/after-spam").statusCode()).isEqualTo(200);
     }
 
@@ -130,7 +203,11 @@ class QemuLogsTest {
     }
 
     private static List<String> texts(String stream) throws Exception {
-        JsonNode root = JSON.readTree(node.get("/logs/programs/" + chatty.message().value() + "?limit=100000").body());
+        return texts(chatty.message().value(), stream);
+    }
+
+    private static List<String> texts(String program, String stream) throws Exception {
+        JsonNode root = JSON.readTree(node.get("/logs/programs/" + program + "?limit=100000").body());
         List<String> out = new java.util.ArrayList<>();
         for (JsonNode e : root.path("entries")) if (e.path("stream").asText().equals(stream)) out.add(e.path("text").asText());
         return out;

@@ -85,6 +85,14 @@ public final class TestNode implements AutoCloseable {
     public static TestNode start(Path homeDir, VmLauncher launcher, Path runtimeImage, Path kernel,
                                  UnaryOperator<NodeConfig> tune, List<? extends dev.kiln.store.remote.RemoteSource> remotes,
                                  ProgramNetworks networks) throws IOException {
+        return start(homeDir, launcher, runtimeImage, kernel, tune, remotes, networks, null);
+    }
+
+    /** A node whose console lists {@code localRuntimes} (null: none) beside the official catalogue. */
+    public static TestNode start(Path homeDir, VmLauncher launcher, Path runtimeImage, Path kernel,
+                                 UnaryOperator<NodeConfig> tune, List<? extends dev.kiln.store.remote.RemoteSource> remotes,
+                                 ProgramNetworks networks, dev.kiln.node.console.LocalRuntimeList localRuntimes)
+            throws IOException {
         KilnHome home = KilnHome.of(homeDir).create();
         BlobStore blobs = BlobStore.open(home);
         StoreRecords storeRecords = home.openStoreRecords();
@@ -100,7 +108,8 @@ public final class TestNode implements AutoCloseable {
         ProgramPublisher publisher = new ProgramPublisher(home, local, storeRecords, nodeRecords.programs());
         NodeConfig config = tune.apply(NodeConfig.defaults(kernel).withPort(0).withMemoryBudgetMiB(4096)
                 .withStopGrace(Duration.ofSeconds(1)));
-        Node node = Node.start(config, new NodeServices(home, blobs, storeRecords, fetcher, nodeRecords, launcher), networks);
+        Node node = Node.start(config, new NodeServices(home, blobs, storeRecords, fetcher, nodeRecords, launcher,
+                localRuntimes), networks);
         return new TestNode(home, blobs, storeRecords, nodeRecords, fetcher, local, publisher, launcher, node, runtime);
     }
 
