@@ -54,7 +54,13 @@ public final class NodeRecords implements AutoCloseable {
                     ) STRICT""",
                     "ALTER TABLE execution ADD COLUMN node_start INTEGER",
                     "ALTER TABLE execution ADD COLUMN ended_by TEXT",
-                    "CREATE INDEX execution_open ON execution (ended_us) WHERE ended_us IS NULL")));
+                    "CREATE INDEX execution_open ON execution (ended_us) WHERE ended_us IS NULL")),
+            // Booted or restored from a snapshot, and the parts of that start (docs/snapshots.md).
+            new Migration(3, List.of(
+                    "ALTER TABLE execution ADD COLUMN start TEXT",
+                    "ALTER TABLE execution ADD COLUMN resolve_us INTEGER",
+                    "ALTER TABLE execution ADD COLUMN vm_us INTEGER",
+                    "ALTER TABLE execution ADD COLUMN configure_us INTEGER")));
 
     private final Database db;
     private final ProgramRecords programs;
