@@ -52,7 +52,9 @@ final class SnapshotPolicy {
                 .memoryMiB(spec.memoryMiB())
                 .vcpus(spec.vcpus());
         for (Drive d : spec.drives()) b.volume(d.id(), fileIdentity(d.file()) + (d.readOnly() ? " ro" : " rw"));
+        // The guest knows its item hash (CONFIGURE): another program is another guest.
         return b.guestConfig("node-snapshot", NODE_SNAPSHOT_VERSION)
+                .guestConfig("item-hash", String.valueOf(config.itemHash()))
                 .guestConfig("agent", AGENT)
                 .guestConfig("interface", config.programInterface().name())
                 .guestConfig("encoding", config.code().encoding().name())
