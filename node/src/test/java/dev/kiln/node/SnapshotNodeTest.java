@@ -171,6 +171,29 @@ class SnapshotNodeTest {
         assertThat(snapshotLog).anySatisfy(m -> assertThat(m).contains("discarded").contains("CORRUPT"));
     }
 
+    @Test
+    void aRestoredExecutableFindsTheMarkerFileAndGetsItsSignal() throws Exception {
+        Path app = Path.of(SnapshotNodeTest.class.getResource("/dev/kiln/node/apps/restorewatch").toURI());
+        ItemHash program = node.publisher.publish(new ProgramSpec(app, Encoding.ZIP, "server.py", CodeInterface.BINARY,
+                node.runtime, "test", Resources.of(1, 128, 30), Map.of("KILN_RESTORE_SIGNAL", "SIGUSR2"),
+                "restorewatch")).message();
+        Answer booted = coldRequest(program);
+        assertThat(booted.start()).isEqualTo(StartKind.BOOT);
+        assertThat(booted.body().path("signals").asInt()).isZero();
+        assertThat(booted.body().path("restored").isNull()).isTrue();
+        String vm = "of vm-" + program.value().substring(0, 12);
+        await().atMost(Duration.ofSeconds(60)).until(() -> snapshotLog.stream().anyMatch(m -> m.startsWith("saved snapshot")
+                && m.contains(vm)));
+        stopIdle(program);
+
+        Answer restored = coldRequest(program);
+        assertThat(restored.start()).isEqualTo(StartKind.RESTORE);
+        assertThat(restored.body().path("signals").asInt()).isEqualTo(1);
+        assertThat(restored.body().path("restored").path("generation").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(restored.body().path("restored").path("time").asDouble())
+                .isCloseTo(restored.hostTime(), org.assertj.core.data.Offset.offset(5.0));
+    }
+
     /** The snapshot directory of the program's key: the one whose manifest existed before "second" was published. */
     private static Path snapshotOf(ItemHash program) throws Exception {
         // The store names snapshots by key; the records tell which executions restored, the manifests
