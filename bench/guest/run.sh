@@ -5,10 +5,4 @@
 # Usage: bench/guest/run.sh [concurrency=16] [seconds per run=5] [runs=5]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-. scripts/java-env.sh
-mvn -q -B -ntp -pl guest -am test-compile dependency:build-classpath \
-    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cd guest
-exec java -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \
-    dev.kiln.guest.GuestChannelBenchmark "$root/bench/guest" "${1:-16}" "${2:-5}" "${3:-5}"
+exec "$root/bench/java-main.sh" guest dev.kiln.guest.GuestChannelBenchmark "$root/bench/guest" "${1:-16}" "${2:-5}" "${3:-5}"

@@ -11,12 +11,4 @@
 #                          [programs=4] [parallel runs=3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-. scripts/java-env.sh
-mvn -q -B -ntp -pl node -am test-compile dependency:build-classpath \
-    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cd node
-props=()
-if [ -n "${KILN_TEST_HOME:-}" ]; then props+=("-Dkiln.test.home=$KILN_TEST_HOME"); fi
-exec java "${props[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \
-    dev.kiln.node.NodeBenchmark "${1:-5}" "${2:-8}" "${3:-5}" "${4:-3}" "${5:-4}" "${6:-3}"
+exec "$root/bench/java-main.sh" node dev.kiln.node.NodeBenchmark "${1:-5}" "${2:-8}" "${3:-5}" "${4:-3}" "${5:-4}" "${6:-3}"

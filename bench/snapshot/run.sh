@@ -7,12 +7,4 @@
 # Usage: bench/snapshot/run.sh [runs=5]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-. scripts/java-env.sh
-mvn -q -B -ntp -o -pl node -am test-compile dependency:build-classpath \
-    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cd node
-props=()
-if [ -n "${KILN_TEST_HOME:-}" ]; then props+=("-Dkiln.test.home=$KILN_TEST_HOME"); fi
-exec java "${props[@]}" -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \
-    dev.kiln.node.SnapshotNodeBenchmark "${1:-5}"
+exec "$root/bench/java-main.sh" node dev.kiln.node.SnapshotNodeBenchmark "${1:-5}"

@@ -5,10 +5,4 @@
 # Usage: bench/vm/run.sh [runs=7]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-. scripts/java-env.sh
-mvn -q -B -ntp -pl vm -am test-compile dependency:build-classpath \
-    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cd vm
-exec java -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \
-    dev.kiln.vm.qemu.VmBootBenchmark "${1:-7}"
+exec "$root/bench/java-main.sh" vm dev.kiln.vm.qemu.VmBootBenchmark "${1:-7}"

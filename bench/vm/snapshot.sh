@@ -4,10 +4,4 @@
 # Usage: bench/vm/snapshot.sh [runs=5] [vms=10]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-. scripts/java-env.sh
-mvn -q -B -ntp -pl vm -am test-compile dependency:build-classpath \
-    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cd vm
-exec java -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \
-    dev.kiln.vm.qemu.SnapshotBenchmark "${1:-5}" "${2:-10}"
+exec "$root/bench/java-main.sh" vm dev.kiln.vm.qemu.SnapshotBenchmark "${1:-5}" "${2:-10}"

@@ -2,7 +2,6 @@ package dev.kiln.cli;
 
 import dev.kiln.core.hash.InvalidItemHashException;
 import dev.kiln.core.hash.ItemHash;
-import dev.kiln.node.NodeConfig;
 import dev.kiln.node.logs.LogClient;
 import dev.kiln.node.records.NodeRecords;
 import java.io.PrintWriter;
@@ -39,9 +38,7 @@ final class LogsCommand implements Callable<Integer> {
     @Option(names = "--stream", paramLabel = "NAME", description = "Only lines of these streams: kernel, init, program, node (repeatable).")
     List<String> streams = List.of();
 
-    @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
-            description = "The node (default: ${DEFAULT-VALUE}).")
-    String nodeUrl;
+    @Mixin NodeUrl node;
 
     @Override
     public Integer call() throws Exception {
@@ -49,7 +46,7 @@ final class LogsCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ItemHash hash = resolve(err);
         if (hash == null) return Main.USER_ERROR;
-        LogClient client = new LogClient(URI.create(nodeUrl.endsWith("/") ? nodeUrl : nodeUrl + "/"));
+        LogClient client = new LogClient(node.root());
         try {
             List<LogClient.Line> kept = client.read(hash, vm, Math.max(1, lines));
             long last = 0;
@@ -69,7 +66,7 @@ final class LogsCommand implements Callable<Integer> {
             });
             return Main.OK;
         } catch (ConnectException e) {
-            err.println("kiln: no node answers at " + nodeUrl + "; start one with `kiln node` or give --node-url");
+            err.println(node.unreachable());
             return Main.USER_ERROR;
         } catch (java.io.IOException e) {
             err.println("kiln: " + e.getMessage());

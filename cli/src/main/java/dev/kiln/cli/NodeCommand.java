@@ -169,7 +169,7 @@ final class NodeCommand implements Callable<Integer> {
         Node node;
         ProgramNetworks networks;
         try {
-            networks = startNetworks();
+            networks = startNetworks(records);
         } catch (IllegalArgumentException e) {
             launcher.close();
             err.println("kiln: " + e.getMessage());
@@ -231,13 +231,13 @@ final class NodeCommand implements Callable<Integer> {
      * Networking only when asked for: the probe alone creates a TAP device, and a node run by root
      * in the host's namespace must not touch its interfaces or firewall unless the operator said so.
      */
-    private ProgramNetworks startNetworks() {
+    private ProgramNetworks startNetworks(NodeRecords records) {
         if (!network) {
             if (networkRange != null || ipv6Prefix != null || !dns.isEmpty() || hostPorts != null || allowHostForwarding) {
                 throw new IllegalArgumentException("the network options need --network");
             }
             return ProgramNetworks.disabled("the node was started without --network");
         }
-        return new NetworkOptions(networkRange, ipv6Prefix, dns, hostPorts, allowHostForwarding).start();
+        return new NetworkOptions(networkRange, ipv6Prefix, dns, hostPorts, allowHostForwarding).start(records.ports()::of);
     }
 }

@@ -1,7 +1,6 @@
 package dev.kiln.cli;
 
 import dev.kiln.core.hash.ItemHash;
-import dev.kiln.node.NodeConfig;
 import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.URI;
@@ -13,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -37,16 +37,14 @@ final class ProgramCall implements Callable<Integer> {
     @Option(names = {"-d", "--data"}, paramLabel = "BODY", description = "A request body (text).")
     String data;
 
-    @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
-            description = "The node (default: ${DEFAULT-VALUE}).")
-    String nodeUrl;
+    @Mixin NodeUrl node;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ItemHash program = ItemHash.parse(hash);
-        String base = nodeUrl.endsWith("/") ? nodeUrl.substring(0, nodeUrl.length() - 1) : nodeUrl;
+        String base = node.base();
         URI uri = URI.create(base + "/vm/" + program.value() + (path.startsWith("/") ? path : "/" + path));
         HttpRequest.BodyPublisher body = data == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(data, StandardCharsets.UTF_8);
@@ -55,7 +53,7 @@ final class ProgramCall implements Callable<Integer> {
             r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(HttpRequest.newBuilder(uri)
                     .method(method, body).timeout(Duration.ofSeconds(180)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
-            err.println("kiln: no node answers at " + nodeUrl + "; start one with `kiln node` or give --node-url");
+            err.println(node.unreachable());
             return Main.USER_ERROR;
         }
         out.println(r.statusCode() + " " + uri);

@@ -6,8 +6,8 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
-import dev.kiln.node.NodeConfig;
 import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.node.network.PublishedPorts;
 import dev.kiln.node.program.PackagingException;
 import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.program.ProgramSpec;
@@ -16,7 +16,9 @@ import dev.kiln.node.records.NodeRecords;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -76,9 +78,12 @@ final class ProgramCreate implements Callable<Integer> {
             + " NAT, DNS; the node must run with --network).")
     boolean internet;
 
-    @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
-            description = "Where the node is reached, for the printed URL (default: ${DEFAULT-VALUE}).")
-    String nodeUrl;
+    @Option(names = "--publish-port", paramLabel = "PORT[/tcp|/udp]",
+            description = "A guest port to forward from a host port the node picks (repeatable; tcp unless /udp;"
+                    + " needs --internet). The host port is listed by 'kiln status' and /about/executions/list.")
+    List<String> publishPorts = new ArrayList<>();
+
+    @Mixin NodeUrl node;
 
     @Override
     public Integer call() throws Exception {
@@ -116,6 +121,17 @@ final class ProgramCreate implements Callable<Integer> {
                 return Main.USAGE;
             }
         }
+        try {
+            PublishedPorts.parse(publishPorts); // a usage mistake is told before anything is packed
+        } catch (IllegalArgumentException e) {
+            err.println("kiln: " + e.getMessage());
+            return Main.USAGE;
+        }
+        if (!publishPorts.isEmpty() && !internet) {
+            err.println("kiln: --publish-port needs --internet: a forwarded port reaches the VM through its network"
+                    + " card, which only internet programs get");
+            return Main.USAGE;
+        }
         NodeRecords records = NodeRecords.open(kiln.home());
         kiln.root().closeLater(records);
         ProgramPublisher publisher = new ProgramPublisher(kiln.home(), kiln.publisher(), kiln.records(), records.programs());
@@ -139,12 +155,19 @@ final class ProgramCreate implements Callable<Integer> {
             err.println("kiln: " + e.getMessage());
             return Main.USAGE;
         }
-        String base = nodeUrl.endsWith("/") ? nodeUrl.substring(0, nodeUrl.length() - 1) : nodeUrl;
+        records.ports().publish(p.message(), PublishedPorts.parse(publishPorts));
+        String base = node.base();
         out.println((p.reused() ? "already published: " : "published program ") + p.message());
         out.println("  code:    " + p.code() + " (" + enc.wire() + ", file " + p.codeFile().shortForm() + ")");
         out.println("  runtime: " + p.runtime());
         out.println("  url:     " + base + "/vm/" + p.message() + "/");
         out.println("  host:    " + ProgramHostname.label(p.message()) + ".<your node's domain>");
+        if (!publishPorts.isEmpty()) {
+            out.println("  ports:   " + String.join(", ", publishPorts) + " (forwarded from host ports the node picks when"
+                    + " the VM starts: see 'kiln status')");
+        }
         return Main.OK;
     }
+
+
 }

@@ -2,7 +2,6 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.node.NodeConfig;
 import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.URI;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -24,9 +24,7 @@ import picocli.CommandLine.Spec;
 final class StatusCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--node-url", paramLabel = "URL", defaultValue = "http://127.0.0.1:" + NodeConfig.DEFAULT_PORT,
-            description = "The node (default: ${DEFAULT-VALUE}).")
-    String nodeUrl;
+    @Mixin NodeUrl node;
 
     @Option(names = "--json", description = "Print the node's JSON as it is.")
     boolean json;
@@ -35,14 +33,14 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        URI base = URI.create(nodeUrl.endsWith("/") ? nodeUrl : nodeUrl + "/");
+        URI base = node.root();
         HttpResponse<String> r;
         try {
             r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
                     HttpRequest.newBuilder(base.resolve("about/executions/list")).header("Accept", "application/json")
                             .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
-            err.println("kiln: no node answers at " + nodeUrl + "; start one with `kiln node` or give --node-url");
+            err.println(node.unreachable());
             return Main.USER_ERROR;
         }
         if (r.statusCode() != 200) {
@@ -66,15 +64,25 @@ final class StatusCommand implements Callable<Integer> {
         out.println("VMs:         " + (states.isEmpty() ? "none" : states));
         if (about.path("executions").isEmpty()) return Main.OK;
         out.println();
-        Table t = new Table("VM", "PROGRAM", "STATE", "UPTIME", "REQUESTS", "IN FLIGHT", "BOOT", "MEMORY", "PID");
+        Table t = new Table("VM", "PROGRAM", "STATE", "UPTIME", "REQUESTS", "IN FLIGHT", "BOOT", "MEMORY", "PID", "PORTS");
         for (JsonNode e : about.path("executions")) {
             t.row(e.path("id").asText(), e.path("program").asText().substring(0, Math.min(12, e.path("program").asText().length())),
                     e.path("state").asText(), String.format(Locale.ROOT, "%.0f s", e.path("uptime_seconds").asDouble()),
                     e.path("requests_served").asText(), e.path("in_flight").asText(),
                     e.path("boot_seconds").isNull() ? "-" : String.format(Locale.ROOT, "%.2f s", e.path("boot_seconds").asDouble()),
-                    e.path("memory_mib").asText() + " MiB", e.path("pid").asText());
+                    e.path("memory_mib").asText() + " MiB", e.path("pid").asText(), ports(e.path("forwarded_ports")));
         }
         t.print(out);
         return Main.OK;
+    }
+
+    /** {@code 24000->9000/tcp}: where each forwarded port is reached on the node, and what it leads to. */
+    private static String ports(JsonNode forwards) {
+        StringBuilder b = new StringBuilder();
+        for (JsonNode f : forwards) {
+            b.append(b.isEmpty() ? "" : " ").append(f.path("host_port").asInt()).append("->")
+                    .append(f.path("guest_port").asInt()).append('/').append(f.path("protocol").asText());
+        }
+        return b.isEmpty() ? "-" : b.toString();
     }
 }

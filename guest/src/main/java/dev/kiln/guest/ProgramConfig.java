@@ -60,11 +60,22 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
         }
     }
 
-    /** IPv4 address with prefix ("172.16.3.2/24"), optional gateway, DNS servers, interface (default eth0). */
-    public record Network(String interfaceName, String address, String gateway, List<String> dns) {
+    /**
+     * IPv4 address with prefix ("172.16.3.2/24"), optional gateway, DNS servers, interface (default
+     * eth0); on a node given an IPv6 prefix also the guest's IPv6 address with prefix
+     * ("2001:db8::2/124") and its gateway, else null.
+     */
+    public record Network(String interfaceName, String address, String gateway, List<String> dns,
+                          String address6, String gateway6) {
         public Network {
             Objects.requireNonNull(address, "address");
             dns = List.copyOf(dns == null ? List.of() : dns);
+            if (gateway6 != null && address6 == null) throw new IllegalArgumentException("an IPv6 gateway needs an IPv6 address");
+        }
+
+        /** IPv4 only. */
+        public Network(String interfaceName, String address, String gateway, List<String> dns) {
+            this(interfaceName, address, gateway, dns, null, null);
         }
     }
 
@@ -124,6 +135,8 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
             n.put("address", network.address());
             if (network.gateway() != null) n.put("gateway", network.gateway());
             n.put("dns", network.dns());
+            if (network.address6() != null) n.put("address6", network.address6());
+            if (network.gateway6() != null) n.put("gateway6", network.gateway6());
             m.put("network", n);
         }
         if (hostname != null) m.put("hostname", hostname);

@@ -23,12 +23,12 @@ public final class FakeInternet {
     static final Ipv4Address METADATA = Ipv4Address.parse("169.254.169.254");
     static final String NODE_UPLINK6 = "2001:db8:fffe::1";
     static final String INTERNET_SIDE6 = "2001:db8:fffe::254";
-    static final String SERVER6 = "2001:db8:ffff::10";
+    public static final String SERVER6 = "2001:db8:ffff::10";
     /** The prefix the internet routes to the node, as a provider routes one to a real host. */
-    static final String VM_PREFIX6 = "2001:db8:1:2::/64";
+    public static final String VM_PREFIX6 = "2001:db8:1:2::/64";
     public static final String HOST_NAME = "web.example.test";
     public static final String PAGE = "hello from the fake internet";
-    static final int WHOAMI_PORT = 7000;
+    public static final int WHOAMI_PORT = 7000;
     static final int UDP_SINK_PORT = 7003;
 
     public final String node;

@@ -15,9 +15,9 @@ import dev.kiln.network.NodeNetwork;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramSpec;
 import dev.kiln.node.program.PublishedProgram;
+import dev.kiln.node.testing.NamespacedQemu;
 import dev.kiln.node.testing.QemuImages;
 import dev.kiln.node.testing.TestNode;
-import dev.kiln.vm.qemu.QemuCommandLine;
 import dev.kiln.vm.qemu.QemuLauncher;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -54,12 +54,7 @@ class NetworkBenchmark {
             byte[] block = new byte[1 << 20];
             for (int written = 0; written < MB100; written += block.length) out.write(block, 0, Math.min(block.length, MB100 - written));
         }
-        Path qemu = lab.scratch().resolve("qemu-in-node-namespace");
-        Files.writeString(qemu, "#!/bin/sh\nexec ip netns exec " + internet.node + " " + QemuCommandLine.DEFAULT_BINARY
-                + " \"$@\"\n");
-        assertThat(qemu.toFile().setExecutable(true)).isTrue();
-        QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(QemuImages.kilnHome())
-                .withKernel(QemuImages.kernel()).withCloseGrace(Duration.ofSeconds(1)).withQemuBinary(qemu.toString()));
+        QemuLauncher launcher = NamespacedQemu.launcher(lab, internet.node);
         ProgramNetworks networks = ProgramNetworks.over(NodeNetwork.start(
                 NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER)), nodeNs));
         Path app = Path.of(NetworkBenchmark.class.getResource("/dev/kiln/node/apps/netcheck").toURI());

@@ -2,6 +2,8 @@ package dev.kiln.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
@@ -9,20 +11,26 @@ import dev.kiln.network.FakeInternet;
 import dev.kiln.network.HostCommands;
 import dev.kiln.network.NetnsLab;
 import dev.kiln.network.NetworkSettings;
+import dev.kiln.network.Ipv6Prefix;
 import dev.kiln.network.NodeNetwork;
+import dev.kiln.network.VmIpv6;
+import dev.kiln.network.VmKind;
+import dev.kiln.network.PublishedPort;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramSpec;
 import dev.kiln.node.program.PublishedProgram;
+import dev.kiln.node.testing.NamespacedQemu;
 import dev.kiln.node.testing.QemuImages;
 import dev.kiln.node.testing.TestNode;
-import dev.kiln.vm.qemu.QemuCommandLine;
 import dev.kiln.vm.qemu.QemuLauncher;
+import java.net.InetAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NetworkedProgramTest {
     static final int NODE_SERVICE_PORT = 8765;
+    /** The netcheck app's own listener: it answers "hi". */
+    static final int LISTENER_PORT = 9000;
 
     @RegisterExtension
     final NetnsLab lab = new NetnsLab();
@@ -50,30 +60,49 @@ class NetworkedProgramTest {
         lab.spawn(internet.node, "python3", "-m", "http.server", "--bind", "0.0.0.0", Integer.toString(NODE_SERVICE_PORT));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
                 nodeNs.run("ss", "-tln").stdout().contains(":" + NODE_SERVICE_PORT));
-        Path qemu = lab.scratch().resolve("qemu-in-node-namespace");
-        Files.writeString(qemu, "#!/bin/sh\nexec ip netns exec " + internet.node + " " + QemuCommandLine.DEFAULT_BINARY
-                + " \"$@\"\n");
-        assertThat(qemu.toFile().setExecutable(true)).isTrue();
-        QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(QemuImages.kilnHome())
-                .withKernel(QemuImages.kernel()).withCloseGrace(Duration.ofSeconds(1)).withQemuBinary(qemu.toString()));
-        NetworkSettings settings = NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER));
-        ProgramNetworks networks = ProgramNetworks.over(NodeNetwork.start(settings, nodeNs));
-        assertThat(networks.describe()).contains("IPv4");
+        QemuLauncher launcher = NamespacedQemu.launcher(lab, internet.node);
+        Ipv6Prefix prefix = Ipv6Prefix.parse(FakeInternet.VM_PREFIX6);
+        NetworkSettings settings = NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER)).withIpv6(prefix);
+        // the node's own records say which ports a program publishes, as 'kiln program create --publish-port' writes them
+        AtomicReference<TestNode> started = new AtomicReference<>();
+        ProgramNetworks networks = ProgramNetworks.over(NodeNetwork.start(settings, nodeNs),
+                program -> started.get().nodeRecords.ports().of(program));
+        assertThat(networks.describe()).contains("IPv6 from 2001:0db8:0001:0002:");
         Path app = Path.of(NetworkedProgramTest.class.getResource("/dev/kiln/node/apps/netcheck").toURI());
         try (TestNode node = TestNode.start(dir.resolve("home"), launcher, QemuImages.runtime().image(),
                 QemuImages.kernel(), c -> c, List.of(), networks)) {
+            started.set(node);
             PublishedProgram online = node.publisher.publish(new ProgramSpec(app, Encoding.ZIP, "main:app",
                     CodeInterface.ASGI, node.runtime, "test", Resources.of(1, 128, 30), Map.of(), "online", true));
+            node.nodeRecords.ports().publish(online.message(), List.of(PublishedPort.tcp(LISTENER_PORT)));
             PublishedProgram offline = node.publish(app, Encoding.ZIP, "main:app", CodeInterface.ASGI,
                     Resources.of(1, 128, 30), "offline");
 
             HttpResponse<String> page = node.get(online.message(), "/fetch?url=http://" + FakeInternet.HOST_NAME + "/");
             assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
             assertThat(page.body()).contains(FakeInternet.PAGE);
-            // sit0 is the guest kernel's IPv6-in-IPv4 fallback device (CONFIG_IPV6_SIT), there with or
-            // without a NIC, down and never given an address
-            assertThat(node.get(online.message(), "/interfaces").body()).isEqualTo("eth0 lo sit0");
-            assertThat(node.get("/about/executions/list").body()).contains("\"network\"").contains("IPv4 only");
+            // the kernel has no IPv6-in-IPv4 tunnel (CONFIG_IPV6_SIT off), so no sit0 beside them
+            assertThat(node.get(online.message(), "/interfaces").body()).isEqualTo("eth0 lo");
+            assertThat(node.get("/about/executions/list").body()).contains("\"network\"").contains("IPv6 from");
+
+            // IPv6: routed, not NATed: the internet sees the address derived from the program's hash
+            String seen = node.get(online.message(), "/whoami?host=" + FakeInternet.SERVER6 + "&port="
+                    + FakeInternet.WHOAMI_PORT).body();
+            assertThat(seen).startsWith("internet6 ");
+            assertThat(InetAddress.getByName(seen.substring("internet6 ".length())))
+                    .isEqualTo(InetAddress.getByName(VmIpv6.derive(prefix, online.message().value(), VmKind.PROGRAM).guest()));
+
+            // its published port: reached on the node's uplink address from the node's namespace and
+            // from the internet side, by the host port /about reports
+            JsonNode forward = forwardOf(node, online);
+            assertThat(forward.path("guest_port").asInt()).isEqualTo(LISTENER_PORT);
+            assertThat(forward.path("protocol").asText()).isEqualTo("tcp");
+            int hostPort = forward.path("host_port").asInt();
+            String hello = "import socket; s = socket.create_connection(('198.51.100.1', " + hostPort
+                    + "), timeout=5); print(s.recv(16).decode())";
+            assertThat(nodeNs.run("python3", "-c", hello).stdout().trim()).as("from the node's namespace").isEqualTo("hi");
+            HostCommands internetNs = lab.in(internet.internet);
+            assertThat(internetNs.run("python3", "-c", hello).stdout().trim()).as("from the internet").isEqualTo("hi");
 
             // the node's own addresses: dropped (a timeout; a refusal would mean the packet got through),
             // while the node itself reaches the service
@@ -95,10 +124,32 @@ class NetworkedProgramTest {
             assertThat(node.get(other.message(), "/connect?host=127.0.0.1&port=9000").body()).isEqualTo("connected");
             assertThat(node.get(online.message(), "/connect?host=" + otherAddress + "&port=9000").body())
                     .as("VM to VM").startsWith("refused").contains("timed out");
+            String other6 = VmIpv6.derive(prefix, other.message().value(), VmKind.PROGRAM).guest();
+            assertThat(node.get(online.message(), "/connect?host=" + other6 + "&port=9000").body())
+                    .as("VM to VM over IPv6").startsWith("refused").contains("timed out");
+            assertThat(node.get(other.message(), "/connect?host=198.51.100.1&port=" + hostPort).body())
+                    .as("VM to VM through the other's forwarded port").startsWith("refused");
 
-            assertThat(node.get(offline.message(), "/interfaces").body()).as("no NIC").isEqualTo("lo sit0");
+            assertThat(node.get(offline.message(), "/interfaces").body()).as("no NIC: loopback only").isEqualTo("lo");
+
+            // the forward goes with the VM
+            assertThat(node.node.pool().stop(online.message(), "test")).isTrue();
+            org.awaitility.Awaitility.await("the host port closed after the VM stopped").atMost(Duration.ofSeconds(60))
+                    .until(() -> !internetNs.run("python3", "-c", hello).ok());
+            assertThat(node.get("/about/executions/list").body()).doesNotContain("\"host_port\"");
         }
         assertThat(nodeNs.run("ip", "-o", "link", "show").stdout()).as("no TAP left").doesNotContain("kiln-");
         assertThat(nodeNs.run("nft", "list", "tables").stdout()).as("the node's table is gone").doesNotContain("kiln");
+    }
+
+    private static JsonNode forwardOf(TestNode node, PublishedProgram program) throws Exception {
+        JsonNode about = new ObjectMapper().readTree(node.get("/about/executions/list").body());
+        for (JsonNode e : about.path("executions")) {
+            if (e.path("program").asText().equals(program.message().value())) {
+                assertThat(e.path("forwarded_ports")).as(e.toString()).hasSize(1);
+                return e.path("forwarded_ports").get(0);
+            }
+        }
+        throw new AssertionError("no execution of " + program.message() + " in " + about);
     }
 }

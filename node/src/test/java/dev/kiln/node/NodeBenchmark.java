@@ -21,15 +21,23 @@ import dev.kiln.vm.qemu.QemuCommandLine;
 import dev.kiln.vm.qemu.QemuLauncher;
 import dev.kiln.vm.qemu.VmFiles;
 
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Executors;
@@ -190,7 +198,7 @@ public final class NodeBenchmark {
         } finally {
             raws.forEach(Process::destroyForcibly);
             try (var files = Files.walk(tmp)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
     }
@@ -247,7 +255,7 @@ public final class NodeBenchmark {
                 try {
                     guest = GuestConnection.connect(files.guestSocket(), GuestConnection.Options.defaults()
                             .withHelloTimeout(Duration.ofSeconds(60)).withLogSink(l -> { }));
-                } catch (java.io.IOException notYet) {
+                } catch (IOException notYet) {
                     // QEMU has created the socket file but is not listening yet
                 }
             }
@@ -289,9 +297,9 @@ public final class NodeBenchmark {
     /** HTTP/1.1 GET over one persistent connection, reading Content-Length bodies. Not thread-safe. */
     static final class KeepAliveClient {
         private final int port;
-        private java.net.Socket socket;
-        private java.io.BufferedInputStream in;
-        private java.io.OutputStream out;
+        private Socket socket;
+        private BufferedInputStream in;
+        private OutputStream out;
 
         KeepAliveClient(int port) {
             this.port = port;
@@ -300,12 +308,12 @@ public final class NodeBenchmark {
         int get(String path) {
             try {
                 if (socket == null) {
-                    socket = new java.net.Socket("127.0.0.1", port);
+                    socket = new Socket("127.0.0.1", port);
                     socket.setTcpNoDelay(true);
-                    in = new java.io.BufferedInputStream(socket.getInputStream(), 16384);
+                    in = new BufferedInputStream(socket.getInputStream(), 16384);
                     out = socket.getOutputStream();
                 }
-                out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 String status = line();
                 int code = Integer.parseInt(status.substring(9, 12));
@@ -313,18 +321,18 @@ public final class NodeBenchmark {
                 for (String h = line(); !h.isEmpty(); h = line()) {
                     if (h.regionMatches(true, 0, "content-length:", 0, 15)) length = Integer.parseInt(h.substring(15).strip());
                 }
-                if (in.readNBytes(length).length != length) throw new java.io.EOFException("short body");
+                if (in.readNBytes(length).length != length) throw new EOFException("short body");
                 return code;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 socket = null;
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }
 
-        private String line() throws java.io.IOException {
+        private String line() throws IOException {
             StringBuilder b = new StringBuilder();
             for (int c = in.read(); c != '\n'; c = in.read()) {
-                if (c < 0) throw new java.io.EOFException("connection closed");
+                if (c < 0) throw new EOFException("connection closed");
                 if (c != '\r') b.append((char) c);
             }
             return b.toString();

@@ -15,19 +15,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -55,27 +47,23 @@ public final class BlobStore {
     static final String TEMP_SUFFIX = ".part";
 
     private static final int BUFFER = 128 * 1024;
-    private static final DateTimeFormatter QUARANTINE_TIME =
-            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private final Path blobs;
     private final Path tmp;
-    private final Path quarantine;
-    private final Duration racyWindow;
-    private final ConcurrentHashMap<ItemHash, FileStamp> verifiedStamps = new ConcurrentHashMap<>();
+    private final Quarantine quarantine;
+    private final BlobVerifier verifier;
     private final ReentrantLock[] stripes = new ReentrantLock[64];
-    private final AtomicLong fullVerifications = new AtomicLong();
 
     private BlobStore(KilnHome home, Duration racyWindow) throws IOException {
         this.blobs = home.blobs().resolve("sha256");
         this.tmp = home.tmp();
-        this.quarantine = home.quarantine();
-        this.racyWindow = racyWindow;
+        this.quarantine = new Quarantine(home.quarantine());
+        this.verifier = new BlobVerifier(racyWindow);
         for (int i = 0; i < stripes.length; i++) stripes[i] = new ReentrantLock();
         home.create();
         FileSystemSupport.createDirectoriesDurably(blobs);
         FileSystemSupport.createDirectoriesDurably(tmp);
-        FileSystemSupport.createDirectoriesDurably(quarantine);
+        FileSystemSupport.createDirectoriesDurably(quarantine.directory());
         removeStaleTemps();
     }
 
@@ -122,19 +110,9 @@ public final class BlobStore {
         UnverifiableHashException.requireSha256(expected);
         boolean installed = false;
         try {
-            MessageDigest md = ItemHash.newDigest();
-            long size = 0;
-            try (FileChannel ch = FileChannel.open(tempFile, StandardOpenOption.READ)) {
-                ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-                for (int n; (n = ch.read(buf.clear())) != -1; ) {
-                    md.update(buf.flip());
-                    size += n;
-                }
-                ch.force(true);
-            }
-            ItemHash actual = ItemHash.ofSha256(md.digest());
-            if (!actual.equals(expected)) {
-                throw new HashMismatchException(expected, actual, size, source,
+            BlobVerifier.Digest d = BlobVerifier.digest(tempFile, true);
+            if (!d.hash().equals(expected)) {
+                throw new HashMismatchException(expected, d.hash(), d.size(), source,
                         "The file changed after it was downloaded; try again.");
             }
             Path target = install(expected, tempFile);
@@ -203,7 +181,7 @@ public final class BlobStore {
                         + " directories of the Kiln home must be on the same filesystem", e);
             }
             FileSystemSupport.fsyncDirectory(target.getParent());
-            verifiedStamps.remove(hash);
+            verifier.forget(hash);
             return target;
         } finally {
             lock.unlock();
@@ -245,7 +223,7 @@ public final class BlobStore {
         UnverifiableHashException.requireSha256(hash);
         Path p = locate(hash);
         FileStamp stamp = stampOrNotFound(hash, p);
-        if (stamp.equals(verifiedStamps.get(hash))) return p;
+        if (verifier.trusted(hash, stamp)) return p;
         check(hash, p, stamp);
         return p;
     }
@@ -279,30 +257,7 @@ public final class BlobStore {
 
     /** Every blob in the store, sorted by hash (not verified). Stray files are skipped. */
     public List<BlobInfo> list() throws IOException {
-        List<BlobInfo> out = new ArrayList<>();
-        try (DirectoryStream<Path> shards = Files.newDirectoryStream(blobs, Files::isDirectory)) {
-            for (Path shard : shards) {
-                String prefix = shard.getFileName().toString();
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(shard)) {
-                    for (Path f : files) {
-                        String name = f.getFileName().toString();
-                        if (!isBlobName(name, prefix)) continue;
-                        try {
-                            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
-                            if (a.isRegularFile()) {
-                                out.add(new BlobInfo(ItemHash.parse(name), a.size(), a.lastModifiedTime().toInstant()));
-                            }
-                        } catch (NoSuchFileException removedMeanwhile) {
-                            // listing is a snapshot of a live directory
-                        }
-                    }
-                } catch (NoSuchFileException shardRemoved) {
-                    // as above
-                }
-            }
-        }
-        out.sort(Comparator.comparing(BlobInfo::hash));
-        return out;
+        return BlobListing.of(blobs);
     }
 
     /** Deletes a blob; returns false if it was not there. Readers that already opened it keep their copy. */
@@ -311,7 +266,7 @@ public final class BlobStore {
         ReentrantLock lock = stripe(hash);
         lock.lock();
         try {
-            verifiedStamps.remove(hash);
+            verifier.forget(hash);
             return Files.deleteIfExists(locate(hash));
         } finally {
             lock.unlock();
@@ -329,38 +284,24 @@ public final class BlobStore {
     }
 
     Path quarantineDir() {
-        return quarantine;
+        return quarantine.directory();
     }
 
     /** How many times a whole blob was hashed by {@link #path}/{@link #verify}; lets tests see the cache work. */
     long fullVerifications() {
-        return fullVerifications.get();
+        return verifier.fullVerifications();
     }
 
-    // ---------------------------------------------------------------- verification
+    // ---------------------------------------------------------------- verification (see BlobVerifier, Quarantine)
 
     private void check(ItemHash hash, Path p, FileStamp before) throws IOException {
-        Instant started = Instant.now();
-        MessageDigest md = ItemHash.newDigest();
-        long size = 0;
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-            ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-            for (int n; (n = ch.read(buf.clear())) != -1; ) {
-                md.update(buf.flip());
-                size += n;
-            }
+        BlobVerifier.Digest d;
+        try {
+            d = verifier.check(hash, p, before);
         } catch (NoSuchFileException e) {
             throw notFound(hash);
         }
-        fullVerifications.incrementAndGet();
-        ItemHash actual = ItemHash.ofSha256(md.digest());
-        if (!actual.equals(hash)) {
-            throw new CorruptBlobException(quarantine(hash, before, actual, size));
-        }
-        FileStamp after = FileStamp.read(p);
-        if (after.equals(before) && before.settledBefore(started.minus(racyWindow))) {
-            verifiedStamps.put(hash, before);
-        }
+        if (!d.hash().equals(hash)) throw new CorruptBlobException(quarantine(hash, before, d.hash(), d.size()));
     }
 
     /**
@@ -372,7 +313,7 @@ public final class BlobStore {
         ReentrantLock lock = stripe(hash);
         lock.lock();
         try {
-            verifiedStamps.remove(hash);
+            verifier.forget(hash);
             Path p = locate(hash);
             FileStamp now;
             try {
@@ -383,17 +324,7 @@ public final class BlobStore {
             if (!now.sameFile(seen)) {
                 return new Corruption(hash, actual, size, null);
             }
-            Path dest = quarantine.resolve(hash.value() + "." + QUARANTINE_TIME.format(Instant.now()) + "."
-                    + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt()));
-            FileSystemSupport.createDirectoriesDurably(quarantine);
-            try {
-                Files.move(p, dest, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException otherFilesystem) {
-                Files.move(p, dest);
-            }
-            FileSystemSupport.fsyncDirectory(p.getParent());
-            FileSystemSupport.fsyncDirectory(quarantine);
-            return new Corruption(hash, actual, size, dest);
+            return new Corruption(hash, actual, size, quarantine.take(hash, p));
         } finally {
             lock.unlock();
         }
@@ -433,14 +364,5 @@ public final class BlobStore {
 
     private ReentrantLock stripe(ItemHash hash) {
         return stripes[Math.floorMod(hash.hashCode(), stripes.length)];
-    }
-
-    private static boolean isBlobName(String name, String shard) {
-        if (name.length() != 64 || !name.startsWith(shard) || shard.length() != 2) return false;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-        }
-        return true;
     }
 }

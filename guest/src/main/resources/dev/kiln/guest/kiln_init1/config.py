@@ -97,6 +97,7 @@ class Config:
             self.volumes.append((device, mount, bool(_get(vol, "read_only", bool, True)), fs))
         net = _get(raw, "network", dict, None)
         self.network = None
+        self.network6 = None
         if net:
             iface = _get(net, "interface", str, "eth0")
             _require(re.match(r"^[A-Za-z0-9._-]{1,15}$", iface) is not None, "network.interface is not valid")
@@ -112,6 +113,15 @@ class Config:
                 _require(isinstance(server, str) and re.match(r"^[0-9A-Fa-f:.]{2,45}$", server),
                          "network.dns entries must be addresses")
             self.network = (iface, m.group(1), int(m.group(2)), gateway, dns)
+            address6 = _get(net, "address6", str, None)
+            if address6:
+                m6 = re.match(r"^([0-9A-Fa-f:]{2,39})/(\d{1,3})$", address6)
+                _require(m6 is not None and int(m6.group(2)) <= 128, "network.address6 must be IPv6 address/prefix")
+                _check_ipv6(m6.group(1), "network.address6")
+                gateway6 = _get(net, "gateway6", str, None)
+                if gateway6:
+                    _check_ipv6(gateway6, "network.gateway6")
+                self.network6 = (iface, m6.group(1), int(m6.group(2)), gateway6)
         self.hostname = _get(raw, "hostname", str, None)
         _require(self.hostname is None or HOSTNAME_RE.match(self.hostname), "hostname is not valid")
         self.ssh_keys = _get(raw, "ssh_authorized_keys", list, [])
@@ -122,6 +132,13 @@ class Config:
         _require(0 < self.port < 65536, "port must be 1-65535")
         self.startup_timeout = _get(raw, "startup_timeout", (int, float), 30)
         _require(1 <= self.startup_timeout <= 300, "startup_timeout must be 1-300 seconds")
+
+
+def _check_ipv6(text, what):
+    try:
+        socket.inet_pton(socket.AF_INET6, text)
+    except (OSError, ValueError):
+        raise ConfigError("bad_config", "%s is not an IPv6 address" % what)
 
 
 def _check_ipv4(text, what):

@@ -154,6 +154,12 @@ class ProgramSetup:
             system.configure_network(iface, address, prefix, gateway)
         except OSError as e:
             raise ConfigError("network_failed", "configuring %s failed: %s" % (iface, e))
+        if conf.network6:
+            iface6, address6, prefix6, gateway6 = conf.network6
+            try:
+                system.configure_network6(iface6, address6, prefix6, gateway6)
+            except OSError as e:
+                raise ConfigError("network_failed", "configuring IPv6 on %s failed: %s" % (iface6, e))
         if dns:
             system.write_resolv_conf(self.path("/etc/resolv.conf"), dns)
 

@@ -100,6 +100,39 @@ def configure_network(iface, address, prefix, gateway):
         sock.close()
 
 
+def configure_network6(iface, address, prefix, gateway):
+    """IPv6 through ioctls (struct in6_ifreq, struct in6_rtmsg). Duplicate address detection is
+    turned off first: the guest is alone on its /124 with the node, and a tentative address would
+    make the program's first connections fail for a second."""
+    try:
+        with open("/proc/sys/net/ipv6/conf/%s/accept_dad" % iface, "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+    index = socket.if_nametoindex(iface)
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        in6_ifreq = struct.pack("@16sIi", socket.inet_pton(socket.AF_INET6, address), prefix, index)
+        try:
+            fcntl.ioctl(sock.fileno(), SIOCSIFADDR, in6_ifreq)
+        except OSError as e:
+            if e.errno != errno.EEXIST:
+                raise
+        if gateway:
+            any6 = b"\x00" * 16
+            # dst, src, gateway, type (RTN_UNICAST), dst_len, src_len, metric (0: the kernel's
+            # default), info, flags, ifindex
+            in6_rtmsg = struct.pack("@16s16s16sIHHILIi", any6, any6, socket.inet_pton(socket.AF_INET6, gateway),
+                                    1, 0, 0, 0, 0, RTF_UP | RTF_GATEWAY, index)
+            try:
+                fcntl.ioctl(sock.fileno(), SIOCADDRT, in6_rtmsg)
+            except OSError as e:
+                if e.errno != errno.EEXIST:
+                    raise
+    finally:
+        sock.close()
+
+
 def loopback_up():
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:

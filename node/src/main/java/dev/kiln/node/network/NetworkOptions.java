@@ -46,8 +46,9 @@ public record NetworkOptions(String range, String ipv6, List<String> dns, String
     /**
      * Probes and sets up the node's networking in the namespace this process runs in. When the
      * host cannot (no root, no /dev/net/tun), the result says why and internet programs get 400.
+     * Programs get the forwards {@code published} names for them.
      */
-    public ProgramNetworks start() {
-        return ProgramNetworks.over(NodeNetwork.start(settings(), HostCommands.current()));
+    public ProgramNetworks start(PublishedPorts published) {
+        return ProgramNetworks.over(NodeNetwork.start(settings(), HostCommands.current()), published);
     }
 }

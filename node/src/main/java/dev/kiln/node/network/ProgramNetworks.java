@@ -8,11 +8,14 @@ import dev.kiln.network.NetworkSupport;
 import dev.kiln.network.NetworkUnavailableException;
 import dev.kiln.network.NodeNetwork;
 import dev.kiln.network.PortForward;
+import dev.kiln.network.PublishedPort;
+import dev.kiln.network.VmIpv6;
 import dev.kiln.network.VmKind;
 import dev.kiln.network.VmNetwork;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.store.records.RecordsException;
 import dev.kiln.vm.VmNic;
 import java.util.List;
 import java.util.Locale;
@@ -35,21 +38,28 @@ public final class ProgramNetworks implements AutoCloseable {
 
     private final NodeNetwork network;
     private final NetworkSupport support;
+    private final PublishedPorts published;
     private final Map<String, List<PortForward>> forwards = new ConcurrentHashMap<>();
 
-    private ProgramNetworks(NodeNetwork network, NetworkSupport support) {
+    private ProgramNetworks(NodeNetwork network, NetworkSupport support, PublishedPorts published) {
         this.network = network;
         this.support = support;
+        this.published = published;
     }
 
-    /** Networking over a started {@link NodeNetwork}; {@link #close()} closes it. */
+    /** Networking over a started {@link NodeNetwork}, forwarding no port; {@link #close()} closes it. */
     public static ProgramNetworks over(NodeNetwork network) {
-        return new ProgramNetworks(network, network.support());
+        return over(network, PublishedPorts.NONE);
+    }
+
+    /** Networking over a started {@link NodeNetwork}, forwarding the ports {@code published} names per program. */
+    public static ProgramNetworks over(NodeNetwork network, PublishedPorts published) {
+        return new ProgramNetworks(network, network.support(), published);
     }
 
     /** A node that networks no VM (tests, or networking turned off): internet programs get 400 unsupported. */
     public static ProgramNetworks disabled(String reason) {
-        return new ProgramNetworks(null, new NetworkSupport.Unsupported(reason));
+        return new ProgramNetworks(null, new NetworkSupport.Unsupported(reason), PublishedPorts.NONE);
     }
 
     public NetworkSupport support() {
@@ -79,12 +89,21 @@ public final class ProgramNetworks implements AutoCloseable {
 
     /** {@link #attach(ResolvedProgram, String)} for a program known by its hash and environment. */
     public Optional<Attached> attach(ItemHash program, Environment environment, String executionId) throws NodeException {
-        if (environment == null || !environment.hasInternet()) return Optional.empty();
+        List<PublishedPort> ports = publishedPorts(program);
+        if (environment == null || !environment.hasInternet()) {
+            if (!ports.isEmpty()) {
+                throw new NodeException(ErrorCode.UNSUPPORTED, "program " + program + " has published ports " + ports
+                        + " but no environment.internet: a forwarded port needs the VM's network card; publish the"
+                        + " program with --internet, or without --publish-port");
+            }
+            return Optional.empty();
+        }
         if (network == null) throw unsupported(program, support.describe());
         try {
-            VmNetwork vm = network.attach(executionId, program.value(), VmKind.PROGRAM, List.of());
+            VmNetwork vm = network.attach(executionId, program.value(), VmKind.PROGRAM, ports);
             var guest = new ProgramConfig.Network(VmNetwork.GUEST_INTERFACE, vm.guestAddress(), vm.guestGateway(),
-                    vm.dnsServers());
+                    vm.dnsServers(), vm.ipv6() == null ? null : vm.ipv6().guest() + "/" + VmIpv6.SUBNET_PREFIX,
+                    vm.ipv6() == null ? null : vm.ipv6().gateway());
             if (!vm.forwards().isEmpty()) forwards.put(executionId, vm.forwards());
             return Optional.of(new Attached(new VmNic(vm.interfaceName(), vm.mac()), guest, hostname(executionId),
                     vm.forwards()));
@@ -94,6 +113,15 @@ public final class ProgramNetworks implements AutoCloseable {
             // the node can network VMs but one ip/nft command failed: this boot fails, the next may not
             throw new NodeException(ErrorCode.BOOT_FAILED, "setting up the network of program " + program
                     + " failed: " + e.getMessage() + "; try again, and check the node host's ip and nft", e);
+        }
+    }
+
+    private List<PublishedPort> publishedPorts(ItemHash program) throws NodeException {
+        try {
+            return published.of(program);
+        } catch (RecordsException e) {
+            throw new NodeException(ErrorCode.INTERNAL, "reading the published ports of program " + program
+                    + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -55,8 +55,17 @@ public final class NodeRecords implements AutoCloseable {
                     "ALTER TABLE execution ADD COLUMN node_start INTEGER",
                     "ALTER TABLE execution ADD COLUMN ended_by TEXT",
                     "CREATE INDEX execution_open ON execution (ended_us) WHERE ended_us IS NULL")),
+            // Published ports are the node's setting about a program (aleph keeps them in the
+            // owner's "port-forwarding" aggregate), not part of its message.
+            new Migration(3, List.of("""
+                    CREATE TABLE published_port (
+                        program  TEXT    NOT NULL,
+                        protocol TEXT    NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+                        port     INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+                        PRIMARY KEY (program, protocol, port)
+                    ) STRICT""")),
             // Booted or restored from a snapshot, and the parts of that start (docs/snapshots.md).
-            new Migration(3, List.of(
+            new Migration(4, List.of(
                     "ALTER TABLE execution ADD COLUMN start TEXT",
                     "ALTER TABLE execution ADD COLUMN resolve_us INTEGER",
                     "ALTER TABLE execution ADD COLUMN vm_us INTEGER",
@@ -65,11 +74,13 @@ public final class NodeRecords implements AutoCloseable {
     private final Database db;
     private final ProgramRecords programs;
     private final ExecutionRecords executions;
+    private final PortRecords ports;
 
     private NodeRecords(Database db) {
         this.db = db;
         this.programs = new ProgramRecords(db);
         this.executions = new ExecutionRecords(db);
+        this.ports = new PortRecords(db);
     }
 
     public static NodeRecords open(KilnHome home) throws RecordsException {
@@ -91,6 +102,11 @@ public final class NodeRecords implements AutoCloseable {
 
     public ExecutionRecords executions() {
         return executions;
+    }
+
+    /** The guest ports each program has forwarded from the node. */
+    public PortRecords ports() {
+        return ports;
     }
 
     public Path file() {

@@ -3,7 +3,6 @@ package dev.kiln.vm.qemu;
 import dev.kiln.guest.GuestConnection;
 import dev.kiln.guest.GuestLog;
 import dev.kiln.vm.Accelerator;
-import dev.kiln.vm.Drive;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmBootException;
 import dev.kiln.vm.VmBootException.Reason;
@@ -17,7 +16,6 @@ import dev.kiln.vm.snapshot.SnapshotVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,19 +100,6 @@ public final class QemuLauncher implements VmLauncher {
 
         public Options withQemuBinary(String binary) {
             return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, binary, accelerator, guest, guestLog, closeGrace);
-        }
-
-        public Options withAccelerator(Accelerator forced) {
-            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, qemuBinary, forced, guest, guestLog, closeGrace);
-        }
-
-        public Options withGuestOptions(GuestConnection.Options options) {
-            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, qemuBinary, accelerator, options, guestLog,
-                    closeGrace);
-        }
-
-        public Options withGuestLog(BiConsumer<Vm, GuestLog> sink) {
-            return new Options(runDirectory, logDirectory, consoleLogsKept, kernel, qemuBinary, accelerator, guest, sink, closeGrace);
         }
 
         public Options withCloseGrace(Duration grace) {
@@ -234,7 +219,7 @@ public final class QemuLauncher implements VmLauncher {
             throw new VmBootException(Reason.LAUNCHER_CLOSED, "cannot boot VM " + spec.name()
                     + ": the VM launcher is closed (shutting down)");
         }
-        checkFiles(spec);
+        SpecFiles.check(spec);
         AcceleratorChoice accel;
         try {
             accel = acceleratorFor(spec.kernel());
@@ -273,7 +258,7 @@ public final class QemuLauncher implements VmLauncher {
                     + " is in use by " + holder + "; give each running VM its own work directory");
         }
         try {
-            prepare(files);
+            new WorkDirectory(files, options.logDirectory(), options.consoleLogsKept()).prepare();
             if (plan.snapshottable()) Files.createDirectories(plan.ram().file().getParent());
         } catch (IOException e) {
             workDirs.remove(files.workDir(), id);
@@ -328,57 +313,6 @@ public final class QemuLauncher implements VmLauncher {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private static void checkFiles(VmSpec spec) throws VmBootException {
-        String vm = "cannot boot VM " + spec.name() + ": ";
-        if (!Files.isRegularFile(spec.kernel())) {
-            throw new VmBootException(Reason.INVALID_SPEC, vm + "the guest kernel " + spec.kernel() + " does not exist; build it with `kiln kernel build`");
-        }
-        if (!Files.isReadable(spec.kernel())) throw new VmBootException(Reason.INVALID_SPEC, vm + "the guest kernel " + spec.kernel() + " is not readable");
-        if (!Files.isRegularFile(spec.rootfs())) {
-            throw new VmBootException(Reason.INVALID_SPEC, vm + "the runtime image " + spec.rootfs() + " does not exist; build the runtime"
-                    + " (`kiln runtime build`) or fetch it again");
-        }
-        if (!Files.isReadable(spec.rootfs())) throw new VmBootException(Reason.INVALID_SPEC, vm + "the runtime image " + spec.rootfs() + " is not readable");
-        for (Drive d : spec.drives()) {
-            if (!Files.isRegularFile(d.file()) && !isBlockDevice(d.file())) {
-                throw new VmBootException(Reason.INVALID_SPEC, vm + "drive '" + d.id() + "' (" + d.file() + ") does not exist");
-            }
-            if (!Files.isReadable(d.file()) || !d.readOnly() && !Files.isWritable(d.file())) {
-                throw new VmBootException(Reason.INVALID_SPEC, vm + "drive '" + d.id() + "' (" + d.file() + ") is not "
-                        + (d.readOnly() ? "readable" : "readable and writable"));
-            }
-        }
-    }
-
-    private static boolean isBlockDevice(Path p) {
-        try {
-            return Files.exists(p) && !Files.isDirectory(p) && Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).isOther();
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private void prepare(VmFiles files) throws IOException {
-        Files.createDirectories(files.workDir());
-        if (files.socketsElsewhere()) {
-            Files.createDirectories(files.socketDirectory().getParent());
-            if (!Files.isDirectory(files.socketDirectory())) {
-                Files.createDirectory(files.socketDirectory(),
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
-        }
-        // Left by a VMM that was killed with its node: QEMU would replace them, but a stale socket
-        // must never be mistaken for this VM's.
-        Files.deleteIfExists(files.guestSocket());
-        Files.deleteIfExists(files.qmpSocket());
-        Files.deleteIfExists(files.vmmLog());
-        if (Files.exists(files.consoleLog())) {
-            // A VM of this directory did not end through this driver (its node died): keep its story.
-            ConsoleLog.archive(files.consoleLog(), options.logDirectory(), files.workDir().getFileName() + "-unfinished",
-                    options.consoleLogsKept());
-        }
-    }
 
     private static HostTsc tsc(VmSpec spec) throws VmBootException {
         HostTsc t = hostTsc;

@@ -2,15 +2,10 @@ package dev.kiln.vm.qemu;
 
 import dev.kiln.guest.GuestChannelClosedException;
 import dev.kiln.guest.GuestConnection;
-import dev.kiln.guest.GuestException;
 import dev.kiln.guest.GuestLog;
-import dev.kiln.guest.GuestProtocolException;
-import dev.kiln.guest.GuestTimeoutException;
-import dev.kiln.guest.HaltResult;
 import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmBootException;
-import dev.kiln.vm.VmBootException.Reason;
 import dev.kiln.vm.VmLifecycle;
 import dev.kiln.vm.VmSpec;
 import dev.kiln.vm.VmStart;
@@ -20,8 +15,8 @@ import dev.kiln.vm.snapshot.SnapshotException;
 import dev.kiln.vm.snapshot.SnapshotKey;
 import dev.kiln.vm.snapshot.SnapshotVerifier;
 
+import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,12 +27,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * One microVM run by QEMU. Booted by {@link QemuLauncher#launch}; from then on its
- * {@link #lifecycle()} is its one authoritative state, and two watchers keep it honest: QEMU's
- * exit and the guest channel's closing both move a live VM to FAILED (the pool then answers 502
- * and boots a fresh one).
+ * {@link #lifecycle()} is its one authoritative state. This class holds that state and what the VM
+ * owns (process, guest channel, console, monitor); {@link BootSequence} drives the way up and
+ * {@link StopSequence} the way down. Two watchers keep the state honest: QEMU's exit and the guest
+ * channel's closing both move a live VM to FAILED (the pool then answers 502 and boots a fresh one).
  *
  * <p>Who cleans up: whatever ends the VM, the exit watcher removes the sockets and the pid file,
  * appends QEMU's own output to the console log and tells the launcher, once QEMU has exited.
@@ -47,16 +44,13 @@ public final class QemuVm implements Vm {
     private static final Executor WATCHERS = task -> Thread.ofVirtual().name("kiln-vm-watcher").start(task);
     /** Lines of console in a boot failure's message. */
     static final int FAILURE_TAIL_LINES = 25;
-    /** After HALTED the agent syncs and powers off; TCG takes a few hundred ms for that. */
-    private static final Duration POWER_OFF_WAIT = Duration.ofMillis(2500);
-    private static final Duration HALT_SLACK = Duration.ofMillis(1500);
-    private static final Duration QMP_WAIT = Duration.ofMillis(1000);
-    private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+    static final Duration QMP_WAIT = Duration.ofMillis(1000);
+    static final Duration KILL_WAIT = Duration.ofSeconds(5);
     /** QEMU closes the console when it exits; what it sent before is read within this. */
     private static final Duration CONSOLE_DRAIN = Duration.ofMillis(500);
 
     /** What QEMU left behind when it exited, read before the files are cleaned. */
-    private record ExitReport(int status, String vmmOutput, String consoleTail) {}
+    record ExitReport(int status, String vmmOutput, String consoleTail) {}
 
     private final String id;
     private final VmSpec spec;
@@ -65,14 +59,13 @@ public final class QemuVm implements Vm {
     private final QemuCommandLine commandLine;
     private final VmmRegistry registry;
     private final BiConsumer<Vm, GuestLog> guestLog;
-    private final Path logDirectory;
-    private final int consoleLogsKept;
+    private final WorkDirectory workDirectory;
     private final Runnable onGone;
     private final StartPlan plan;
     private final Object saving = new Object();
     private final VmLifecycle lifecycle = new VmLifecycle();
     private final CompletableFuture<Integer> exited = new CompletableFuture<>();
-    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final StopSequence stopping = new StopSequence(this);
     private final AtomicBoolean cleaned = new AtomicBoolean();
 
     private volatile Process process;
@@ -93,43 +86,26 @@ public final class QemuVm implements Vm {
         this.commandLine = commandLine;
         this.registry = registry;
         this.guestLog = options.guestLog();
-        this.logDirectory = options.logDirectory();
-        this.consoleLogsKept = options.consoleLogsKept();
+        this.workDirectory = new WorkDirectory(files, options.logDirectory(), options.consoleLogsKept());
         this.consoleLog = files.consoleLog();
         this.onGone = onGone;
         this.plan = plan;
     }
 
-    // ------------------------------------------------------------------ boot
+    // ------------------------------------------------------------------ boot (see BootSequence)
 
     /** Starts QEMU and waits for the agent's hello: READY on return, nothing left running on failure. */
     void boot(VmmSpawner spawner, GuestConnection.Options guestOptions) throws VmBootException, InterruptedException {
-        long t0 = System.nanoTime();
-        long deadline = t0 + spec.bootTimeout().toNanos();
         startedAt = Instant.now();
-        Process p;
-        try {
-            console = ConsoleCapture.listen(files.consoleSocket(), files.consoleLog());
-        } catch (IOException e) {
-            failIfLive();
-            cleanup();
-            throw new VmBootException(Reason.VMM_START_FAILED, "VM " + id + " did not boot: cannot listen for its console on " + files.consoleSocket()
-                    + " (" + e.getMessage() + ")", e);
-        }
-        try {
-            p = spawner.start(new ProcessBuilder(commandLine.command()).directory(files.workDir().toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                    .redirectErrorStream(true).redirectOutput(files.vmmLog().toFile()));
-        } catch (IOException e) {
-            failIfLive();
-            cleanup();
-            throw new VmBootException(Reason.VMM_START_FAILED, "VM " + id + " did not boot: cannot start " + commandLine.command().getFirst() + " ("
-                    + e.getMessage() + "). Install QEMU (qemu-system-x86; scripts/setup.sh does it).", e);
-        } catch (InterruptedException e) {
-            failIfLive();
-            cleanup();
-            throw e;
-        }
+        new BootSequence(this).run(spawner, guestOptions);
+    }
+
+    void attachConsole(ConsoleCapture capture) {
+        console = capture;
+    }
+
+    /** QEMU runs: the console starts recording, the VMM is registered and its exit watched. */
+    void attachProcess(Process p) {
         process = p;
         console.start(id);
         try {
@@ -139,125 +115,41 @@ public final class QemuVm implements Vm {
             LOG.log(System.Logger.Level.WARNING, "cannot record the VMM of " + id + " in " + registry.directory() + ": " + e.getMessage());
         }
         p.onExit().thenRunAsync(this::onVmmExit, WATCHERS);
-
-        try {
-            if (!lifecycle.transition(VmState.PREPARING, VmState.BOOTING)) throw new BootFailure(Reason.STOPPED, "it was stopped while starting");
-            if (plan.incoming() != null) loadSnapshot(t0, deadline);
-            GuestConnection g = connectGuest(guestOptions.withLogSink(log -> guestLog.accept(this, log)), deadline);
-            guest = g;
-            bootDuration = Duration.ofNanos(System.nanoTime() - t0);
-            if (!lifecycle.transition(VmState.BOOTING, VmState.READY)) throw new BootFailure(Reason.STOPPED, "it was stopped while booting");
-            g.closed().thenAcceptAsync(this::onGuestClosed, WATCHERS);
-            LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + " ready in " + bootDuration.toMillis() + " ms (pid " + p.pid()
-                    + ", " + accelerator.accelerator().id() + ")");
-        } catch (BootFailure f) {
-            throw bootFailed(f.reason, f.getMessage(), f.getCause());
-        } catch (InterruptedException e) {
-            bootFailed(Reason.STOPPED, "interrupted", e);
-            throw e;
-        }
     }
 
-    private void loadSnapshot(long t0, long deadline) throws BootFailure, InterruptedException {
-        try {
-            plan.incoming().load(qmp(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))), t0, deadline);
-        } catch (SnapshotException e) {
-            throw new BootFailure(Reason.SNAPSHOT_UNUSABLE, e.getMessage(), e);
-        } catch (QmpException e) {
-            if (!process.isAlive()) throw exitedEarly();
-            throw new BootFailure(Reason.SNAPSHOT_UNUSABLE, "QEMU's monitor did not answer while the snapshot loaded ("
-                    + e.getMessage() + ")", e);
-        }
+    void attachGuest(GuestConnection g, Duration booted) {
+        guest = g;
+        bootDuration = booted;
     }
 
-    /** A reason for a failed boot, turned into a {@link VmBootException} by {@link #bootFailed}. */
-    private static final class BootFailure extends Exception {
-        final Reason reason;
-
-        BootFailure(Reason reason, String message) {
-            this(reason, message, null);
-        }
-
-        BootFailure(Reason reason, String message, Throwable cause) {
-            super(message, cause);
-            this.reason = reason;
-        }
+    /** Once READY: a guest channel that closes fails the VM. */
+    void watchGuest(GuestConnection g) {
+        g.closed().thenAcceptAsync(this::onGuestClosed, WATCHERS);
+        LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + " ready in " + bootDuration.toMillis() + " ms (pid " + process.pid()
+                + ", " + accelerator.accelerator().id() + ")");
     }
 
-    private GuestConnection connectGuest(GuestConnection.Options options, long deadline) throws BootFailure, InterruptedException {
-        Path socket = files.guestSocket();
-        while (true) {
-            if (!process.isAlive()) throw exitedEarly();
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new BootFailure(Reason.TIMEOUT, "QEMU did not open the guest channel (" + socket + ") within "
-                        + spec.bootTimeout().toSeconds() + " s");
-            }
-            if (Files.exists(socket)) {
-                try {
-                    return GuestConnection.connect(socket, options.withHelloTimeout(Duration.ofNanos(left)));
-                } catch (GuestTimeoutException e) {
-                    throw new BootFailure(Reason.TIMEOUT, "the guest agent did not say hello within " + spec.bootTimeout().toSeconds()
-                            + " s (bootTimeout)", e);
-                } catch (GuestProtocolException e) {
-                    throw new BootFailure(Reason.PROTOCOL, "the guest agent broke the protocol: " + e.getMessage(), e);
-                } catch (GuestChannelClosedException e) {
-                    // QEMU closes the channel when it exits: give the exit a moment to be seen.
-                    if (awaitExit(Duration.ofSeconds(3))) throw exitedEarly();
-                    throw new BootFailure(Reason.CHANNEL, "the guest channel closed before the agent said hello (" + e.getMessage() + ")", e);
-                } catch (GuestException e) {
-                    if (Thread.interrupted()) throw new InterruptedException();
-                    throw new BootFailure(Reason.CHANNEL, "the guest channel failed: " + e.getMessage(), e);
-                } catch (IOException e) {
-                    // not listening yet
-                }
-            }
-            Thread.sleep(5);
-        }
+    /** A boot that failed before QEMU ran: fail the VM and release what it held. */
+    void abandon() {
+        failIfLive();
+        cleanup();
     }
 
-    private BootFailure exitedEarly() throws InterruptedException {
-        awaitExit(Duration.ofSeconds(3));
-        ExitReport r = exitReport;
-        String status = r != null ? "status " + r.status() : "status " + (process.isAlive() ? "?" : process.exitValue());
-        return new BootFailure(Reason.VMM_EXITED, "QEMU exited (" + status + ") before the guest agent said hello");
+    BiConsumer<Vm, GuestLog> guestLog() {
+        return guestLog;
     }
 
-    private VmBootException bootFailed(Reason kind, String reason, Throwable cause) throws InterruptedException {
-        VmState state = lifecycle.state();
-        if (state == VmState.STOPPING || state == VmState.STOPPED) {
-            kind = Reason.STOPPED;
-            if (!reason.startsWith("it was stopped")) reason = "it was stopped while booting (" + reason + ")";
-        } else {
-            failIfLive();
-        }
-        GuestConnection g = guest;
-        if (g != null) g.close();
-        Process p = process;
-        if (p != null && p.isAlive()) p.destroyForcibly();
-        awaitExit(KILL_WAIT);
-        ExitReport r = exitReport;
-        String tail = r != null ? r.consoleTail() : consoleTail(FAILURE_TAIL_LINES);
-        StringBuilder m = new StringBuilder("VM ").append(id).append(" did not boot: ").append(reason).append('.');
-        String hint = hint(tail);
-        if (hint != null) m.append(' ').append(hint);
-        if (r != null && !r.vmmOutput().isBlank()) m.append("\nQEMU said: ").append(r.vmmOutput().strip());
-        m.append("\n--- console (last ").append(FAILURE_TAIL_LINES).append(" lines of ").append(consoleLog).append(") ---\n")
-                .append(tail.isEmpty() ? "(empty)" : tail);
-        return new VmBootException(kind, m.toString(), cause);
+    Process process() {
+        return process;
     }
 
-    /** What the console says went wrong, in words a user can act on. */
-    private String hint(String tail) {
-        for (String line : tail.split("\n")) {
-            if (line.contains("kiln-init0: FATAL")) return "init0 failed: " + line.substring(line.indexOf("FATAL")).strip() + ".";
-        }
-        if (tail.contains("VFS: Unable to mount root") || tail.contains("VFS: Cannot open root device")) {
-            return "The kernel could not mount the runtime image " + spec.rootfs() + " as a " + spec.rootfsType()
-                    + " root filesystem: is it a " + spec.rootfsType() + " image?";
-        }
-        if (tail.contains("Attempted to kill init")) return "The guest's init exited (see the console below).";
-        return null;
+    ExitReport exitReport() {
+        return exitReport;
+    }
+
+    /** True once QEMU has exited and the exit has been handled (as {@link #awaitExit}). */
+    boolean hasExited() {
+        return exited.isDone();
     }
 
     // ------------------------------------------------------------------ watchers
@@ -289,7 +181,7 @@ public final class QemuVm implements Vm {
     }
 
     /** Moves a VM that is neither stopping nor over to FAILED; true if this call did it. */
-    private boolean failIfLive() {
+    boolean failIfLive() {
         while (true) {
             VmState s = lifecycle.state();
             if (s.isTerminal() || s == VmState.STOPPING) return false;
@@ -305,71 +197,11 @@ public final class QemuVm implements Vm {
         }
     }
 
-    // ------------------------------------------------------------------ stop and kill
+    // ------------------------------------------------------------------ stop (see StopSequence) and kill
 
     @Override
     public void stop(Duration grace) {
-        VmState was;
-        while (true) {
-            was = lifecycle.state();
-            if (was.isTerminal()) return;
-            if (was == VmState.STOPPING) {
-                awaitQuietly(stopped, grace.plus(KILL_WAIT).plus(QMP_WAIT.multipliedBy(2)));
-                return;
-            }
-            if (lifecycle.transition(was, VmState.STOPPING)) break;
-        }
-        try {
-            shutDown(was, grace);
-        } finally {
-            stopped.complete(null);
-        }
-    }
-
-    private void shutDown(VmState was, Duration grace) {
-        Process p = process;
-        if (p == null) {
-            // Never started: nothing runs. The booting thread sees STOPPING and gives up.
-            lifecycle.transition(VmState.STOPPING, VmState.STOPPED);
-            return;
-        }
-        try {
-            GuestConnection g = guest;
-            if (was.isServing() && g != null && g.isOpen()) {
-                try {
-                    HaltResult r = g.halt(grace, grace.plus(HALT_SLACK));
-                    LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + " halted: " + r);
-                    awaitExit(POWER_OFF_WAIT);
-                } catch (GuestException e) {
-                    LOG.log(System.Logger.Level.INFO, "VM " + id + ": graceful halt failed (" + e.getMessage() + "); quitting QEMU");
-                }
-            }
-            if (p.isAlive()) {
-                quitThroughQmp();
-                awaitExit(QMP_WAIT);
-            }
-            if (p.isAlive()) {
-                p.destroyForcibly();
-                awaitExit(KILL_WAIT);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-        }
-        if (exited.isDone()) {
-            lifecycle.transition(VmState.STOPPING, VmState.STOPPED);
-        } else {
-            LOG.log(System.Logger.Level.ERROR, "VM " + id + ": QEMU (pid " + p.pid() + ") did not exit even after SIGKILL");
-            lifecycle.transition(VmState.STOPPING, VmState.FAILED);
-        }
-    }
-
-    private void quitThroughQmp() throws InterruptedException {
-        try {
-            qmp().quit(QMP_WAIT);
-        } catch (QmpException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + ": QMP quit failed: " + e.getMessage());
-        }
+        stopping.run(grace);
     }
 
     @Override
@@ -381,7 +213,7 @@ public final class QemuVm implements Vm {
     }
 
     /** True once QEMU has exited and the exit has been handled (files cleaned). */
-    private boolean awaitExit(Duration timeout) throws InterruptedException {
+    boolean awaitExit(Duration timeout) throws InterruptedException {
         try {
             exited.get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
             return true;
@@ -389,16 +221,6 @@ public final class QemuVm implements Vm {
             return false;
         } catch (ExecutionException e) {
             return true;
-        }
-    }
-
-    private static void awaitQuietly(CompletableFuture<?> f, Duration timeout) {
-        try {
-            f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            // bounded wait: the caller only wanted to give the other stop a chance to finish
         }
     }
 
@@ -416,31 +238,9 @@ public final class QemuVm implements Vm {
         synchronized (this) {
             if (qmp != null) qmp.close();
         }
-        try {
-            Files.deleteIfExists(files.guestSocket());
-            Files.deleteIfExists(files.qmpSocket());
-            if (files.socketsElsewhere()) Files.deleteIfExists(files.socketDirectory());
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + ": cannot remove its sockets: " + e.getMessage());
-        }
         ExitReport r = exitReport;
-        ConsoleLog.appendVmmOutput(files, r != null ? r.vmmOutput() : ConsoleLog.readSmall(files.vmmLog(), 8192));
-        try {
-            Files.deleteIfExists(files.vmmLog());
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + ": cannot remove " + files.vmmLog() + ": " + e.getMessage());
-        }
-        try {
-            if (Files.exists(files.consoleLog())) {
-                consoleLog = ConsoleLog.archive(files.consoleLog(), logDirectory, id, consoleLogsKept);
-            }
-            // The node's directory for this VM: removed only if nothing but ours was in it.
-            try (var left = Files.list(files.workDir())) {
-                if (left.findAny().isEmpty()) Files.deleteIfExists(files.workDir());
-            }
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "VM " + id + ": cannot move its console log to " + logDirectory + ": " + e.getMessage());
-        }
+        Path archived = workDirectory.clear(id, r != null ? r.vmmOutput() : ConsoleLog.readSmall(files.vmmLog(), 8192));
+        if (archived != null) consoleLog = archived;
         if (plan.ram() != null) plan.ram().release();
         registry.forget(id);
         onGone.run();
@@ -500,7 +300,7 @@ public final class QemuVm implements Vm {
     }
 
     @Override
-    public java.io.Closeable followConsole(java.util.function.Consumer<byte[]> sink) {
+    public Closeable followConsole(Consumer<byte[]> sink) {
         ConsoleCapture c = console;
         return c != null ? c.follow(sink) : Vm.super.followConsole(sink);
     }

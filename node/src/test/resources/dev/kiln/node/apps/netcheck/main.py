@@ -68,6 +68,10 @@ def _answer(path, q):
                     break
                 size += len(chunk)
         return "%d %.3f" % (size, time.monotonic() - start)
+    if path == "/whoami":
+        # the peer answers what it saw as our address: a NATed or routed source
+        with socket.create_connection((q["host"], int(q["port"])), timeout=5) as c:
+            return c.recv(256).decode()
     if path == "/connect":
         try:
             with socket.create_connection((q["host"], int(q["port"])), timeout=3):
