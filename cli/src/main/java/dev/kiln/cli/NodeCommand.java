@@ -7,12 +7,14 @@ import dev.kiln.builder.step.BuildListener;
 import dev.kiln.cli.setup.NodeSetup;
 import dev.kiln.cli.setup.SetupException;
 import dev.kiln.core.catalogue.RuntimeEntry;
+import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.Node;
 import dev.kiln.node.NodeConfig;
 import dev.kiln.node.NodeServices;
 import dev.kiln.node.console.LocalRuntimeList;
 import dev.kiln.node.http.ProgramHostname;
 import dev.kiln.node.network.NetworkOptions;
+import dev.kiln.node.snapshot.SnapshotSettings;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramPublisher;
 import dev.kiln.node.records.NodeRecords;
@@ -23,8 +25,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -85,6 +89,18 @@ final class NodeCommand implements Callable<Integer> {
             + " network namespace (off: it then runs without VM networking and says how to enable it).")
     boolean allowHostForwarding;
 
+    @Option(names = "--no-snapshots", description = "Boot every cold start; by default a program's VM is saved after"
+            + " its first boot and later cold starts restore it (docs/snapshots.md).")
+    boolean noSnapshots;
+
+    @Option(names = "--snapshot-cap", paramLabel = "MiB", description = "Disk the snapshots may take in all, apparent"
+            + " sizes; least recently used ones go first (default: 4096).")
+    Long snapshotCapMiB;
+
+    @Option(names = "--no-snapshot", paramLabel = "ITEM_HASH", description = "Never snapshot this program (repeatable):"
+            + " for one whose start-up state must be unique per VM.")
+    List<String> noSnapshotPrograms = new ArrayList<>();
+
     @Option(names = "--no-sample", description = "Do not deploy the sample program.")
     boolean noSample;
 
@@ -135,6 +151,24 @@ final class NodeCommand implements Callable<Integer> {
             }
             config = config.withMaxConcurrentBoots(maxBoots);
         }
+        SnapshotSettings snapshots = SnapshotSettings.defaults().withEnabled(!noSnapshots);
+        if (snapshotCapMiB != null) {
+            if (snapshotCapMiB < 0) {
+                err.println("kiln: --snapshot-cap cannot be negative");
+                return Main.USAGE;
+            }
+            snapshots = snapshots.withCapBytes(snapshotCapMiB << 20);
+        }
+        Set<ItemHash> optOut = new HashSet<>();
+        for (String h : noSnapshotPrograms) {
+            try {
+                optOut.add(ItemHash.parse(h));
+            } catch (IllegalArgumentException e) {
+                err.println("kiln: --no-snapshot needs a program's item hash (64 hex digits), got " + h);
+                return Main.USAGE;
+            }
+        }
+        config = config.withSnapshots(snapshots.withOptOut(optOut));
         Node node;
         ProgramNetworks networks;
         try {

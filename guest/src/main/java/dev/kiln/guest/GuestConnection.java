@@ -143,6 +143,18 @@ public final class GuestConnection implements AutoCloseable {
         return ConfigureCall.run(channel, config, timeout);
     }
 
+    /**
+     * Tells the agent of a VM restored from a snapshot that it is a copy, and waits until it has
+     * refreshed its randomness, clock and identity; send before any request. A refusal (an agent
+     * that cannot) is a {@link GuestStreamException}; the caller should then not use this VM.
+     */
+    public Restored restored(RestoreNotice notice, Duration timeout) {
+        if (!hello().can("restore")) {
+            throw new GuestStreamException("unsupported", "the agent " + hello().agent() + " cannot refresh a restored copy");
+        }
+        return RestoreCall.run(channel, notice, timeout);
+    }
+
     /** Sends a request and waits for the response head (the body streams on). */
     public GuestResponse request(GuestRequest request) {
         Duration timeout = timeoutOf(request);

@@ -45,6 +45,8 @@ public enum GuestErrorCode {
     LIFESPAN_FAILED("lifespan_failed"),
     PROGRAM_EXITED("program_exited"),
     PROGRAM_NOT_LISTENING("program_not_listening"),
+    /** A restored copy could not refresh itself (RESTORED, §7.1). */
+    RESTORE_FAILED("restore_failed"),
     // either
     INTERNAL("internal"),
     UNKNOWN(null);

@@ -19,6 +19,8 @@ final class InboundFrames {
     private final CompletableFuture<AgentHello> hello = new CompletableFuture<>();
     private final CompletableFuture<HaltResult> halted = new CompletableFuture<>();
     private final List<Consumer<GuestOutput>> outputFollowers = new CopyOnWriteArrayList<>();
+    /** Set once the host sent RESTORED: before that an ERROR on stream 0 is only logged. */
+    private volatile CompletableFuture<byte[]> restored;
 
     InboundFrames(GuestChannel channel, Consumer<GuestLog> logSink) {
         this.channel = channel;
@@ -38,6 +40,12 @@ final class InboundFrames {
         return () -> outputFollowers.remove(sink);
     }
 
+    /** The agent's answer to RESTORED (its payload), or its refusal (an ERROR on stream 0). */
+    synchronized CompletableFuture<byte[]> expectRestored() {
+        if (restored == null || restored.isDone()) restored = new CompletableFuture<>();
+        return restored;
+    }
+
     boolean haltAnswered() {
         return halted.isDone();
     }
@@ -45,6 +53,8 @@ final class InboundFrames {
     void closed(GuestChannelClosedException cause) {
         hello.completeExceptionally(cause);
         halted.completeExceptionally(cause);
+        CompletableFuture<byte[]> r = restored;
+        if (r != null) r.completeExceptionally(cause);
     }
 
     void dispatch(Frame f) {
@@ -65,6 +75,11 @@ final class InboundFrames {
             case LOG -> logSink.accept(WireCodec.log(f.payload()));
             case OUTPUT -> output(f);
             case HALTED -> halted.complete(WireCodec.halted(f.payload()));
+            case RESTORED -> {
+                CompletableFuture<byte[]> r = restored;
+                if (r == null) throw new GuestProtocolException("RESTORED answered, but the host sent none");
+                r.complete(f.payload());
+            }
             case RESPONSE, CONFIGURED -> head(type, f);
             case DATA -> {
                 GuestStream s = channel.streamFor(f);
@@ -114,6 +129,9 @@ final class InboundFrames {
     private void error(Frame f) {
         WireCodec.ErrorPayload e = WireCodec.error(f.payload());
         if (f.stream() == 0) {
+            // Stream 0 carries one call that can be refused: RESTORED (the agent answers nothing else there).
+            CompletableFuture<byte[]> r = restored;
+            if (r != null) r.completeExceptionally(new GuestStreamException(e.code(), e.message()));
             logSink.accept(new GuestLog("error", e.code() + ": " + e.message(), null, null, e.code()));
             return;
         }

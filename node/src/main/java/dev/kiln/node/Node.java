@@ -7,6 +7,7 @@ import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.pool.ExecutionPool;
+import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.node.pool.PoolConfig;
 import dev.kiln.node.pool.VmPlanner;
 import dev.kiln.node.program.ProgramResolver;
@@ -62,8 +63,10 @@ public final class Node implements AutoCloseable {
         VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout(), networks);
         PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
+        ProgramSnapshots snapshots = ProgramSnapshots.open(services.home().dir("snapshots"), config.snapshots(),
+                services.launcher());
         ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
-                services.nodeRecords().executions(), metrics);
+                services.nodeRecords().executions(), metrics, snapshots);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
         checkPortFree(config.host(), config.port());

@@ -1,6 +1,7 @@
 package dev.kiln.node;
 
 import dev.kiln.node.logs.LogSettings;
+import dev.kiln.node.snapshot.SnapshotSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,10 +26,11 @@ import java.util.Objects;
  * @param bootQueueWait   how long a cold start may wait in that queue before {@code 503 no_capacity}
  *                        (default 60 s)
  * @param logs            the bounds of the VMs' logs (default 1 MiB per VM, 64 MiB in all, 200 ended VMs)
+ * @param snapshots       snapshot cold starts: on, a 4 GiB cap, no program opted out (docs/snapshots.md)
  */
 public record NodeConfig(String host, int port, Path kernel, Duration idleTimeout, long memoryBudgetMiB,
                          long vmmOverheadMiB, Duration bootTimeout, Duration stopGrace, int maxConcurrentBoots,
-                         Duration bootQueueWait, LogSettings logs) {
+                         Duration bootQueueWait, LogSettings logs, SnapshotSettings snapshots) {
     public static final int DEFAULT_PORT = 4020;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_VMM_OVERHEAD_MIB = 64;
@@ -43,6 +45,7 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(bootQueueWait, "bootQueueWait");
         logs = logs == null ? LogSettings.defaults() : logs;
+        snapshots = snapshots == null ? SnapshotSettings.defaults() : snapshots;
         if (maxConcurrentBoots < 1) {
             throw new IllegalArgumentException("maxConcurrentBoots must be at least 1, got " + maxConcurrentBoots);
         }
@@ -52,47 +55,52 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
     public static NodeConfig defaults(Path kernel) {
         return new NodeConfig(DEFAULT_HOST, DEFAULT_PORT, kernel, null, defaultMemoryBudgetMiB(),
                 DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE, defaultMaxConcurrentBoots(),
-                DEFAULT_BOOT_QUEUE_WAIT, LogSettings.defaults());
+                DEFAULT_BOOT_QUEUE_WAIT, LogSettings.defaults(), SnapshotSettings.defaults());
     }
 
     public NodeConfig withHost(String h) {
         return new NodeConfig(h, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait, logs);
+                maxConcurrentBoots, bootQueueWait, logs, snapshots);
     }
 
     public NodeConfig withPort(int p) {
         return new NodeConfig(host, p, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait, logs);
+                maxConcurrentBoots, bootQueueWait, logs, snapshots);
     }
 
     public NodeConfig withIdleTimeout(Duration d) {
         return new NodeConfig(host, port, kernel, d, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait, logs);
+                maxConcurrentBoots, bootQueueWait, logs, snapshots);
     }
 
     public NodeConfig withMemoryBudgetMiB(long m) {
         return new NodeConfig(host, port, kernel, idleTimeout, m, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait, logs);
+                maxConcurrentBoots, bootQueueWait, logs, snapshots);
     }
 
     public NodeConfig withStopGrace(Duration d) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, d,
-                maxConcurrentBoots, bootQueueWait, logs);
+                maxConcurrentBoots, bootQueueWait, logs, snapshots);
     }
 
     public NodeConfig withMaxConcurrentBoots(int n) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace, n,
-                bootQueueWait, logs);
+                bootQueueWait, logs, snapshots);
     }
 
     public NodeConfig withBootQueueWait(Duration d) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, d, logs);
+                maxConcurrentBoots, d, logs, snapshots);
     }
 
     public NodeConfig withLogs(LogSettings l) {
         return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
-                maxConcurrentBoots, bootQueueWait, l);
+                maxConcurrentBoots, bootQueueWait, l, snapshots);
+    }
+
+    public NodeConfig withSnapshots(SnapshotSettings s) {
+        return new NodeConfig(host, port, kernel, idleTimeout, memoryBudgetMiB, vmmOverheadMiB, bootTimeout, stopGrace,
+                maxConcurrentBoots, bootQueueWait, logs, s);
     }
 
     /**

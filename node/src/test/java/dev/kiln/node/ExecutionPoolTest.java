@@ -46,7 +46,7 @@ class ExecutionPoolTest {
                 assertThat(a.get().body()).isEqualTo("pong");
             }
             assertThat(launcher.launches()).as("twelve first requests, one boot").isEqualTo(1);
-            assertThat(node.node.metrics().scrape()).contains("kiln_node_cold_starts_total{outcome=\"ok\"} 1.0");
+            assertThat(node.node.metrics().scrape()).contains("kiln_node_cold_starts_total{outcome=\"ok\",start=\"boot\"} 1.0");
         }
     }
 

@@ -205,7 +205,7 @@ class RequestPathTest {
     void metricsExposeColdStartsBootsRequestsAndVmStates() throws Exception {
         node.get(sample.message(), "/ping");
         String metrics = node.get("/metrics").body();
-        assertThat(metrics).contains("kiln_node_cold_starts_total{outcome=\"ok\"}")
+        assertThat(metrics).contains("kiln_node_cold_starts_total{outcome=\"ok\",start=\"boot\"}")
                 .contains("kiln_node_boot_duration_seconds_count")
                 .contains("kiln_node_request_duration_seconds_count{outcome=\"2xx\"}")
                 .contains("kiln_node_vms{state=\"idle\"}")

@@ -17,7 +17,8 @@ Constraints that shape the package:
 Modules: console (the console line, uptime), json_codec, channel (the byte stream), wire
 (frames, the outbox, streams and their windows), config, zip_reader, system (mounts, network,
 hostname, power-off, reaping), setup (a configuration applied: attachments, code, data, program
-start), request_head, asgi, upstream, executable, agent (protocol dispatch), __main__.
+start), request_head, asgi, upstream, executable, restore (a restored copy refreshes itself), agent
+(protocol dispatch), __main__.
 """
 
 from .console import uptime

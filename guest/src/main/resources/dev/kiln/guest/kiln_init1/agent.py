@@ -10,14 +10,14 @@ import threading
 import time
 import traceback
 
-from . import START, asgi, system
+from . import START, asgi, restore, system
 from .channel import open_channel
 from .console import say, uptime
 from .json_codec import JsonError, json_dumps, json_object
 from .request_head import parse_request_head, safe_error_body, safe_error_head
 from .setup import ProgramSetup
 from .wire import (CANCEL, CONFIGURE, CONFIGURED, DATA, ERROR, EVENT, FLAG_END, HALT, HALTED, HEADER, HELLO,
-                   INITIAL_WINDOW, LOG, MAX_FRAME, MAX_STREAMS, PING, PONG, PROTOCOL_VERSIONS, REQUEST, RESPONSE,
+                   INITIAL_WINDOW, LOG, MAX_FRAME, MAX_STREAMS, PING, PONG, PROTOCOL_VERSIONS, REQUEST, RESPONSE, RESTORED,
                    WINDOW, FrameSource, Outbox, ProtocolError, Stream)
 
 AGENT = "kiln-init1/1"
@@ -68,7 +68,7 @@ class Agent:
 
     def hello(self):
         caps = ["executable", "code:plain", "code:zip", "data:zip", "events", "cancel", "flow-control",
-                "ssh-keys"]
+                "ssh-keys", "restore"]
         if asgi.available():
             caps.insert(0, "asgi")
         if self.system:
@@ -230,6 +230,18 @@ class Agent:
             return
         if ftype == HELLO:
             self.rehello()
+            return
+        if ftype == RESTORED:
+            if sid != 0:
+                raise ProtocolError("bad_frame", "RESTORED belongs on stream 0")
+            with self.lock:
+                if self.state != "configured":
+                    raise ProtocolError("not_configured", "only a configured program can be a restored copy")
+            try:
+                answer = restore.apply(self, payload)
+            except OSError as e:
+                raise ProtocolError("restore_failed", "refreshing the restored copy failed: %s" % e)
+            self.outbox.send(RESTORED, 0, 0, json_dumps(answer))
             return
         if ftype == HALT:
             if sid != 0:

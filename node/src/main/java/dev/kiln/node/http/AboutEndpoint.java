@@ -43,6 +43,7 @@ final class AboutEndpoint {
             o.put("uptime_seconds", v.uptime().toMillis() / 1000.0);
             if (v.boot() != null) o.put("boot_seconds", v.boot().toNanos() / 1e9);
             else o.putNull("boot_seconds");
+            o.put("start", v.start().name().toLowerCase(Locale.ROOT));
             if (v.bootBreakdown() != null) {
                 ObjectNode b = o.putObject("boot_breakdown_seconds");
                 b.put("resolve", v.bootBreakdown().resolve().toNanos() / 1e9);

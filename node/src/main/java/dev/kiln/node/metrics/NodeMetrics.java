@@ -21,22 +21,34 @@ public final class NodeMetrics {
     private final ConcurrentHashMap<String, Timer> requests = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> ended = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> bootFailures = new ConcurrentHashMap<>();
-    private final Timer boots;
+    private final ConcurrentHashMap<String, Timer> startTimers = new ConcurrentHashMap<>();
 
     public NodeMetrics() {
-        boots = Timer.builder("kiln.node.boot.duration")
-                .description("From launching the VMM to the program configured and ready (successful cold starts)")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(50)).maximumExpectedValue(Duration.ofSeconds(60))
-                .register(registry);
+        startTimer("boot");
     }
 
     /** A cold start ended: {@code outcome} is {@code ok} or an error code. */
     public void coldStart(String outcome, Duration took) {
-        coldStarts.computeIfAbsent(outcome, o -> Counter.builder("kiln.node.cold.starts")
-                .description("VM boots started for a request, by outcome").tag("outcome", o).register(registry))
-                .increment();
-        if (outcome.equals("ok")) boots.record(took);
+        coldStart("boot", outcome, took);
+    }
+
+    /**
+     * A cold start ended, by kind ({@code boot}, or {@code restore} from a snapshot) and outcome;
+     * durations of successful ones go to the boot timer, tagged with the kind.
+     */
+    public void coldStart(String kind, String outcome, Duration took) {
+        coldStarts.computeIfAbsent(kind + "/" + outcome, k -> Counter.builder("kiln.node.cold.starts")
+                .description("Cold starts for a request, by kind (boot/restore) and outcome").tag("start", kind)
+                .tag("outcome", outcome).register(registry)).increment();
+        if (outcome.equals("ok")) startTimer(kind).record(took);
+    }
+
+    private Timer startTimer(String kind) {
+        return startTimers.computeIfAbsent(kind, k -> Timer.builder("kiln.node.boot.duration")
+                .description("From the cold start to the program ready, by kind (boot/restore)").tag("start", k)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(50)).maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry));
     }
 
     /** An execution stopped taking requests: {@code reason} is its end reason's label ({@code idle}, {@code vm_died}, …). */

@@ -10,18 +10,23 @@ import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.records.ExecutionRecord;
 import dev.kiln.node.records.ExecutionRecords;
+import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmBootException;
 import dev.kiln.vm.VmLauncher;
 import dev.kiln.vm.VmState;
+import dev.kiln.vm.snapshot.SnapshotKey;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The {@link StartKind#BOOT} path from STARTING to SERVING: resolve the program, admit it
- * (memory), plan its VM, launch it, configure the program, each step timed. It runs on the
+ * The path from STARTING to SERVING: resolve the program, admit it (memory), plan its VM, then
+ * either restore its snapshot ({@link StartKind#RESTORE}; the agent refreshes the copy) or launch it
+ * and configure the program ({@link StartKind#BOOT}, after which a first snapshot is saved in the
+ * background), each step timed. A snapshot that cannot be used is discarded and the VM boots. It runs on the
  * thread of the request that created the execution; every failure retires the execution with
  * the error its waiting requests get, and nothing of it is kept.
  */
@@ -39,10 +44,11 @@ final class ColdStart {
     private final NodeMetrics metrics;
     private final BooleanSupplier closing;
     private final Supplier<VmObserver> observer;
+    private final ProgramSnapshots snapshots;
 
     ColdStart(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner, Admission admission,
               Teardown teardown, KeepWarm keepWarm, ExecutionRecords records, NodeMetrics metrics, BooleanSupplier closing,
-              Supplier<VmObserver> observer) {
+              Supplier<VmObserver> observer, ProgramSnapshots snapshots) {
         this.config = config;
         this.launcher = launcher;
         this.resolver = resolver;
@@ -54,6 +60,7 @@ final class ColdStart {
         this.metrics = metrics;
         this.closing = closing;
         this.observer = observer;
+        this.snapshots = snapshots;
     }
 
     /** Takes {@code e} from STARTING to SERVING, or retires it; never throws (the outcome is {@link Execution#serving()}). */
@@ -61,7 +68,7 @@ final class ColdStart {
         long start = System.nanoTime();
         try {
             start(e, start);
-            metrics.coldStart("ok", e.bootDuration());
+            metrics.coldStart(kind(e), "ok", e.bootDuration());
         } catch (NodeException ne) {
             failed(e, ne, ne.getMessage(), start);
         } catch (InterruptedException ie) {
@@ -74,10 +81,14 @@ final class ColdStart {
     }
 
     private void failed(Execution e, NodeException error, String detail, long start) {
-        metrics.coldStart(error.code().wire(), Duration.ofNanos(System.nanoTime() - start));
+        metrics.coldStart(kind(e), error.code().wire(), Duration.ofNanos(System.nanoTime() - start));
         e.failStart(error, detail);
         // With a VM, its exit ends the execution (the retirement killed it); without one, nothing will.
         if (e.vm() == null) teardown.end(e, null);
+    }
+
+    private static String kind(Execution e) {
+        return e.startKind() == StartKind.RESTORE ? "restore" : "boot";
     }
 
     private void start(Execution e, long start) throws NodeException, InterruptedException {
@@ -112,7 +123,14 @@ final class ColdStart {
         records.save(record);
         e.recorded(record);
         if (closing.getAsBoolean()) throw StartErrors.shuttingDown();
-        Vm vm = launch(e, plan);
+        ProgramSnapshots.Plan snapshot = snapshots.plan(program, plan.spec(), plan.config());
+        SnapshotKey key = snapshot instanceof ProgramSnapshots.Plan.Keyed k ? k.key() : null;
+        Optional<ProgramSnapshots.Restore> restored = key == null ? Optional.empty() : snapshots.restore(key, plan.spec());
+        if (restored.isPresent()) {
+            restoredVm(e, restored.get(), record, start, resolved);
+            return;
+        }
+        Vm vm = launch(e, plan, key != null);
         long launched = System.nanoTime();
         try {
             vm.guest().configure(plan.config());
@@ -133,18 +151,57 @@ final class ColdStart {
         var parts = new Execution.BootBreakdown(Duration.ofNanos(resolved - start), Duration.ofNanos(launched - resolved),
                 Duration.ofNanos(configured - launched));
         if (!e.started(took, parts)) throw StartErrors.ended(hash, e.ending());
-        records.save(record.ready(VmState.READY.name(), took));
+        ready(e, record, took, parts);
         LOG.log(System.Logger.Level.INFO, "program " + hash + " ready in " + took.toMillis() + " ms (" + e.id()
                 + ", " + vm.accelerator().id() + "; resolve " + parts.resolve().toMillis() + " ms, boot to hello "
                 + parts.vmBoot().toMillis() + " ms, configure " + parts.configure().toMillis() + " ms)");
         keepWarm.arm(e);
+        if (key != null) {
+            // The snapshot holds the program as its first requests left it: saved between requests,
+            // never pausing one (the pause is ~60 ms), and not while the first one is being answered.
+            snapshots.saveInBackground(key, vm, () -> e.requestsServed() > 0 && e.inFlight() == 0, () -> e.inFlight() == 0,
+                    () -> e.phase() == Phase.SERVING);
+        } else if (snapshot instanceof ProgramSnapshots.Plan.Refused r && snapshots.settings().enabled()) {
+            LOG.log(System.Logger.Level.DEBUG, "program " + hash + " is not snapshotted: " + r.reason());
+        }
         if (closing.getAsBoolean()) e.retire(EndReason.SHUTDOWN, null);
     }
 
-    private Vm launch(Execution e, VmPlan plan) throws NodeException, InterruptedException {
+    private void restoredVm(Execution e, ProgramSnapshots.Restore r, ExecutionRecord record, long start, long resolved)
+            throws NodeException {
+        Vm vm = r.vm();
+        e.restoring();
+        observer.get().launched(e.id(), e.programHash(), vm);
+        teardown.watch(e, vm);
+        long done = System.nanoTime();
+        if (!vm.state().isServing()) {
+            throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of program " + e.programHash()
+                    + " restored from a snapshot died right after starting; the node's log has its console");
+        }
+        Duration took = Duration.ofNanos(done - start);
+        Duration refresh = r.refresh();
+        var parts = new Execution.BootBreakdown(Duration.ofNanos(resolved - start),
+                Duration.ofNanos(done - resolved).minus(refresh), refresh);
+        if (!e.started(took, parts)) throw StartErrors.ended(e.programHash(), e.ending());
+        ready(e, record, took, parts);
+        LOG.log(System.Logger.Level.INFO, "program " + e.programHash() + " restored in " + took.toMillis() + " ms ("
+                + e.id() + ", copy " + r.generation() + "; resolve " + parts.resolve().toMillis() + " ms, restore "
+                + parts.vmBoot().toMillis() + " ms, refresh " + refresh.toMillis() + " ms)");
+        keepWarm.arm(e);
+        if (closing.getAsBoolean()) e.retire(EndReason.SHUTDOWN, null);
+    }
+
+    private void ready(Execution e, ExecutionRecord record, Duration took, Execution.BootBreakdown parts) {
+        ExecutionRecord ready = record.ready(VmState.READY.name(), took, kind(e),
+                new ExecutionRecord.Phases(parts.resolve(), parts.vmBoot(), parts.configure()));
+        e.recorded(ready);
+        records.save(ready);
+    }
+
+    private Vm launch(Execution e, VmPlan plan, boolean snapshottable) throws NodeException, InterruptedException {
         Vm vm;
         try {
-            vm = launcher.launch(plan.spec());
+            vm = snapshottable ? snapshots.launchSnapshottable(plan.spec()) : launcher.launch(plan.spec());
         } catch (VmBootException x) {
             LOG.log(System.Logger.Level.WARNING, "the VM of program " + e.programHash() + " did not boot ("
                     + x.reason().label() + "): " + x.getMessage());

@@ -49,7 +49,8 @@ public final class Execution {
 
     private final String id;
     private final ItemHash programHash;
-    private final StartKind startKind;
+    /** BOOT until the start path finds a snapshot to restore. */
+    private volatile StartKind startKind;
     private final BiConsumer<Execution, Ending> onRetired;
     private final AtomicReference<State> state = new AtomicReference<>(new State(Phase.STARTING, 0, null));
     private final CompletableFuture<Execution> serving = new CompletableFuture<>();
@@ -223,6 +224,11 @@ public final class Execution {
         memoryMiB = mib;
     }
 
+    /** While STARTING: this start restores a snapshot instead of booting. */
+    void restoring() {
+        startKind = StartKind.RESTORE;
+    }
+
     void recorded(ExecutionRecord r) {
         record = r;
     }
@@ -357,7 +363,7 @@ public final class Execution {
         Vm v = vm;
         Instant started = v.startedAt();
         return new ExecutionView(id, v.id(), programHash, program.runtime().resolved(), v.state(),
-                v.accelerator().id(), started, Duration.between(started, Instant.now()), boot, breakdown, served.get(),
+                v.accelerator().id(), started, Duration.between(started, Instant.now()), boot, startKind, breakdown, served.get(),
                 inFlight(), memoryMiB, v.pid());
     }
 

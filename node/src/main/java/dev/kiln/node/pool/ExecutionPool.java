@@ -8,6 +8,7 @@ import dev.kiln.node.persistent.RestartHistory;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.records.ExecutionRecords;
 import dev.kiln.vm.Vm;
+import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.vm.VmLauncher;
 import dev.kiln.vm.VmState;
 import java.time.Duration;
@@ -58,6 +59,12 @@ public final class ExecutionPool implements AutoCloseable {
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics) {
+        this(config, launcher, resolver, planner, records, metrics, ProgramSnapshots.disabled());
+    }
+
+    /** With {@code snapshots}: cold starts after a program's first restore its snapshot (docs/snapshots.md). */
+    public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
+                         ExecutionRecords records, NodeMetrics metrics, ProgramSnapshots snapshots) {
         this.config = config;
         this.budget = new MemoryBudget(config.memoryBudgetMiB());
         this.ids = new ExecutionIds(records.beginNodeStart());
@@ -66,7 +73,7 @@ public final class ExecutionPool implements AutoCloseable {
         this.networks = planner.networks();
         this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
-                () -> closing, () -> observer);
+                () -> closing, () -> observer, snapshots);
         for (VmState s : VmState.values()) metrics.vmsInState(s.name(), () -> vmsByState().getOrDefault(s, 0L));
         metrics.memoryGauges(budget::reservedMiB, budget::totalMiB);
     }

@@ -149,7 +149,7 @@ public final class ExecutionRecords implements AutoCloseable {
     public List<ExecutionRecord> list(ItemHash programOrNull, int limit) throws RecordsException {
         return db.read(c -> {
             String sql = "SELECT id, program, runtime, accelerator, state, started_us, boot_us, ended_us, requests, reason,"
-                    + " ended_by"
+                    + " ended_by, start, resolve_us, vm_us, configure_us"
                     + " FROM execution" + (programOrNull == null ? "" : " WHERE program = ?")
                     + " ORDER BY started_us DESC, id DESC LIMIT ?";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -167,7 +167,7 @@ public final class ExecutionRecords implements AutoCloseable {
                         out.add(new ExecutionRecord(rs.getString(1), ItemHash.parse(rs.getString(2)),
                                 runtime == null ? null : ItemHash.parse(runtime), rs.getString(4), rs.getString(5),
                                 Instant.EPOCH.plus(rs.getLong(6), ChronoUnit.MICROS), bootDuration, endedAt,
-                                rs.getLong(9), rs.getString(10), rs.getString(11)));
+                                rs.getLong(9), rs.getString(10), rs.getString(11), rs.getString(12), phases(rs)));
                     }
                     return out;
                 }
@@ -216,11 +216,14 @@ public final class ExecutionRecords implements AutoCloseable {
             db.write(c -> {
                 try (PreparedStatement ps = c.prepareStatement("""
                         INSERT INTO execution (id, program, runtime, accelerator, state, started_us, boot_us, ended_us,
-                                               requests, reason, ended_by, node_start)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                               requests, reason, ended_by, node_start, start, resolve_us, vm_us,
+                                               configure_us)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (id) DO UPDATE SET state = excluded.state, boot_us = excluded.boot_us,
                             ended_us = excluded.ended_us, requests = excluded.requests, reason = excluded.reason,
-                            ended_by = excluded.ended_by, runtime = excluded.runtime, accelerator = excluded.accelerator""")) {
+                            ended_by = excluded.ended_by, runtime = excluded.runtime, accelerator = excluded.accelerator,
+                            start = excluded.start, resolve_us = excluded.resolve_us, vm_us = excluded.vm_us,
+                            configure_us = excluded.configure_us""")) {
                     Long start = nodeStart;
                     for (ExecutionRecord r : rows) {
                         ps.setString(1, r.id());
@@ -235,6 +238,11 @@ public final class ExecutionRecords implements AutoCloseable {
                         if (r.reason() != null) ps.setString(10, r.reason()); else ps.setNull(10, Types.VARCHAR);
                         if (r.endedBy() != null) ps.setString(11, r.endedBy()); else ps.setNull(11, Types.VARCHAR);
                         if (start != null) ps.setLong(12, start); else ps.setNull(12, Types.INTEGER);
+                        if (r.start() != null) ps.setString(13, r.start()); else ps.setNull(13, Types.VARCHAR);
+                        ExecutionRecord.Phases p = r.phases();
+                        micros(ps, 14, p == null ? null : p.resolve());
+                        micros(ps, 15, p == null ? null : p.vm());
+                        micros(ps, 16, p == null ? null : p.configure());
                         ps.addBatch();
                     }
                     ps.executeBatch();
@@ -245,5 +253,16 @@ public final class ExecutionRecords implements AutoCloseable {
             // Records are an account of what ran, not a condition for running it.
             LOG.log(System.Logger.Level.WARNING, "could not write " + rows.size() + " execution record(s): " + e.getMessage());
         }
+    }
+
+    private static void micros(PreparedStatement ps, int column, Duration d) throws java.sql.SQLException {
+        if (d != null) ps.setLong(column, d.toNanos() / 1000); else ps.setNull(column, Types.INTEGER);
+    }
+
+    private static ExecutionRecord.Phases phases(ResultSet rs) throws java.sql.SQLException {
+        long resolve = rs.getLong(13);
+        if (rs.wasNull()) return null;
+        return new ExecutionRecord.Phases(Duration.of(resolve, ChronoUnit.MICROS), Duration.of(rs.getLong(14), ChronoUnit.MICROS),
+                Duration.of(rs.getLong(15), ChronoUnit.MICROS));
     }
 }

@@ -63,7 +63,13 @@ public final class NodeRecords implements AutoCloseable {
                         protocol TEXT    NOT NULL CHECK (protocol IN ('tcp', 'udp')),
                         port     INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
                         PRIMARY KEY (program, protocol, port)
-                    ) STRICT""")));
+                    ) STRICT""")),
+            // Booted or restored from a snapshot, and the parts of that start (docs/snapshots.md).
+            new Migration(4, List.of(
+                    "ALTER TABLE execution ADD COLUMN start TEXT",
+                    "ALTER TABLE execution ADD COLUMN resolve_us INTEGER",
+                    "ALTER TABLE execution ADD COLUMN vm_us INTEGER",
+                    "ALTER TABLE execution ADD COLUMN configure_us INTEGER")));
 
     private final Database db;
     private final ProgramRecords programs;
