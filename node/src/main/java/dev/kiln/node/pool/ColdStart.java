@@ -9,6 +9,7 @@ import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.records.ExecutionRecord;
 import dev.kiln.node.records.ExecutionRecords;
+import dev.kiln.node.volume.ScratchVolumes;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmBootException;
 import dev.kiln.vm.VmLauncher;
@@ -104,7 +105,12 @@ final class ColdStart {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + hash + " cannot be run as a VM here: "
                     + x.getMessage(), x);
         }
-        plan = planner.connected(plan, program, e.id());
+        try {
+            plan = planner.connected(plan, program, e.id());
+        } catch (NodeException x) {
+            ScratchVolumes.discard(plan.spec());
+            throw x;
+        }
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
                 VmState.BOOTING.name(), Instant.now(), null, null, 0, null, null);
         records.save(record);
@@ -144,6 +150,7 @@ final class ColdStart {
         try {
             vm = launcher.launch(plan.spec());
         } catch (VmBootException x) {
+            ScratchVolumes.discard(plan.spec()); // no VM, so no teardown to remove them
             LOG.log(System.Logger.Level.WARNING, "the VM of program " + e.programHash() + " did not boot ("
                     + x.reason().label() + "): " + x.getMessage());
             NodeException error = StartErrors.launch(e.programHash(), x);

@@ -4,6 +4,7 @@ import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.records.ExecutionRecord;
 import dev.kiln.node.records.ExecutionRecords;
+import dev.kiln.node.volume.ScratchVolumes;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmState;
 import java.io.IOException;
@@ -104,6 +105,10 @@ final class Teardown {
                     + "); console tail:\n" + safeTail(vm));
         } else {
             LOG.log(System.Logger.Level.INFO, e.id() + " ended: " + ending.text());
+        }
+        if (!ScratchVolumes.discard(vm.spec())) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove the ephemeral volumes of " + e.id()
+                    + " (under " + vm.spec().workDir() + ")");
         }
         if (finalState.equals(VmState.STOPPED.name())) deleteQuietly(vm.spec().workDir());
     }

@@ -5,9 +5,12 @@ import dev.kiln.core.message.Resources;
 import dev.kiln.guest.Attachment;
 import dev.kiln.guest.GuestInit;
 import dev.kiln.guest.ProgramConfig;
+import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.node.volume.ScratchVolumes;
+import dev.kiln.node.volume.VolumeException;
 import dev.kiln.vm.Drive;
 import dev.kiln.vm.VmSpec;
 import java.nio.file.Path;
@@ -17,7 +20,8 @@ import java.util.List;
 
 /**
  * Lays a resolved program out as a VM: the runtime as the root drive, squashfs code as the next
- * drive ({@code /dev/vdb}), then one drive per immutable volume; zip and plain code and the data
+ * drive ({@code /dev/vdb}), then one drive per immutable volume, then one fresh writable ext4 image
+ * per ephemeral volume; zip and plain code and the data
  * archive travel inline over the guest channel. Guest RAM and vCPUs come from the message's
  * {@code resources}.
  */
@@ -60,7 +64,8 @@ public final class VmPlanner {
         return new VmPlan(plan.spec().withNic(attached.get().nic()), config);
     }
 
-    public VmPlan plan(ResolvedProgram program, String name, Path workDir) {
+    /** The VM's layout; its ephemeral volumes are made (empty) in {@code workDir} on the way. */
+    public VmPlan plan(ResolvedProgram program, String name, Path workDir) throws NodeException {
         var content = program.content();
         List<Drive> drives = new ArrayList<>();
         String entrypoint = content.entrypoint();
@@ -82,6 +87,16 @@ public final class VmPlanner {
         for (ResolvedProgram.MountedVolume v : program.volumes()) {
             drives.add(new Drive("volume" + (drives.size()), v.item().file(), true));
             config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), v.mount(), true, null));
+        }
+        for (ResolvedProgram.Scratch s : program.scratch()) {
+            try {
+                drives.add(ScratchVolumes.create(workDir, drives.size(), s.sizeMib()));
+            } catch (VolumeException x) {
+                ScratchVolumes.discard(drives);
+                throw new NodeException(ErrorCode.INTERNAL, "the ephemeral volume at " + s.mount() + " of program "
+                        + program.messageHash() + " could not be made: " + x.getMessage(), x);
+            }
+            config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), s.mount(), false, "ext4"));
         }
         if (program.data() != null) {
             config.data(Attachment.of(program.data().file())).dataMount(content.data().mount());

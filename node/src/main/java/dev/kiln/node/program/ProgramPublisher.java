@@ -84,6 +84,7 @@ public final class ProgramPublisher {
                     .resources(spec.resources());
             if (spec.internet()) builder.environment(new Environment(false, true, false, false, null, null, Map.of()));
             spec.variables().forEach(builder::variable);
+            spec.volumes().forEach(builder::volume);
             ProgramContent content = builder.build();
             AlephMessage message = AlephMessage.inline(CHAIN, store.sender(), CHANNEL, content, now);
             List<ValidationError> problems = AlephMessages.check(message);
@@ -124,6 +125,7 @@ public final class ProgramPublisher {
                     && p.runtime().ref().equals(spec.runtime().value())
                     && p.resourcesOrDefault().equals(spec.resources().withDefaults())
                     && p.variablesOrEmpty().equals(spec.variables())
+                    && p.volumesOrEmpty().equals(spec.volumes())
                     && (p.environment() != null && p.environment().hasInternet()) == spec.internet();
             if (same) {
                 return Optional.of(new PublishedProgram(r.messageHash(), code.get().messageHash(), fileHash, spec.runtime(), true));

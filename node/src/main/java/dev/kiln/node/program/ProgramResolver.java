@@ -69,16 +69,16 @@ public final class ProgramResolver {
         ResolvedItem code = item("content.code.ref", p.codeRef(), p.code().useLatestOrDefault());
         ResolvedItem runtime = item("content.runtime.ref", p.runtimeRef(), p.runtime().useLatestOrDefault());
         List<ResolvedProgram.MountedVolume> volumes = new ArrayList<>();
+        List<ResolvedProgram.Scratch> scratch = new ArrayList<>();
         List<Volume> declared = p.volumesOrEmpty();
         for (int i = 0; i < declared.size(); i++) {
             String field = "content.volumes[" + i + "]";
             switch (declared.get(i)) {
                 case ImmutableVolume v -> volumes.add(new ResolvedProgram.MountedVolume(
                         item(field + ".ref", v.refHash(), v.useLatestOrDefault()), v.mount()));
-                case EphemeralVolume _ -> throw new NodeException(ErrorCode.UNSUPPORTED, field
-                        + " is an ephemeral volume; this node mounts only immutable volumes (a ref to a STORE item) so far");
+                case EphemeralVolume v -> scratch.add(new ResolvedProgram.Scratch(v.sizeMib(), v.mount()));
                 case PersistentVolume _ -> throw new NodeException(ErrorCode.UNSUPPORTED, field
-                        + " is a persistent volume; this node mounts only immutable volumes (a ref to a STORE item) so far");
+                        + " is a persistent volume; this node mounts immutable and ephemeral volumes only so far");
             }
         }
         ResolvedItem data = null;
@@ -90,7 +90,7 @@ public final class ProgramResolver {
             }
             data = item("content.data.ref", d.refHash().get(), d.useLatestOrDefault());
         }
-        return new ResolvedProgram(programHash, p, code, runtime, volumes, data);
+        return new ResolvedProgram(programHash, p, code, runtime, volumes, scratch, data);
     }
 
     /** The program's message, checked; recorded here if it came from a remote. */
