@@ -9,7 +9,6 @@ import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.records.ExecutionRecord;
 import dev.kiln.node.records.ExecutionRecords;
-import dev.kiln.node.volume.ScratchVolumes;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmBootException;
 import dev.kiln.vm.VmLauncher;
@@ -108,7 +107,7 @@ final class ColdStart {
         try {
             plan = planner.connected(plan, program, e.id());
         } catch (NodeException x) {
-            ScratchVolumes.discard(plan.spec());
+            planner.releaseVolumes(plan.spec(), false);
             throw x;
         }
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
@@ -150,7 +149,7 @@ final class ColdStart {
         try {
             vm = launcher.launch(plan.spec());
         } catch (VmBootException x) {
-            ScratchVolumes.discard(plan.spec()); // no VM, so no teardown to remove them
+            planner.releaseVolumes(plan.spec(), false); // no VM, so no teardown to release them
             LOG.log(System.Logger.Level.WARNING, "the VM of program " + e.programHash() + " did not boot ("
                     + x.reason().label() + "): " + x.getMessage());
             NodeException error = StartErrors.launch(e.programHash(), x);

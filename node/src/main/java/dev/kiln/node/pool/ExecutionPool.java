@@ -62,7 +62,7 @@ public final class ExecutionPool implements AutoCloseable {
         Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
                 config.bootQueueWait());
         this.networks = planner.networks();
-        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks);
+        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks, planner);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
                 () -> closing, () -> observer);
         for (VmState s : VmState.values()) metrics.vmsInState(s.name(), () -> vmsByState().getOrDefault(s, 0L));

@@ -9,6 +9,7 @@ import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.volume.ScratchVolumes;
 import dev.kiln.node.volume.VolumeException;
 import dev.kiln.vm.Drive;
@@ -34,16 +35,28 @@ public final class VmPlanner {
     private final Path kernel;
     private final Duration bootTimeout;
     private final ProgramNetworks networks;
+    private final PersistentVolumes persistent;
 
-    /** A planner for a node without VM networking: a program that needs the internet is refused. */
+    /**
+     * A planner for a node without VM networking (a program that needs the internet is refused)
+     * nor persistent volumes (refused too).
+     */
     public VmPlanner(Path kernel, Duration bootTimeout) {
-        this(kernel, bootTimeout, ProgramNetworks.disabled("the node was started without VM networking"));
+        this(kernel, bootTimeout, ProgramNetworks.disabled("the node was started without VM networking"), null);
     }
 
-    public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks) {
+    /** @param persistent where persistent volumes are kept, or null to refuse them */
+    public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks, PersistentVolumes persistent) {
         this.kernel = kernel;
         this.bootTimeout = bootTimeout;
         this.networks = networks;
+        this.persistent = persistent;
+    }
+
+    /** The VM has exited (or never ran): its scratch images go, its persistent volumes are free again. */
+    void releaseVolumes(VmSpec spec, boolean clean) {
+        ScratchVolumes.discard(spec);
+        if (persistent != null) persistent.release(spec, clean);
     }
 
     public ProgramNetworks networks() {
@@ -88,15 +101,25 @@ public final class VmPlanner {
             drives.add(new Drive("volume" + (drives.size()), v.item().file(), true));
             config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), v.mount(), true, null));
         }
-        for (ResolvedProgram.Scratch s : program.scratch()) {
-            try {
-                drives.add(ScratchVolumes.create(workDir, drives.size(), s.sizeMib()));
-            } catch (VolumeException x) {
-                ScratchVolumes.discard(drives);
-                throw new NodeException(ErrorCode.INTERNAL, "the ephemeral volume at " + s.mount() + " of program "
-                        + program.messageHash() + " could not be made: " + x.getMessage(), x);
+        try {
+            for (ResolvedProgram.Kept k : program.kept()) {
+                if (persistent == null) {
+                    throw new NodeException(ErrorCode.UNSUPPORTED, "program " + program.messageHash() + " declares the"
+                            + " persistent volume '" + k.name() + "'; this node was started without a place to keep them");
+                }
+                drives.add(persistent.attach(k.owner(), k.name(), k.sizeMib(), name, drives.size()));
+                config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), k.mount(), false, "ext4"));
             }
-            config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), s.mount(), false, "ext4"));
+            for (ResolvedProgram.Scratch s : program.scratch()) {
+                drives.add(ScratchVolumes.create(workDir, drives.size(), s.sizeMib()));
+                config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), s.mount(), false, "ext4"));
+            }
+        } catch (VolumeException | NodeException x) {
+            ScratchVolumes.discard(drives);
+            if (persistent != null) persistent.release(drives, name, false);
+            if (x instanceof NodeException n) throw n;
+            ErrorCode error = x instanceof PersistentVolumes.InUseException ? ErrorCode.VOLUME_IN_USE : ErrorCode.INTERNAL;
+            throw new NodeException(error, "program " + program.messageHash() + " cannot start: " + x.getMessage(), x);
         }
         if (program.data() != null) {
             config.data(Attachment.of(program.data().file())).dataMount(content.data().mount());

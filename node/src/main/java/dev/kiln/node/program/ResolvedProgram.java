@@ -12,10 +12,12 @@ import java.util.Objects;
  *
  * @param volumes   immutable volumes, in the message's order, with their mount points
  * @param scratch   ephemeral volumes, in the message's order: made empty for each VM
+ * @param kept      persistent volumes ({@code persistence: host}), in the message's order
  * @param data      the program's data archive, or null
  */
 public record ResolvedProgram(ItemHash messageHash, ProgramContent content, ResolvedItem code, ResolvedItem runtime,
-                              List<MountedVolume> volumes, List<Scratch> scratch, ResolvedItem data) {
+                              List<MountedVolume> volumes, List<Scratch> scratch, List<Kept> kept,
+                              ResolvedItem data) {
 
     /** An immutable volume and where the program sees it. */
     public record MountedVolume(ResolvedItem item, String mount) {
@@ -25,6 +27,10 @@ public record ResolvedProgram(ItemHash messageHash, ProgramContent content, Reso
     public record Scratch(long sizeMib, String mount) {
     }
 
+    /** A persistent volume: found again by its owner address and name. */
+    public record Kept(String owner, String name, long sizeMib, String mount) {
+    }
+
     public ResolvedProgram {
         Objects.requireNonNull(messageHash, "messageHash");
         Objects.requireNonNull(content, "content");
@@ -32,6 +38,7 @@ public record ResolvedProgram(ItemHash messageHash, ProgramContent content, Reso
         Objects.requireNonNull(runtime, "runtime");
         volumes = List.copyOf(volumes);
         scratch = List.copyOf(scratch);
+        kept = List.copyOf(kept);
     }
 
     public Resources resources() {

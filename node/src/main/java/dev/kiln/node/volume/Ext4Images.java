@@ -60,6 +60,26 @@ public final class Ext4Images {
 
     /** Runs a tool to completion; its output goes into the error when it fails. */
     static String run(List<String> command, String what) throws VolumeException {
+        Result r = execute(command, what);
+        if (r.status() != 0) {
+            throw new VolumeException(what + " failed (exit " + r.status() + ")"
+                    + (r.output().isEmpty() ? "" : ": " + r.output()), null);
+        }
+        return r.output();
+    }
+
+    /** Runs a tool whose exit status means something (e2fsck); returns it. */
+    static int status(List<String> command, String what) throws VolumeException {
+        Result r = execute(command, what);
+        if (r.status() != 0) System.getLogger(Ext4Images.class.getName()).log(System.Logger.Level.INFO,
+                what + ": exit " + r.status() + (r.output().isEmpty() ? "" : ": " + r.output()));
+        return r.status();
+    }
+
+    private record Result(int status, String output) {
+    }
+
+    private static Result execute(List<String> command, String what) throws VolumeException {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             p.getOutputStream().close();
@@ -68,12 +88,7 @@ public final class Ext4Images {
                 p.destroyForcibly();
                 throw new VolumeException(what + " did not finish in " + MKFS_TIMEOUT_SECONDS + " s", null);
             }
-            String output = new String(out, StandardCharsets.UTF_8).strip();
-            if (p.exitValue() != 0) {
-                throw new VolumeException(what + " failed (exit " + p.exitValue() + ")"
-                        + (output.isEmpty() ? "" : ": " + output), null);
-            }
-            return output;
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8).strip());
         } catch (IOException e) {
             throw new VolumeException(what + " could not be run: " + e.getMessage(), e);
         } catch (InterruptedException e) {
