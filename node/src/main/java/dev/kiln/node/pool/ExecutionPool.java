@@ -6,6 +6,7 @@ import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.records.ExecutionRecords;
+import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.vm.Vm;
 import dev.kiln.vm.VmLauncher;
 import dev.kiln.vm.VmState;
@@ -53,6 +54,7 @@ public final class ExecutionPool implements AutoCloseable {
     private volatile VmObserver observer = VmObserver.NONE;
 
     private final ProgramNetworks networks;
+    private final VmPlanner planner;
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics) {
@@ -62,6 +64,7 @@ public final class ExecutionPool implements AutoCloseable {
         Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
                 config.bootQueueWait());
         this.networks = planner.networks();
+        this.planner = planner;
         this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks, planner);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
                 () -> closing, () -> observer);
@@ -169,6 +172,11 @@ public final class ExecutionPool implements AutoCloseable {
 
     /** Retires every execution (their VMs halt in parallel) and waits for their VMMs to exit. */
     /** The node's VM networking (attach/detach happen in the cold start and teardown). */
+    /** The node's persistent volumes, unless it refuses them. */
+    public Optional<PersistentVolumes> persistentVolumes() {
+        return planner.persistentVolumes();
+    }
+
     public ProgramNetworks networks() {
         return networks;
     }

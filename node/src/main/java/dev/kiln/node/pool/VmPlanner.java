@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Lays a resolved program out as a VM: the runtime as the root drive, squashfs code as the next
@@ -51,6 +52,11 @@ public final class VmPlanner {
         this.bootTimeout = bootTimeout;
         this.networks = networks;
         this.persistent = persistent;
+    }
+
+    /** Where persistent volumes are kept, unless this planner refuses them. */
+    public Optional<PersistentVolumes> persistentVolumes() {
+        return Optional.ofNullable(persistent);
     }
 
     /** The VM has exited (or never ran): its scratch images go, its persistent volumes are free again. */

@@ -67,6 +67,12 @@ public final class ProgramResolver {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash
                     + " is not started by HTTP requests (content.on.http is false); publish it with on.http = true");
         }
+        List<ProgramContract.Refusal> refused = ProgramContract.refusals(p);
+        if (!refused.isEmpty()) {
+            throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash + " uses what this node does not do: "
+                    + refused.getFirst() + (refused.size() > 1 ? " (and " + (refused.size() - 1) + " more, see details)" : ""),
+                    refused.stream().map(r -> new NodeException.Detail(r.field(), r.reason())).toList(), null);
+        }
         ResolvedItem code = item("content.code.ref", p.codeRef(), p.code().useLatestOrDefault());
         ResolvedItem runtime = item("content.runtime.ref", p.runtimeRef(), p.runtime().useLatestOrDefault());
         List<ResolvedProgram.MountedVolume> volumes = new ArrayList<>();

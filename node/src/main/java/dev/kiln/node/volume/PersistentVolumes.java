@@ -105,6 +105,11 @@ public final class PersistentVolumes {
         }
     }
 
+    /** The volumes kept here, with the VM each is attached to now. */
+    public List<VolumeInfo> list() throws IOException {
+        return VolumeListing.list(root, Map.copyOf(claims));
+    }
+
     /** Whether the image is marked as not cleanly detached (for tests and listings). */
     public static boolean isDirty(Path image) {
         return Files.exists(dirtyMarker(image));

@@ -125,6 +125,15 @@ class PersistentVolumeTest {
         assertThat(PersistentVolumes.isDirty(image())).as("a clean stop clears the mark").isFalse();
         fsck(image());
         assertThat(get(program, "/read?name=kept").path("text").asText()).isEqualTo("first");
+
+        HttpResponse<String> about = node.get("/about/volumes");
+        assertThat(about.statusCode()).as(about.body()).isEqualTo(200);
+        JsonNode v = JSON.readTree(about.body()).path("volumes").get(0);
+        assertThat(v.path("name").asText()).isEqualTo("data");
+        assertThat(v.path("size_mib").asLong()).isEqualTo(SIZE_MIB);
+        assertThat(v.path("used_bytes").asLong()).as("the churn wrote megabytes").isGreaterThan(1L << 20);
+        assertThat(v.path("attached_to").asText()).isEqualTo(node.node.pool().running(program.message()).orElseThrow().id());
+        assertThat(v.path("dirty").asBoolean()).isTrue();
     }
 
     @Test
