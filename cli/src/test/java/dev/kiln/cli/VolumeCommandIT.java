@@ -47,4 +47,16 @@ class VolumeCommandIT {
                 .isLessThan(16L << 20);
         assertThat(v.path("dirty").asBoolean()).isTrue();
     }
+
+    @Test
+    void validateWarnsAboutTheProgramFieldsANodeRefuses() throws Exception {
+        Path root = Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(root.resolve("fixtures/aleph-messages"))) root = root.getParent();
+        Launcher kiln = new Launcher(NodeHomes.create(dir.resolve("home")));
+        Launcher.Result r = kiln.run("message", "validate", root.resolve("fixtures/aleph-messages/program.json").toString());
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("valid");
+        assertThat(r.err()).contains("warning: a Kiln node refuses content.export", "content.on.message",
+                "content.environment.aleph_api", "content.environment.shared_cache");
+    }
 }
