@@ -3,7 +3,10 @@ package dev.kiln.cli;
 import dev.kiln.core.message.AlephMessage;
 import dev.kiln.core.message.AlephMessages;
 import dev.kiln.core.message.MessageFormatException;
+import dev.kiln.core.message.MessageType;
+import dev.kiln.core.message.ProgramContent;
 import dev.kiln.core.message.ValidationError;
+import dev.kiln.node.program.ProgramContract;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.CharacterCodingException;
@@ -54,6 +57,12 @@ final class MessageCommand {
             String what = (m.type() == null ? "message" : m.type() + " message") + " " + m.itemHash();
             if (errors.isEmpty()) {
                 out.println(file + ": valid " + what + (m.isInline() ? " (item_hash matches item_content)" : ""));
+                if (m.messageType().orElse(null) == MessageType.PROGRAM) {
+                    // Valid for aleph, but a Kiln node answers 400 unsupported for these: say so before publishing.
+                    for (ProgramContract.Refusal r : ProgramContract.refusals(m.contentAs(ProgramContent.class))) {
+                        err.println("warning: a Kiln node refuses " + r);
+                    }
+                }
                 return Main.OK;
             }
             err.println(file + ": invalid " + what + ", " + errors.size() + (errors.size() == 1 ? " problem:" : " problems:"));

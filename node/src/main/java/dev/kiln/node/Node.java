@@ -10,6 +10,7 @@ import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.node.pool.PoolConfig;
 import dev.kiln.node.pool.VmPlanner;
+import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.program.SampleProgram;
 import dev.kiln.store.records.RecordsException;
@@ -60,7 +61,8 @@ public final class Node implements AutoCloseable {
         NodeMetrics metrics = new NodeMetrics();
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
                 new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()), services.fetcher());
-        VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout(), networks);
+        VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout(), networks,
+                new PersistentVolumes(services.home().dir("volumes")));
         PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ProgramSnapshots snapshots = ProgramSnapshots.open(services.home().dir("snapshots"), config.snapshots(),

@@ -107,13 +107,16 @@ class ProgramErrorsTest {
     }
 
     @Test
-    void aHostPersistentVolumeIsUnsupportedAndSaysSo() throws Exception {
+    void aVolumeStoredOnTheNetworkIsUnsupportedAndSaysSo() throws Exception {
+        // persistence: host runs (PersistentVolumeTest); store needs aleph's storage.
         ItemHash p = record(program("main:app", node.runtime)
-                .volume(PersistentVolume.of("/var/lib/data", "data", Persistence.HOST, 10)).build());
+                .volume(PersistentVolume.of("/var/lib/data", "data", Persistence.STORE, 10)).build());
+        int before = launcher.launches();
         HttpResponse<String> r = node.get(p, "/");
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(error(r).path("code").asText()).isEqualTo("unsupported");
-        assertThat(error(r).path("message").asText()).contains("content.volumes[0]");
+        assertThat(error(r).path("message").asText()).contains("content.volumes[0].persistence");
+        assertThat(launcher.launches()).as("nothing booted").isEqualTo(before);
     }
 
     @Test

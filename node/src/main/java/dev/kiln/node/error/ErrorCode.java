@@ -45,6 +45,8 @@ public enum ErrorCode {
     CHECK_FAILED(503, "check_failed"),
     /** The program did not start answering within {@code resources.seconds}. */
     PROGRAM_TIMEOUT(504, "program_timeout"),
+    /** A persistent volume the program needs is attached to another running VM. */
+    VOLUME_IN_USE(409, "volume_in_use"),
     /** A bug or an unexpected failure on the node; the log has the details. */
     INTERNAL(500, "internal");
 

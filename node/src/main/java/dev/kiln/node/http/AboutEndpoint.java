@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.network.PortForward;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.pool.ExecutionView;
+import dev.kiln.node.volume.VolumeInfo;
 import dev.kiln.vm.VmState;
 import java.util.Locale;
 import java.util.Map;
@@ -17,6 +18,29 @@ final class AboutEndpoint {
     AboutEndpoint(ExecutionPool pool, String accelerator) {
         this.pool = pool;
         this.accelerator = accelerator;
+    }
+
+    /** {@code /about/volumes}: the persistent volumes kept on this node, their size, use and VM. */
+    byte[] volumes() throws java.io.IOException {
+        ObjectNode root = ErrorResponses.JSON.createObjectNode();
+        ArrayNode list = root.putArray("volumes");
+        root.put("enabled", pool.persistentVolumes().isPresent());
+        if (pool.persistentVolumes().isPresent()) {
+            for (VolumeInfo v : pool.persistentVolumes().get().list()) {
+                ObjectNode o = list.addObject();
+                o.put("owner", v.owner());
+                o.put("name", v.name());
+                o.put("size_mib", v.sizeMib());
+                o.put("used_bytes", v.usedBytes());
+                o.put("attached_to", v.attachedTo());
+                o.put("dirty", v.dirty());
+            }
+        }
+        try {
+            return ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
+            throw new IllegalStateException(impossible);
+        }
     }
 
     byte[] executions() {

@@ -77,6 +77,17 @@ final class NodeRouting implements Handler {
                 if (get) json(res, 200, about.executions());
                 else methodNotAllowed(res);
             }
+            case "/about/volumes" -> {
+                if (!get) {
+                    methodNotAllowed(res);
+                    return;
+                }
+                try {
+                    json(res, 200, about.volumes());
+                } catch (java.io.IOException e) {
+                    ErrorResponses.send(res, ErrorCode.INTERNAL, "the volumes directory cannot be read: " + e.getMessage());
+                }
+            }
             case "/status/check/fastapi" -> {
                 if (!get) {
                     methodNotAllowed(res);

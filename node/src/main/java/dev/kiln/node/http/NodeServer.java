@@ -39,7 +39,7 @@ public final class NodeServer implements AutoCloseable {
         index.put("name", "kiln node");
         index.put("version", version);
         index.put("accelerator", accelerator);
-        index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list")
+        index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list").add("/about/volumes")
                 .add("/status/check/fastapi").add("/metrics").add("/logs").add("/console (HTML, also / for a browser)");
         byte[] indexJson;
         try {

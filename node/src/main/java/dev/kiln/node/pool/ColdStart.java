@@ -117,7 +117,12 @@ final class ColdStart {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + hash + " cannot be run as a VM here: "
                     + x.getMessage(), x);
         }
-        plan = planner.connected(plan, program, e.id());
+        try {
+            plan = planner.connected(plan, program, e.id());
+        } catch (NodeException x) {
+            planner.releaseVolumes(plan.spec(), false);
+            throw x;
+        }
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
                 VmState.BOOTING.name(), Instant.now(), null, null, 0, null, null);
         records.save(record);
@@ -203,6 +208,7 @@ final class ColdStart {
         try {
             vm = snapshottable ? snapshots.launchSnapshottable(plan.spec()) : launcher.launch(plan.spec());
         } catch (VmBootException x) {
+            planner.releaseVolumes(plan.spec(), false); // no VM, so no teardown to release them
             LOG.log(System.Logger.Level.WARNING, "the VM of program " + e.programHash() + " did not boot ("
                     + x.reason().label() + "): " + x.getMessage());
             NodeException error = StartErrors.launch(e.programHash(), x);

@@ -7,6 +7,7 @@ import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.persistent.RestartHistory;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.records.ExecutionRecords;
+import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.vm.Vm;
 import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.vm.VmLauncher;
@@ -56,6 +57,7 @@ public final class ExecutionPool implements AutoCloseable {
     private volatile VmObserver observer = VmObserver.NONE;
 
     private final ProgramNetworks networks;
+    private final VmPlanner planner;
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics) {
@@ -71,7 +73,8 @@ public final class ExecutionPool implements AutoCloseable {
         Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
                 config.bootQueueWait());
         this.networks = planner.networks();
-        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks);
+        this.planner = planner;
+        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks, planner);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
                 () -> closing, () -> observer, snapshots);
         for (VmState s : VmState.values()) metrics.vmsInState(s.name(), () -> vmsByState().getOrDefault(s, 0L));
@@ -217,6 +220,11 @@ public final class ExecutionPool implements AutoCloseable {
 
     /** Retires every execution (their VMs halt in parallel) and waits for their VMMs to exit. */
     /** The node's VM networking (attach/detach happen in the cold start and teardown). */
+    /** The node's persistent volumes, unless it refuses them. */
+    public Optional<PersistentVolumes> persistentVolumes() {
+        return planner.persistentVolumes();
+    }
+
     public ProgramNetworks networks() {
         return networks;
     }

@@ -27,13 +27,15 @@ final class Teardown {
     private final Collection<Execution> live;
     private final Admission admission;
     private final ExecutionRecords records;
+    private final VmPlanner planner;
     private final NodeMetrics metrics;
     private final Duration stopGrace;
     private final ProgramNetworks networks;
 
     Teardown(Collection<Execution> live, Admission admission, ExecutionRecords records, NodeMetrics metrics,
-             Duration stopGrace, ProgramNetworks networks) {
+             Duration stopGrace, ProgramNetworks networks, VmPlanner planner) {
         this.networks = networks;
+        this.planner = planner;
         this.live = live;
         this.admission = admission;
         this.records = records;
@@ -105,6 +107,8 @@ final class Teardown {
         } else {
             LOG.log(System.Logger.Level.INFO, e.id() + " ended: " + ending.text());
         }
+        // Only a clean stop let the agent sync and power off; anything else leaves the dirty marker.
+        planner.releaseVolumes(vm.spec(), finalState.equals(VmState.STOPPED.name()));
         if (finalState.equals(VmState.STOPPED.name())) deleteQuietly(vm.spec().workDir());
     }
 

@@ -5,19 +5,25 @@ import dev.kiln.core.message.Resources;
 import dev.kiln.guest.Attachment;
 import dev.kiln.guest.GuestInit;
 import dev.kiln.guest.ProgramConfig;
+import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.node.volume.PersistentVolumes;
+import dev.kiln.node.volume.ScratchVolumes;
+import dev.kiln.node.volume.VolumeException;
 import dev.kiln.vm.Drive;
 import dev.kiln.vm.VmSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Lays a resolved program out as a VM: the runtime as the root drive, squashfs code as the next
- * drive ({@code /dev/vdb}), then one drive per immutable volume; zip and plain code and the data
+ * drive ({@code /dev/vdb}), then one drive per immutable volume, then one fresh writable ext4 image
+ * per ephemeral volume; zip and plain code and the data
  * archive travel inline over the guest channel. Guest RAM and vCPUs come from the message's
  * {@code resources}.
  */
@@ -30,16 +36,33 @@ public final class VmPlanner {
     private final Path kernel;
     private final Duration bootTimeout;
     private final ProgramNetworks networks;
+    private final PersistentVolumes persistent;
 
-    /** A planner for a node without VM networking: a program that needs the internet is refused. */
+    /**
+     * A planner for a node without VM networking (a program that needs the internet is refused)
+     * nor persistent volumes (refused too).
+     */
     public VmPlanner(Path kernel, Duration bootTimeout) {
-        this(kernel, bootTimeout, ProgramNetworks.disabled("the node was started without VM networking"));
+        this(kernel, bootTimeout, ProgramNetworks.disabled("the node was started without VM networking"), null);
     }
 
-    public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks) {
+    /** @param persistent where persistent volumes are kept, or null to refuse them */
+    public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks, PersistentVolumes persistent) {
         this.kernel = kernel;
         this.bootTimeout = bootTimeout;
         this.networks = networks;
+        this.persistent = persistent;
+    }
+
+    /** Where persistent volumes are kept, unless this planner refuses them. */
+    public Optional<PersistentVolumes> persistentVolumes() {
+        return Optional.ofNullable(persistent);
+    }
+
+    /** The VM has exited (or never ran): its scratch images go, its persistent volumes are free again. */
+    void releaseVolumes(VmSpec spec, boolean clean) {
+        ScratchVolumes.discard(spec);
+        if (persistent != null) persistent.release(spec, clean);
     }
 
     public ProgramNetworks networks() {
@@ -60,7 +83,8 @@ public final class VmPlanner {
         return new VmPlan(plan.spec().withNic(attached.get().nic()), config);
     }
 
-    public VmPlan plan(ResolvedProgram program, String name, Path workDir) {
+    /** The VM's layout; its ephemeral volumes are made (empty) in {@code workDir} on the way. */
+    public VmPlan plan(ResolvedProgram program, String name, Path workDir) throws NodeException {
         var content = program.content();
         List<Drive> drives = new ArrayList<>();
         String entrypoint = content.entrypoint();
@@ -82,6 +106,26 @@ public final class VmPlanner {
         for (ResolvedProgram.MountedVolume v : program.volumes()) {
             drives.add(new Drive("volume" + (drives.size()), v.item().file(), true));
             config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), v.mount(), true, null));
+        }
+        try {
+            for (ResolvedProgram.Kept k : program.kept()) {
+                if (persistent == null) {
+                    throw new NodeException(ErrorCode.UNSUPPORTED, "program " + program.messageHash() + " declares the"
+                            + " persistent volume '" + k.name() + "'; this node was started without a place to keep them");
+                }
+                drives.add(persistent.attach(k.owner(), k.name(), k.sizeMib(), name, drives.size()));
+                config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), k.mount(), false, "ext4"));
+            }
+            for (ResolvedProgram.Scratch s : program.scratch()) {
+                drives.add(ScratchVolumes.create(workDir, drives.size(), s.sizeMib()));
+                config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), s.mount(), false, "ext4"));
+            }
+        } catch (VolumeException | NodeException x) {
+            ScratchVolumes.discard(drives);
+            if (persistent != null) persistent.release(drives, name, false);
+            if (x instanceof NodeException n) throw n;
+            ErrorCode error = x instanceof PersistentVolumes.InUseException ? ErrorCode.VOLUME_IN_USE : ErrorCode.INTERNAL;
+            throw new NodeException(error, "program " + program.messageHash() + " cannot start: " + x.getMessage(), x);
         }
         if (program.data() != null) {
             config.data(Attachment.of(program.data().file())).dataMount(content.data().mount());

@@ -87,6 +87,7 @@ public final class ProgramPublisher {
             if (spec.persistent()) builder.on(new Triggers(true, null, true, Map.of()));
             if (spec.internet()) builder.environment(new Environment(false, true, false, false, null, null, Map.of()));
             spec.variables().forEach(builder::variable);
+            spec.volumes().forEach(builder::volume);
             ProgramContent content = builder.build();
             AlephMessage message = AlephMessage.inline(CHAIN, store.sender(), CHANNEL, content, now);
             List<ValidationError> problems = AlephMessages.check(message);
@@ -127,6 +128,7 @@ public final class ProgramPublisher {
                     && p.runtime().ref().equals(spec.runtime().value())
                     && p.resourcesOrDefault().equals(spec.resources().withDefaults())
                     && p.variablesOrEmpty().equals(spec.variables())
+                    && p.volumesOrEmpty().equals(spec.volumes())
                     && (p.environment() != null && p.environment().hasInternet()) == spec.internet()
                     && p.isPersistent() == spec.persistent();
             if (same) {

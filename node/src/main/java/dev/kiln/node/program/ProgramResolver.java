@@ -8,6 +8,7 @@ import dev.kiln.core.message.EphemeralVolume;
 import dev.kiln.core.message.ImmutableVolume;
 import dev.kiln.core.message.MessageFormatException;
 import dev.kiln.core.message.MessageType;
+import dev.kiln.core.message.Persistence;
 import dev.kiln.core.message.PersistentVolume;
 import dev.kiln.core.message.ProgramContent;
 import dev.kiln.core.message.ProgramData;
@@ -66,19 +67,25 @@ public final class ProgramResolver {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash
                     + " is not started by HTTP requests (content.on.http is false); publish it with on.http = true");
         }
+        List<ProgramContract.Refusal> refused = ProgramContract.refusals(p);
+        if (!refused.isEmpty()) {
+            throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash + " uses what this node does not do: "
+                    + refused.getFirst() + (refused.size() > 1 ? " (and " + (refused.size() - 1) + " more, see details)" : ""),
+                    refused.stream().map(r -> new NodeException.Detail(r.field(), r.reason())).toList(), null);
+        }
         ResolvedItem code = item("content.code.ref", p.codeRef(), p.code().useLatestOrDefault());
         ResolvedItem runtime = item("content.runtime.ref", p.runtimeRef(), p.runtime().useLatestOrDefault());
         List<ResolvedProgram.MountedVolume> volumes = new ArrayList<>();
+        List<ResolvedProgram.Scratch> scratch = new ArrayList<>();
+        List<ResolvedProgram.Kept> kept = new ArrayList<>();
         List<Volume> declared = p.volumesOrEmpty();
         for (int i = 0; i < declared.size(); i++) {
             String field = "content.volumes[" + i + "]";
             switch (declared.get(i)) {
                 case ImmutableVolume v -> volumes.add(new ResolvedProgram.MountedVolume(
                         item(field + ".ref", v.refHash(), v.useLatestOrDefault()), v.mount()));
-                case EphemeralVolume _ -> throw new NodeException(ErrorCode.UNSUPPORTED, field
-                        + " is an ephemeral volume; this node mounts only immutable volumes (a ref to a STORE item) so far");
-                case PersistentVolume _ -> throw new NodeException(ErrorCode.UNSUPPORTED, field
-                        + " is a persistent volume; this node mounts only immutable volumes (a ref to a STORE item) so far");
+                case EphemeralVolume v -> scratch.add(new ResolvedProgram.Scratch(v.sizeMib(), v.mount()));
+                case PersistentVolume v -> kept.add(persistent(field, v, p.address()));
             }
         }
         ResolvedItem data = null;
@@ -90,7 +97,20 @@ public final class ProgramResolver {
             }
             data = item("content.data.ref", d.refHash().get(), d.useLatestOrDefault());
         }
-        return new ResolvedProgram(programHash, p, code, runtime, volumes, data);
+        return new ResolvedProgram(programHash, p, code, runtime, volumes, scratch, kept, data);
+    }
+
+    private static ResolvedProgram.Kept persistent(String field, PersistentVolume v, String owner) throws NodeException {
+        if (v.knownPersistence().orElse(null) != Persistence.HOST) {
+            throw new NodeException(ErrorCode.UNSUPPORTED, field + ".persistence is '" + v.persistence()
+                    + "'; this node keeps persistent volumes on its own disk only (persistence: host): volumes stored"
+                    + " on the aleph network need the network's storage, which a Kiln node does not reach");
+        }
+        if (v.parent() != null) {
+            throw new NodeException(ErrorCode.UNSUPPORTED, field + ".parent is set; this node creates persistent"
+                    + " volumes empty only so far (drop parent, or copy the files in from the program)");
+        }
+        return new ResolvedProgram.Kept(owner, v.name(), v.sizeMib(), v.mount());
     }
 
     /** The program's message, checked; recorded here if it came from a remote. */

@@ -4,7 +4,9 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
+import dev.kiln.core.message.Volume;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -19,10 +21,27 @@ import java.util.Objects;
  * @param name           a local label for {@code kiln program list}, or null
  * @param internet       {@code environment.internet}: the VM gets a NIC and NAT on a node started with networking
  * @param persistent     {@code on.persistent}: the node runs it from allocation on, not from the first request
+ * @param volumes        {@code volumes}, written into the message as given
  */
 public record ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface,
                           ItemHash runtime, String runtimeComment, Resources resources, Map<String, String> variables,
-                          String name, boolean internet, boolean persistent) {
+                          String name, boolean internet, boolean persistent, List<Volume> volumes) {
+
+    /** An on-demand program with volumes. */
+    public ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface, ItemHash runtime,
+                       String runtimeComment, Resources resources, Map<String, String> variables, String name,
+                       boolean internet, List<Volume> volumes) {
+        this(source, encoding, entrypoint, codeInterface, runtime, runtimeComment, resources, variables, name, internet,
+                false, volumes);
+    }
+
+    /** A program without volumes. */
+    public ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface, ItemHash runtime,
+                       String runtimeComment, Resources resources, Map<String, String> variables, String name,
+                       boolean internet, boolean persistent) {
+        this(source, encoding, entrypoint, codeInterface, runtime, runtimeComment, resources, variables, name, internet,
+                persistent, List.of());
+    }
 
     /** A program without internet access (environment.internet false). */
     public ProgramSpec(Path source, Encoding encoding, String entrypoint, CodeInterface codeInterface, ItemHash runtime,
@@ -41,7 +60,7 @@ public record ProgramSpec(Path source, Encoding encoding, String entrypoint, Cod
     /** The same program, persistent or not. */
     public ProgramSpec persistent(boolean on) {
         return new ProgramSpec(source, encoding, entrypoint, codeInterface, runtime, runtimeComment, resources, variables,
-                name, internet, on);
+                name, internet, on, volumes);
     }
 
     public ProgramSpec {
@@ -52,5 +71,6 @@ public record ProgramSpec(Path source, Encoding encoding, String entrypoint, Cod
         resources = resources == null ? Resources.of(Resources.DEFAULT_VCPUS, Resources.DEFAULT_MEMORY_MIB,
                 Resources.DEFAULT_SECONDS) : resources;
         variables = variables == null ? Map.of() : Map.copyOf(variables);
+        volumes = volumes == null ? List.of() : List.copyOf(volumes);
     }
 }

@@ -1,0 +1,99 @@
+package dev.kiln.node.volume;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes empty ext4 filesystems in sparse files with e2fsprogs' {@code mkfs.ext4}: the file has
+ * the volume's full size (so the guest can never write more than {@code size_mib}) but takes
+ * disk space only for what is written.
+ */
+public final class Ext4Images {
+    /** e2fsprogs lives in sbin, which an ordinary user's PATH often lacks. */
+    private static final List<Path> SBIN = List.of(Path.of("/usr/sbin"), Path.of("/sbin"));
+    private static final long MKFS_TIMEOUT_SECONDS = 120;
+
+    private Ext4Images() {}
+
+    /**
+     * An empty ext4 filesystem of {@code sizeMib} MiB at {@code file} (replaced if it exists).
+     *
+     * @param journal false for scratch space, which is thrown away anyway after a crash
+     */
+    public static void create(Path file, long sizeMib, boolean journal) throws VolumeException {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.deleteIfExists(file);
+            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                raf.setLength(sizeMib * 1024 * 1024);
+            }
+        } catch (IOException e) {
+            throw new VolumeException("cannot create the volume image " + file + ": " + e.getMessage(), e);
+        }
+        List<String> command = new ArrayList<>(List.of(tool("mkfs.ext4").toString(), "-q", "-F", "-m", "0",
+                // Lazy init keeps mkfs fast on big sparse files; the guest kernel finishes it in the background.
+                "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard"));
+        if (!journal) command.addAll(List.of("-O", "^has_journal"));
+        command.add(file.toString());
+        run(command, "mkfs.ext4 on " + file);
+    }
+
+    /** The path of an e2fsprogs tool, or a clear error naming the package to install. */
+    static Path tool(String name) throws VolumeException {
+        String path = System.getenv("PATH");
+        List<Path> dirs = new ArrayList<>();
+        if (path != null) for (String d : path.split(":")) if (!d.isEmpty()) dirs.add(Path.of(d));
+        dirs.addAll(SBIN);
+        for (Path d : dirs) {
+            Path candidate = d.resolve(name);
+            if (Files.isExecutable(candidate)) return candidate;
+        }
+        throw new VolumeException(name + " was not found: install e2fsprogs (scripts/setup.sh does) to use"
+                + " ephemeral or persistent volumes", null);
+    }
+
+    /** Runs a tool to completion; its output goes into the error when it fails. */
+    static String run(List<String> command, String what) throws VolumeException {
+        Result r = execute(command, what);
+        if (r.status() != 0) {
+            throw new VolumeException(what + " failed (exit " + r.status() + ")"
+                    + (r.output().isEmpty() ? "" : ": " + r.output()), null);
+        }
+        return r.output();
+    }
+
+    /** Runs a tool whose exit status means something (e2fsck); returns it. */
+    static int status(List<String> command, String what) throws VolumeException {
+        Result r = execute(command, what);
+        if (r.status() != 0) System.getLogger(Ext4Images.class.getName()).log(System.Logger.Level.INFO,
+                what + ": exit " + r.status() + (r.output().isEmpty() ? "" : ": " + r.output()));
+        return r.status();
+    }
+
+    private record Result(int status, String output) {
+    }
+
+    private static Result execute(List<String> command, String what) throws VolumeException {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(MKFS_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new VolumeException(what + " did not finish in " + MKFS_TIMEOUT_SECONDS + " s", null);
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8).strip());
+        } catch (IOException e) {
+            throw new VolumeException(what + " could not be run: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VolumeException(what + " was interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.kiln.node.volume;
+
+import dev.kiln.vm.Drive;
+import dev.kiln.vm.VmSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Persistent volumes with {@code persistence: host}: one ext4 image per (owner address, volume
+ * name) under {@code root}, kept across VM stops, node restarts and program amends.
+ *
+ * <p>A volume is attached to at most one running VM: a second start that needs it is refused at
+ * once ({@link InUseException}, the node's 409) rather than queued, because the first VM may stay
+ * warm for a long time and a queued request would only time out. The claim is per image (a
+ * concurrent map entry), so volumes of different programs never wait on each other.
+ *
+ * <p>While attached, a {@code .dirty} file sits beside the image; it is removed only after the
+ * VM has stopped cleanly (the agent syncs before powering off). An image found dirty — its QEMU
+ * was killed, or the node was — is checked with {@code e2fsck -p} before it is attached again.
+ */
+public final class PersistentVolumes {
+    /** Owners are aleph addresses; anything else could not be a directory name safely. */
+    private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9]{1,128}");
+    static final String DRIVE_PREFIX = "persist";
+
+    private final Path root;
+    private final Map<Path, String> claims = new ConcurrentHashMap<>();
+
+    public PersistentVolumes(Path root) {
+        this.root = root;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Thrown when the volume is attached to another running VM. */
+    public static final class InUseException extends VolumeException {
+        InUseException(String message) {
+            super(message, null);
+        }
+    }
+
+    /** The image of (owner, name); existing or not. */
+    public Path image(String owner, String name) throws VolumeException {
+        if (owner == null || !OWNER.matcher(owner).matches()) {
+            throw new VolumeException("the program's owner address '" + owner + "' cannot name a volume directory"
+                    + " (letters and digits only)", null);
+        }
+        return root.resolve(owner.toLowerCase(Locale.ROOT)).resolve(name + ".ext4");
+    }
+
+    /**
+     * Claims the volume for the VM {@code vmName}, creating it empty on first use and checking it
+     * after an unclean stop, and returns its writable drive.
+     */
+    public Drive attach(String owner, String name, long sizeMib, String vmName, int index) throws VolumeException {
+        Path image = image(owner, name);
+        String holder = claims.putIfAbsent(image, vmName);
+        if (holder != null) {
+            throw new InUseException("persistent volume '" + name + "' of " + owner + " is attached to the running VM "
+                    + holder + "; a volume is attached to one VM at a time (stop that VM, or wait until it goes idle)");
+        }
+        try {
+            Path dirty = dirtyMarker(image);
+            if (!Files.exists(image)) {
+                Ext4Images.create(image, sizeMib, true);
+            } else if (Files.exists(dirty)) {
+                check(image, name);
+            }
+            Files.writeString(dirty, vmName + "\n");
+            return new Drive(DRIVE_PREFIX + index, image, false);
+        } catch (VolumeException | IOException | RuntimeException e) {
+            claims.remove(image, vmName);
+            if (e instanceof VolumeException v) throw v;
+            throw new VolumeException("persistent volume '" + name + "' could not be prepared: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The VM is gone: its volumes are free again; when it stopped cleanly their dirty markers go,
+     * else they stay for the check before the next attach.
+     */
+    public void release(VmSpec spec, boolean clean) {
+        release(spec.drives(), spec.name(), clean);
+    }
+
+    public void release(List<Drive> drives, String vmName, boolean clean) {
+        for (Drive d : drives) {
+            if (!d.id().startsWith(DRIVE_PREFIX) || d.readOnly()) continue;
+            if (!claims.remove(d.file(), vmName)) continue;
+            if (clean) {
+                try {
+                    Files.deleteIfExists(dirtyMarker(d.file()));
+                } catch (IOException ignored) {
+                    // The marker only costs an unneeded check at the next attach.
+                }
+            }
+        }
+    }
+
+    /** The volumes kept here, with the VM each is attached to now. */
+    public List<VolumeInfo> list() throws IOException {
+        return VolumeListing.list(root, Map.copyOf(claims));
+    }
+
+    /** Whether the image is marked as not cleanly detached (for tests and listings). */
+    public static boolean isDirty(Path image) {
+        return Files.exists(dirtyMarker(image));
+    }
+
+    static Path dirtyMarker(Path image) {
+        return image.resolveSibling(image.getFileName() + ".dirty");
+    }
+
+    /**
+     * {@code e2fsck -p}: replays the journal and fixes what is safe to fix unattended; anything
+     * worse is left to a person, with the command to run, rather than guessed at with -y.
+     */
+    private static void check(Path image, String name) throws VolumeException {
+        List<String> command = List.of(Ext4Images.tool("e2fsck").toString(), "-p", image.toString());
+        int status = Ext4Images.status(command, "e2fsck -p on " + image);
+        // 0: clean, 1: errors fixed, 2: fixed and "reboot" (meaningless for an unmounted image).
+        if (status > 2) {
+            throw new VolumeException("persistent volume '" + name + "' has filesystem errors e2fsck -p will not fix"
+                    + " (exit " + status + "); while no VM uses it, run: e2fsck -f -y " + image, null);
+        }
+    }
+}

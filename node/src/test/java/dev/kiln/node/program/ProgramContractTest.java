@@ -1,0 +1,94 @@
+package dev.kiln.node.program;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.core.message.AlephMessages;
+import dev.kiln.core.message.MessageType;
+import dev.kiln.core.message.ProgramContent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The fields this node refuses rather than ignores, one at a time over the real PROGRAM fixture
+ * (fixtures/aleph-messages/program.json): with every refused field taken out nothing is refused,
+ * and putting back any one of them is refused naming exactly that field.
+ */
+class ProgramContractTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static ObjectNode fixtureContent() throws Exception {
+        Path p = Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(p.resolve("fixtures/aleph-messages"))) p = p.getParent();
+        return (ObjectNode) JSON.readTree(p.resolve("fixtures/aleph-messages/program.json").toFile()).get("content");
+    }
+
+    /** The fixture without what this node refuses. */
+    static ObjectNode honourable() throws Exception {
+        ObjectNode c = fixtureContent();
+        c.remove("export");
+        ((ObjectNode) c.get("on")).remove("message");
+        ((ObjectNode) c.get("environment")).put("aleph_api", false).put("shared_cache", false);
+        return c;
+    }
+
+    static ProgramContent parse(ObjectNode content) {
+        return (ProgramContent) AlephMessages.parseContent(MessageType.PROGRAM, content.toString());
+    }
+
+    @Test
+    void theFixtureWithoutTheRefusedFieldsIsAccepted() throws Exception {
+        assertThat(ProgramContract.refusals(parse(honourable()))).isEmpty();
+    }
+
+    @Test
+    void theFixtureAsPublishedOnAlephIsRefusedForEachFieldThisNodeDoesNotDo() throws Exception {
+        assertThat(ProgramContract.refusals(parse(fixtureContent()))).extracting(ProgramContract.Refusal::field)
+                .containsExactly("content.export", "content.on.message", "content.environment.aleph_api",
+                        "content.environment.shared_cache");
+    }
+
+    static Stream<Arguments> fields() throws Exception {
+        ObjectNode fixture = fixtureContent();
+        return Stream.of(
+                Arguments.of("content.export", (Consumer<ObjectNode>) c -> c.set("export", fixture.get("export"))),
+                Arguments.of("content.on.message", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("on"))
+                        .set("message", fixture.get("on").get("message"))),
+                Arguments.of("content.environment.aleph_api", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("environment"))
+                        .put("aleph_api", true)),
+                Arguments.of("content.environment.shared_cache", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("environment"))
+                        .put("shared_cache", true)),
+                Arguments.of("content.authorized_keys", (Consumer<ObjectNode>) c -> c.putArray("authorized_keys")
+                        .add("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA test@example")),
+                Arguments.of("content.code.args", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("code"))
+                        .putArray("args").add("--verbose")),
+                Arguments.of("content.requirements", (Consumer<ObjectNode>) c -> c.putObject("requirements")
+                        .putObject("cpu").put("architecture", "x86_64")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fields")
+    void eachRefusedFieldIsNamedAlone(String field, Consumer<ObjectNode> set) throws Exception {
+        ObjectNode c = honourable();
+        set.accept(c);
+        var refusals = ProgramContract.refusals(parse(c));
+        assertThat(refusals).extracting(ProgramContract.Refusal::field).containsExactly(field);
+        assertThat(refusals.getFirst().reason()).as("says what to do").containsAnyOf("remove", "set ");
+    }
+
+    @Test
+    void emptyListsAndFalseFlagsAreNotRefused() throws Exception {
+        ObjectNode c = honourable();
+        c.putArray("authorized_keys");
+        ((ObjectNode) c.get("on")).putArray("message");
+        ((ObjectNode) c.get("code")).putArray("args");
+        assertThat(ProgramContract.refusals(parse(c))).isEmpty();
+    }
+}
