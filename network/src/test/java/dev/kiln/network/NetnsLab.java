@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -28,6 +29,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
 
     private static final Path ETC_NETNS = Path.of("/etc/netns");
+    /** Longer than any test that makes namespaces runs. */
+    private static final Duration ABANDONED_AFTER = Duration.ofHours(2);
 
     private String prefix;
     private final List<Process> processes = new ArrayList<>();
@@ -41,6 +44,7 @@ public final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
             assumeTrue(Stream.of("/usr/sbin/", "/sbin/", "/usr/bin/").anyMatch(d -> Files.isExecutable(Path.of(d + tool))),
                     tool + " is not installed (apt-get install nftables dnsmasq-base)");
         }
+        sweepAbandoned();
         prefix = "ktn" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
         scratch = Files.createTempDirectory("kiln-netns-");
         probeScript = scratch.resolve("probe.py");
@@ -130,6 +134,27 @@ public final class NetnsLab implements BeforeEachCallback, AfterEachCallback {
         StringBuilder b = new StringBuilder();
         servers.forEach(s -> b.append("nameserver ").append(s).append('\n'));
         Files.writeString(dir.resolve("resolv.conf"), b.toString());
+    }
+
+    /**
+     * A test JVM killed mid-test (SIGKILL, a stopped build) never reaches afterEach, and its
+     * namespaces would stay on the machine for good. Another test JVM may be running now, so only
+     * namespaces of this lab's naming that no process is in and that are older than any test are
+     * removed.
+     */
+    private static void sweepAbandoned() throws IOException {
+        Path dir = Path.of("/run/netns");
+        if (!Files.isDirectory(dir)) return;
+        long cutoff = System.currentTimeMillis() - ABANDONED_AFTER.toMillis();
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path ns : entries.filter(p -> p.getFileName().toString().matches("ktn[0-9a-f]{6}-.*")).toList()) {
+                String name = ns.getFileName().toString();
+                if (Files.getLastModifiedTime(ns).toMillis() < cutoff && run("ip", "netns", "pids", name).stdout().isBlank()) {
+                    run("ip", "netns", "del", name);
+                    deleteTree(ETC_NETNS.resolve(name));
+                }
+            }
+        }
     }
 
     static CommandResult run(String... command) {
