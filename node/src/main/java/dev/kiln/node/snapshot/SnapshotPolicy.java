@@ -1,5 +1,6 @@
 package dev.kiln.node.snapshot;
 
+import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.EphemeralVolume;
 import dev.kiln.core.message.PersistentVolume;
 import dev.kiln.core.message.Volume;
@@ -22,7 +23,7 @@ final class SnapshotPolicy {
     /** Bumped when the node changes what a snapshot of a program contains or how it is restored. */
     static final String NODE_SNAPSHOT_VERSION = "1";
     /** The agent the node puts in guests (init1's bytes): a new agent must not wake up in an old copy. */
-    private static final String AGENT = sha256(GuestInit.init1());
+    private static final String AGENT = ItemHash.sha256Of(GuestInit.init1()).value();
 
     private SnapshotPolicy() {
     }
@@ -65,14 +66,6 @@ final class SnapshotPolicy {
                 .guestConfig("hostname", String.valueOf(config.hostname()))
                 .guestConfig("kernel-args", String.join(" ", spec.kernelArgs()))
                 .build();
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** A file's identity for the key: its name, size and modification time (hashing it every cold start costs too much). */
