@@ -1,7 +1,6 @@
 package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.node.volume.VolumeInfo;
 import dev.kiln.node.volume.VolumeListing;
 import java.io.PrintWriter;
@@ -40,13 +39,7 @@ final class VolumeCommand implements Runnable {
             if (json) {
                 ArrayNode arr = RuntimeCommand.JSON.createArrayNode();
                 for (VolumeInfo v : volumes) {
-                    ObjectNode o = arr.addObject();
-                    o.put("owner", v.owner());
-                    o.put("name", v.name());
-                    o.put("size_mib", v.sizeMib());
-                    o.put("used_bytes", v.usedBytes());
-                    o.put("dirty", v.dirty());
-                    o.put("image", v.image().toString());
+                    v.writeTo(arr.addObject()).put("image", v.image().toString());
                 }
                 out.println(RuntimeCommand.JSON.writeValueAsString(arr));
                 return Main.OK;

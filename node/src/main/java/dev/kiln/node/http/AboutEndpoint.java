@@ -27,13 +27,7 @@ final class AboutEndpoint {
         root.put("enabled", pool.persistentVolumes().isPresent());
         if (pool.persistentVolumes().isPresent()) {
             for (VolumeInfo v : pool.persistentVolumes().get().list()) {
-                ObjectNode o = list.addObject();
-                o.put("owner", v.owner());
-                o.put("name", v.name());
-                o.put("size_mib", v.sizeMib());
-                o.put("used_bytes", v.usedBytes());
-                o.put("attached_to", v.attachedTo());
-                o.put("dirty", v.dirty());
+                v.writeTo(list.addObject()).put("attached_to", v.attachedTo());
             }
         }
         try {

@@ -1,5 +1,6 @@
 package dev.kiln.node.volume;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 
 /**
@@ -12,4 +13,14 @@ import java.nio.file.Path;
  */
 public record VolumeInfo(String owner, String name, long sizeMib, long usedBytes, String attachedTo, boolean dirty,
                          Path image) {
+
+    /** The fields {@code /about/volumes} and {@code kiln volume list --json} share, written into {@code o}. */
+    public ObjectNode writeTo(ObjectNode o) {
+        o.put("owner", owner);
+        o.put("name", name);
+        o.put("size_mib", sizeMib);
+        o.put("used_bytes", usedBytes);
+        o.put("dirty", dirty);
+        return o;
+    }
 }
