@@ -2,7 +2,6 @@ package dev.kiln.node.console;
 
 import dev.kiln.core.hash.ItemHash;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -27,43 +26,40 @@ final class NodeSeries {
         }
     }
 
-    private final ArrayDeque<ColdStart> coldStarts = new ArrayDeque<>();
-    private final ArrayDeque<Request> requests = new ArrayDeque<>();
-    private long requestCount;
+    private final Ring<ColdStart> coldStarts = new Ring<>(KEPT, ColdStart::at);
+    private final Ring<Request> requests = new Ring<>(KEPT, Request::at);
 
-    synchronized void coldStart(ColdStart c) {
-        coldStarts.addLast(c);
-        if (coldStarts.size() > KEPT) coldStarts.removeFirst();
+    void coldStart(ColdStart c) {
+        coldStarts.add(c);
     }
 
-    synchronized void request(Request r) {
-        requests.addLast(r);
-        requestCount++;
-        if (requests.size() > KEPT) requests.removeFirst();
+    /** Called for every forwarded request: lock-free. */
+    void request(Request r) {
+        requests.add(r);
     }
 
-    synchronized List<ColdStart> coldStarts() {
-        return List.copyOf(coldStarts);
+    List<ColdStart> coldStarts() {
+        return coldStarts.snapshot();
     }
 
-    synchronized List<Request> requests() {
-        return List.copyOf(requests);
+    List<Request> requests() {
+        return requests.snapshot();
     }
 
-    synchronized long requestCount() {
-        return requestCount;
+    long requestCount() {
+        return requests.written();
     }
 
     /** The newest {@code limit} requests that pass {@code filter}, newest first. */
-    synchronized List<Request> recent(Predicate<Request> filter, int limit) {
-        return requests.reversed().stream().filter(filter).limit(limit).toList();
+    List<Request> recent(Predicate<Request> filter, int limit) {
+        return requests.snapshot().reversed().stream().filter(filter).limit(limit).toList();
     }
 
-    synchronized List<ColdStart> coldStartsOf(ItemHash program) {
-        return coldStarts.stream().filter(c -> c.program().equals(program)).toList();
+    List<ColdStart> coldStartsOf(ItemHash program) {
+        return coldStarts.snapshot().stream().filter(c -> c.program().equals(program)).toList();
     }
 
-    synchronized long requestsOf(ItemHash program) {
-        return requests.stream().filter(r -> r.program().equals(program)).count();
+    long requestsOf(ItemHash program) {
+        return requests.snapshot().stream().filter(r -> r.program().equals(program)).count();
     }
 }
