@@ -54,18 +54,19 @@ class ExecutionPoolTest {
     void distinctProgramsBootInParallel() throws Exception {
         Duration delay = Duration.ofMillis(1500);
         AgentVmLauncher launcher = new AgentVmLauncher(delay);
-        try (TestNode node = TestNode.withAgents(dir, launcher, c -> c);
+        // Three boot slots, whatever this host's core count (the default), so all three may overlap.
+        try (TestNode node = TestNode.withAgents(dir, launcher, c -> c.withMaxConcurrentBoots(3));
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             List<PublishedProgram> programs = new ArrayList<>();
             for (int i = 0; i < 3; i++) programs.add(node.publishSample("p" + i, Resources.of(1, 128, 30)));
-            long start = System.nanoTime();
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
             for (PublishedProgram p : programs) answers.add(clients.submit(() -> node.get(p.message(), "/ping")));
             for (Future<HttpResponse<String>> a : answers) assertThat(a.get().statusCode()).isEqualTo(200);
-            Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(launcher.launches()).isEqualTo(3);
-            // Serialised boots would take at least 3 × 1.5 s; parallel ones about 1.5 s plus the agents' start.
-            assertThat(took).as("three boots overlapped").isLessThan(delay.multipliedBy(3).minusMillis(500));
+            // Each launch sleeps 1.5 s before its agent starts, so serialised boots would never be in
+            // progress together. Counting overlap rather than timing the whole keeps the check
+            // meaningful on a loaded host, where the agents' own start varies by seconds.
+            assertThat(launcher.mostConcurrentLaunches()).as("three boots overlapped").isEqualTo(3);
         }
     }
 
