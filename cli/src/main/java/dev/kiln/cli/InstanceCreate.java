@@ -68,7 +68,7 @@ final class InstanceCreate implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!Files.isReadable(sshKey)) {
+        if (!Files.isRegularFile(sshKey) || !Files.isReadable(sshKey)) {
             err.println("kiln: cannot read the SSH key file " + sshKey);
             return Main.USER_ERROR;
         }
