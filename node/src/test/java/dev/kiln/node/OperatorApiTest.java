@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.Persistence;
+import dev.kiln.core.message.PersistentVolume;
 import dev.kiln.core.message.Resources;
 import dev.kiln.node.control.AllocationFile;
 import dev.kiln.node.control.OperatorToken;
@@ -242,5 +244,29 @@ class OperatorApiTest {
         assertThat(erase.statusCode()).as(erase.body()).isEqualTo(200);
         await().atMost(START).until(() -> node.node.pool().running(kept).isEmpty());
         assertThat(node.node.allocations().current().all()).isEmpty();
+    }
+
+    @Test
+    @Order(7)
+    void eraseDeletesThePersistentVolumesOnceTheVmIsGone() throws Exception {
+        Path code = SampleProgram.writeTo(Files.createDirectories(dir.resolve("src-volume")));
+        ItemHash withVolume = node.publisher.publish(new ProgramSpec(code, Encoding.ZIP, SampleProgram.ENTRYPOINT,
+                CodeInterface.ASGI, node.runtime, "test", Resources.of(1, 128, 10), Map.of(), "keeper", false, true,
+                List.of(PersistentVolume.of("/data", "keep", Persistence.HOST, 16)))).message();
+        HttpResponse<String> n = node.operator("POST", "/control/allocation/notify", "{\"instance\": \"" + withVolume.value() + "\"}");
+        assertThat(n.statusCode()).as(n.body()).isEqualTo(200);
+        Execution e = serving(withVolume);
+        String owner = node.localPublisher.sender();
+        Path image = node.node.pool().persistentVolumes().orElseThrow().image(owner, "keep");
+        assertThat(image).as("made at the VM's start").exists();
+
+        HttpResponse<String> erase = node.operator("POST", "/control/machine/" + withVolume.value() + "/erase", null);
+        assertThat(erase.statusCode()).as(erase.body()).isEqualTo(200);
+        await().atMost(START).until(() -> !Files.exists(image));
+        assertThat(e.isRetired()).isTrue();
+        assertThat(node.node.pool().running(withVolume)).isEmpty();
+        assertThat(node.node.allocations().current().all()).doesNotContain(withVolume);
+        // Erasing again finds nothing to delete and still answers (the message is known).
+        assertThat(node.operator("POST", "/control/machine/" + withVolume.value() + "/erase", null).statusCode()).isEqualTo(200);
     }
 }
