@@ -73,6 +73,8 @@ public final class Node implements AutoCloseable {
      * closed by this node's {@link #close()}).
      */
     public static Node start(NodeConfig config, NodeServices services, ProgramNetworks networks) throws IOException {
+        boolean tokenCreated = !Files.exists(services.home().root().resolve(OperatorToken.FILE_NAME));
+        OperatorToken token = OperatorToken.loadOrCreate(services.home().root());
         Path vmsDir = prepareVmsDir(services.home().dir("vms"));
         NodeMetrics metrics = new NodeMetrics();
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
@@ -87,8 +89,6 @@ public final class Node implements AutoCloseable {
                 services.nodeRecords().executions(), metrics, snapshots);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
-        boolean tokenCreated = !Files.exists(services.home().root().resolve(OperatorToken.FILE_NAME));
-        OperatorToken token = OperatorToken.loadOrCreate(services.home().root());
         Map<MachineKind, Machines> machines = new EnumMap<>(MachineKind.class);
         machines.put(MachineKind.PERSISTENT_PROGRAM, new PersistentPrograms(pool, resolver, logs));
         Allocations allocations = new Allocations(machines, new AllocationFile(services.home().dir("control")),
