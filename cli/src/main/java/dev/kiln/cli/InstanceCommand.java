@@ -76,9 +76,13 @@ final class InstanceCommand implements Runnable {
         @Parameters(paramLabel = "HASH", description = "The machine's item hash (its INSTANCE or PROGRAM message).")
         String hash;
 
-        abstract String action();
+        private final String action;
+        private final String done;
 
-        abstract String done();
+        Operation(String action, String done) {
+            this.action = action;
+            this.done = done;
+        }
 
         @Override
         public Integer call() throws Exception {
@@ -88,12 +92,12 @@ final class InstanceCommand implements Runnable {
                 return Main.USAGE;
             }
             try {
-                operator.post(kiln, "/control/machine/" + hash + "/" + action(), null);
+                operator.post(kiln, "/control/machine/" + hash + "/" + action, null);
             } catch (OperatorClient.Refused e) {
                 err.println(e.getMessage());
                 return Main.USER_ERROR;
             }
-            spec.commandLine().getOut().println(hash + ": " + done());
+            spec.commandLine().getOut().println(hash + ": " + done);
             return Main.OK;
         }
     }
@@ -101,35 +105,23 @@ final class InstanceCommand implements Runnable {
     @Command(name = "stop", mixinStandardHelpOptions = true,
             description = "Stop a machine and take it out of the node's allocation; its disk is kept (allocate it to start it again).")
     static final class Stop extends Operation {
-        String action() {
-            return "stop";
-        }
-
-        String done() {
-            return "stopping; no longer allocated (its disk is kept)";
+        Stop() {
+            super("stop", "stopping; no longer allocated (its disk is kept)");
         }
     }
 
     @Command(name = "reboot", mixinStandardHelpOptions = true, description = "Restart a machine's VM, keeping its disk.")
     static final class Reboot extends Operation {
-        String action() {
-            return "reboot";
-        }
-
-        String done() {
-            return "rebooting";
+        Reboot() {
+            super("reboot", "rebooting");
         }
     }
 
     @Command(name = "erase", mixinStandardHelpOptions = true,
             description = "Stop a machine, take it out of the allocation and delete its disk and persistent volumes.")
     static final class Erase extends Operation {
-        String action() {
-            return "erase";
-        }
-
-        String done() {
-            return "erasing: its disk goes once its VM has stopped";
+        Erase() {
+            super("erase", "erasing: its disk goes once its VM has stopped");
         }
     }
 
