@@ -184,7 +184,9 @@ class OperatorApiTest {
         assertThat(node.operator("POST", "/control/machine/" + never.value() + "/stop", null).statusCode()).isEqualTo(404);
         assertThat(node.operator("POST", "/control/machine/not-a-hash/stop", null).statusCode()).isEqualTo(400);
         assertThat(node.operator("POST", "/control/machine/" + kept.value() + "/explode", null).statusCode()).isEqualTo(404);
-        assertThat(node.operator("GET", "/control/machine/" + kept.value() + "/stop", null).statusCode()).isEqualTo(405);
+        HttpResponse<String> wrongMethod = node.operator("GET", "/control/machine/" + kept.value() + "/stop", null);
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.headers().firstValue("Allow")).contains("POST");
         assertThat(node.operator("GET", "/control/machine/" + kept.value() + "/logs?max_bytes=0", null).statusCode()).isEqualTo(400);
     }
 

@@ -93,9 +93,10 @@ public final class Allocations {
 
     /** Adds one machine to the allocation (aleph's {@code /control/allocation/notify}) and starts it. */
     public AllocationOutcome add(ItemHash h) throws NodeException {
-        MachineKind k = current.kindOf(h).or(() -> kinds.apply(h)).orElse(MachineKind.PERSISTENT_PROGRAM);
         changes.lock();
         try {
+            // Read under the lock: two notifies at once must both end up in the allocation.
+            MachineKind k = current.kindOf(h).or(() -> kinds.apply(h)).orElse(MachineKind.PERSISTENT_PROGRAM);
             return apply(current.with(k, h));
         } finally {
             changes.unlock();

@@ -31,6 +31,7 @@ final class ControlEndpoint {
     private static final int MAX_BODY = 1 << 20;
     private static final int DEFAULT_LOG_BYTES = 64 * 1024;
     private static final String MACHINE = "/control/machine/";
+    private static final String ALLOW_PREFIX = "this endpoint answers ";
 
     private final Allocations allocations;
     private final OperatorToken token;
@@ -65,6 +66,9 @@ final class ControlEndpoint {
             }
             route(path, method, req, res);
         } catch (NodeException e) {
+            if (e.code() == ErrorCode.METHOD_NOT_ALLOWED && e.getMessage().startsWith(ALLOW_PREFIX)) {
+                res.header(HeaderNames.ALLOW, e.getMessage().substring(ALLOW_PREFIX.length(), e.getMessage().indexOf(" only")));
+            }
             ErrorResponses.send(res, e);
         }
     }
@@ -215,7 +219,7 @@ final class ControlEndpoint {
     }
 
     private static NodeException notAllowed(String allow) {
-        return new NodeException(ErrorCode.METHOD_NOT_ALLOWED, "this endpoint answers " + allow + " only");
+        return new NodeException(ErrorCode.METHOD_NOT_ALLOWED, ALLOW_PREFIX + allow + " only");
     }
 
     private static void json(ServerResponse res, int status, ObjectNode body) {
