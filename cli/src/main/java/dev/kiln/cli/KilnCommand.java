@@ -11,7 +11,7 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Builds Linux runtimes, publishes them by content hash, and runs programs from them in microVMs.",
-        subcommands = {RuntimeCommand.class, StoreCommand.class, MessageCommand.class, KernelCommand.class, NodeCommand.class, ProgramCommand.class, VolumeCommand.class, LogsCommand.class, StatusCommand.class, CompletionCommand.class},
+        subcommands = {RuntimeCommand.class, StoreCommand.class, MessageCommand.class, KernelCommand.class, NodeCommand.class, ProgramCommand.class, InstanceCommand.class, AllocationCommand.class, VolumeCommand.class, LogsCommand.class, StatusCommand.class, CompletionCommand.class},
         usageHelpAutoWidth = true)
 final class KilnCommand implements Runnable {
 

@@ -211,6 +211,9 @@ final class NodeCommand implements Callable<Integer> {
         }
         out.println("  running VMs: curl " + node.uri() + "/about/executions/list   metrics: " + node.uri() + "/metrics");
         out.println("  logs: kiln logs <program> -f   status: kiln status");
+        // Where the token is, never the token: it must not end up in a terminal log.
+        out.println("  operator API (kiln allocation, kiln instance): token in " + node.operatorTokenFile()
+                + (node.operatorTokenCreated() ? " (made now, mode 0600)" : ""));
         out.println("Press Ctrl-C to stop (every VM is halted first).");
         out.println("Console: " + node.consoleUri());
         out.flush();

@@ -83,11 +83,12 @@ final class ProgramCreate implements Callable<Integer> {
                     + " needs --internet). The host port is listed by 'kiln status' and /about/executions/list.")
     List<String> publishPorts = new ArrayList<>();
 
-    @Option(names = "--persistent", description = "Run the program all the time (on.persistent): the node starts it"
-            + " when it starts, not on the first request, never stops it for idleness and restarts it when it dies.")
+    @Option(names = "--persistent", description = "Run the program all the time (on.persistent), and allocate it on the"
+            + " running node (its operator API): started now, not by a first request, never stopped for idleness,"
+            + " restarted when it dies, and again by the node's next start.")
     boolean persistent;
 
-    @Mixin NodeUrl node;
+    @Mixin OperatorClient operator;
 
     @Override
     public Integer call() throws Exception {
@@ -160,17 +161,17 @@ final class ProgramCreate implements Callable<Integer> {
             return Main.USAGE;
         }
         records.ports().publish(p.message(), PublishedPorts.parse(publishPorts));
-        String base = node.base();
+        String base = operator.node.base();
         out.println((p.reused() ? "already published: " : "published program ") + p.message());
         out.println("  code:    " + p.code() + " (" + enc.wire() + ", file " + p.codeFile().shortForm() + ")");
         out.println("  runtime: " + p.runtime());
-        if (persistent) out.println("  persistent: a node started on this home runs it from its start (restart the node if one runs)");
         out.println("  url:     " + base + "/vm/" + p.message() + "/");
         out.println("  host:    " + ProgramHostname.label(p.message()) + ".<your node's domain>");
         if (!publishPorts.isEmpty()) {
             out.println("  ports:   " + String.join(", ", publishPorts) + " (forwarded from host ports the node picks when"
                     + " the VM starts: see 'kiln status')");
         }
+        if (persistent) return Allocate.notify(kiln, operator, p.message(), out, err);
         return Main.OK;
     }
 }

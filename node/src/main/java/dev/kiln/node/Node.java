@@ -1,7 +1,14 @@
 package dev.kiln.node;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.core.message.AlephMessages;
 import dev.kiln.node.console.WebConsole;
+import dev.kiln.node.control.AllocationFile;
+import dev.kiln.node.control.Allocations;
+import dev.kiln.node.control.MachineKind;
+import dev.kiln.node.control.Machines;
+import dev.kiln.node.control.OperatorToken;
+import dev.kiln.node.control.PersistentPrograms;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
@@ -21,6 +28,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * A running on-demand node: the webserver on {@link NodeConfig#port()}, the execution pool
@@ -36,15 +46,21 @@ public final class Node implements AutoCloseable {
     private final NodeMetrics metrics;
     private final Path vmsDir;
     private final LogStore logs;
+    private final Allocations allocations;
+    private final OperatorToken token;
+    private final boolean tokenCreated;
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
-                 LogStore logs) {
+                 LogStore logs, Allocations allocations, OperatorToken token, boolean tokenCreated) {
         this.server = server;
         this.pool = pool;
         this.services = services;
         this.metrics = metrics;
         this.vmsDir = vmsDir;
         this.logs = logs;
+        this.allocations = allocations;
+        this.token = token;
+        this.tokenCreated = tokenCreated;
     }
 
     /** A node without VM networking: a program that needs {@code environment.internet} gets 400 unsupported. */
@@ -57,6 +73,8 @@ public final class Node implements AutoCloseable {
      * closed by this node's {@link #close()}).
      */
     public static Node start(NodeConfig config, NodeServices services, ProgramNetworks networks) throws IOException {
+        boolean tokenCreated = !Files.exists(services.home().root().resolve(OperatorToken.FILE_NAME));
+        OperatorToken token = OperatorToken.loadOrCreate(services.home().root());
         Path vmsDir = prepareVmsDir(services.home().dir("vms"));
         NodeMetrics metrics = new NodeMetrics();
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
@@ -71,6 +89,10 @@ public final class Node implements AutoCloseable {
                 services.nodeRecords().executions(), metrics, snapshots);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
+        Map<MachineKind, Machines> machines = new EnumMap<>(MachineKind.class);
+        machines.put(MachineKind.PERSISTENT_PROGRAM, new PersistentPrograms(pool, resolver, logs));
+        Allocations allocations = new Allocations(machines, new AllocationFile(services.home().dir("control")),
+                h -> messageKind(services, h));
         checkPortFree(config.host(), config.port());
         NodeServer server;
         try {
@@ -78,15 +100,23 @@ public final class Node implements AutoCloseable {
             WebConsole console = new WebConsole(pool, services.nodeRecords(), services.home(), services.localRuntimes(), logs, accelerator,
                     version());
             server = NodeServer.start(config.host(), config.port(), pool, metrics, accelerator,
-                    () -> sampleOrNull(services), version(), console);
+                    () -> sampleOrNull(services), version(), console, allocations, token);
         } catch (RuntimeException e) {
             pool.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
-        keepPersistent(services, pool);
+        try {
+            var restored = allocations.restore();
+            if (!restored.listed().isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "converging to the recorded allocation: " + restored.listed().size()
+                        + " machine(s), " + restored.errors().size() + " refused");
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "no machine was started from the recorded allocation: " + e.getMessage());
+        }
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir, logs);
+        return new Node(server, pool, services, metrics, vmsDir, logs, allocations, token, tokenCreated);
     }
 
     public URI uri() {
@@ -112,6 +142,21 @@ public final class Node implements AutoCloseable {
     /** The VMs' logs (docs/node.md, "Logs"). */
     public LogStore logs() {
         return logs;
+    }
+
+    /** The operator API's control layer (docs/operator-api.md). */
+    public Allocations allocations() {
+        return allocations;
+    }
+
+    /** Where the operator token is kept (never its value). */
+    public Path operatorTokenFile() {
+        return token.file();
+    }
+
+    /** Whether this start made the operator token (the first start on this home). */
+    public boolean operatorTokenCreated() {
+        return tokenCreated;
     }
 
     /** The console's address (docs/console.md). */
@@ -159,24 +204,23 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    /**
-     * Until the operator's allocation API exists, a persistent program published on this node's
-     * home is allocated to it: the node keeps each running from its start.
-     */
-    private static void keepPersistent(NodeServices services, ExecutionPool pool) {
+    /** The kind of machine a message recorded on this node runs as, for operations on one in no allocation. */
+    private static Optional<MachineKind> messageKind(NodeServices services, ItemHash h) {
         try {
-            for (var r : services.nodeRecords().programs().list()) {
-                boolean persistent;
+            return services.nodeRecords().programs().find(h).flatMap(r -> {
                 try {
-                    persistent = dev.kiln.core.message.AlephMessages.parse(r.messageJson())
-                            .contentAs(dev.kiln.core.message.ProgramContent.class).isPersistent();
+                    return AlephMessages.parse(r.messageJson()).messageType();
                 } catch (RuntimeException unreadable) {
-                    continue; // its requests get the resolver's clear error
+                    return Optional.empty();
                 }
-                if (persistent) pool.keepRunning(r.messageHash());
-            }
+            }).flatMap(t -> switch (t) {
+                case PROGRAM -> Optional.of(MachineKind.PERSISTENT_PROGRAM);
+                case INSTANCE -> Optional.of(MachineKind.INSTANCE);
+                default -> Optional.empty();
+            });
         } catch (RecordsException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot list programs to start the persistent ones: " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "cannot read the program records: " + e.getMessage());
+            return Optional.empty();
         }
     }
 

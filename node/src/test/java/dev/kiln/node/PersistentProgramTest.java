@@ -28,10 +28,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A persistent program on real QEMU (TCG): started by the pool, not by a request; not stopped by
- * a short idle timeout; restarted after its QEMU is SIGKILLed, the restart visible in
- * /about/executions/list; released, it stops and stays stopped. One program, its boots shared by
- * the ordered checks.
+ * A persistent program on real QEMU (TCG), allocated through the operator API (POST
+ * /control/allocations): started by the allocation, not by a request; not stopped by a short idle
+ * timeout; restarted after its QEMU is SIGKILLed, the restart visible in /about/executions/list;
+ * its console through /control/machine/<hash>/logs; run again by a node restarted on the home
+ * (the recorded allocation); stopped through the API, it stays stopped under a new allocation
+ * without it. One program, its boots shared by the ordered checks.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PersistentProgramTest {
@@ -51,7 +53,14 @@ class PersistentProgramTest {
         Path code = SampleProgram.writeTo(Files.createDirectories(dir.resolve("src")));
         program = node.publisher.publish(new ProgramSpec(code, Encoding.ZIP, SampleProgram.ENTRYPOINT, CodeInterface.ASGI,
                 node.runtime, "test", Resources.of(1, 128, 10), Map.of(), "kept", false, true)).message();
-        node.node.pool().keepRunning(program);
+        String body = "{\"persistent_vms\": [\"" + program.value() + "\"], \"instances\": []}";
+        var refused = node.send(java.net.http.HttpRequest.newBuilder(node.uri("/control/allocations"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
+        assertThat(refused.statusCode()).as("no token: 401").isEqualTo(401);
+        assertThat(node.node.pool().persistent()).as("and nothing was started").isEmpty();
+        var allocated = node.operator("POST", "/control/allocations", body);
+        assertThat(allocated.statusCode()).as(allocated.body()).isEqualTo(200);
+        assertThat(JSON.readTree(allocated.body()).path("started").get(0).asText()).isEqualTo(program.value());
     }
 
     @AfterAll
@@ -104,15 +113,14 @@ class PersistentProgramTest {
 
     @Test
     @Order(3)
-    void releasedItStopsAndIsNotRestarted() throws Exception {
-        Execution last = serving();
-        assertThat(node.node.pool().release(program, "test releases it")).isTrue();
-        await().atMost(Duration.ofMinutes(1)).until(() -> last.vm().pid() > 0 && !ProcessHandle.of(last.vm().pid())
-                .map(ProcessHandle::isAlive).orElse(false));
-        Thread.sleep(4_000);
-        assertThat(node.node.pool().running(program)).isEmpty();
-        assertThat(node.node.pool().persistent()).doesNotContainKey(program);
-        assertThat(persistentEntry()).isNull();
+    void itsLogsAreTheConsolesOfItsVms() throws Exception {
+        Execution now = serving();
+        var r = node.operator("GET", "/control/machine/" + program.value() + "/logs", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).as("the VM killed and the one serving now")
+                .contains("--- " + now.id() + ", started").contains(", ended ").contains("[kernel] ").contains("[init] ");
+        var tail = node.operator("GET", "/control/machine/" + program.value() + "/logs?max_bytes=300", null);
+        assertThat(tail.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(300);
     }
 
     @Test
@@ -125,6 +133,23 @@ class PersistentProgramTest {
         Execution e = serving();
         assertThat(e.requestsServed()).isZero();
         assertThat(node.get(program, "/").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(5)
+    void stoppedThroughTheApiItStopsAndStaysStopped() throws Exception {
+        Execution last = serving();
+        var r = node.operator("POST", "/control/machine/" + program.value() + "/stop", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        await().atMost(Duration.ofMinutes(1)).until(() -> last.vm().pid() > 0 && !ProcessHandle.of(last.vm().pid())
+                .map(ProcessHandle::isAlive).orElse(false));
+        var again = node.operator("POST", "/control/allocations", "{\"persistent_vms\": [], \"instances\": []}");
+        assertThat(again.statusCode()).isEqualTo(200);
+        Thread.sleep(4_000);
+        assertThat(node.node.pool().running(program)).isEmpty();
+        assertThat(node.node.pool().persistent()).doesNotContainKey(program);
+        assertThat(persistentEntry()).isNull();
+        assertThat(JSON.readTree(node.get("/about/allocations").body()).path("machines")).isEmpty();
     }
 
     @Test

@@ -9,6 +9,10 @@ public enum ErrorCode {
     PROGRAM_NOT_FOUND(404, "program_not_found"),
     /** The path names no node endpoint. */
     NOT_FOUND(404, "not_found"),
+    /** A /control endpoint without the node operator's token (or with a wrong one); nothing was done. */
+    UNAUTHORIZED(401, "unauthorized"),
+    /** The endpoint does not answer this method. */
+    METHOD_NOT_ALLOWED(405, "method_not_allowed"),
     /** The request itself is malformed (e.g. not an item hash where one belongs). */
     BAD_REQUEST(400, "bad_request"),
     /** The request's header block is over the webserver's limit. */

@@ -29,10 +29,11 @@ final class NodeRouting implements Handler {
     private final byte[] index;
     private final WebConsole console;
     private final java.util.function.Supplier<java.net.URI> self;
+    private final ControlEndpoint control;
 
     NodeRouting(ProgramForwarder forwarder, AboutEndpoint about, SelfCheck selfCheck,
                 java.util.function.Supplier<String> metrics, byte[] index, WebConsole console,
-                java.util.function.Supplier<java.net.URI> self) {
+                java.util.function.Supplier<java.net.URI> self, ControlEndpoint control) {
         this.forwarder = forwarder;
         this.about = about;
         this.selfCheck = selfCheck;
@@ -40,6 +41,7 @@ final class NodeRouting implements Handler {
         this.index = index;
         this.console = console;
         this.self = self;
+        this.control = control;
     }
 
     @Override
@@ -64,6 +66,10 @@ final class NodeRouting implements Handler {
         }
         if (rawPath.equals("/vm") || rawPath.startsWith(VM_PREFIX)) {
             routeVm(rawPath, req, res);
+            return;
+        }
+        if (ControlEndpoint.handles(rawPath)) {
+            control.handle(req, res);
             return;
         }
         if (console.handle(req, res)) return;

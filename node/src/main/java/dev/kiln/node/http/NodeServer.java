@@ -28,9 +28,11 @@ public final class NodeServer implements AutoCloseable {
     /**
      * @param sample  the bundled sample program's hash for the self check, or a supplier of null
      * @param console the web console and log endpoints (closed with the server)
+     * @param allocations the operator API's control layer, behind {@code token}
      */
     public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
-                                   Supplier<ItemHash> sample, String version, WebConsole console) {
+                                   Supplier<ItemHash> sample, String version, WebConsole console,
+                                   dev.kiln.node.control.Allocations allocations, dev.kiln.node.control.OperatorToken token) {
         URI[] self = new URI[1];
         ProgramForwarder forwarder = new ProgramForwarder(pool, metrics);
         AboutEndpoint about = new AboutEndpoint(pool, accelerator);
@@ -40,6 +42,8 @@ public final class NodeServer implements AutoCloseable {
         index.put("version", version);
         index.put("accelerator", accelerator);
         index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list").add("/about/volumes")
+                .add("/about/allocations")
+                .add("/control/... (operator API, token required: docs/operator-api.md)")
                 .add("/status/check/fastapi").add("/metrics").add("/logs").add("/console (HTML, also / for a browser)");
         byte[] indexJson;
         try {
@@ -47,7 +51,8 @@ public final class NodeServer implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
             throw new IllegalStateException(impossible);
         }
-        NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson, console, () -> self[0]);
+        NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson, console, () -> self[0],
+                new ControlEndpoint(allocations, token));
         WebServer server = WebServer.builder()
                 .host(host)
                 .port(port)

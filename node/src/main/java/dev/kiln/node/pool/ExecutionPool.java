@@ -137,6 +137,32 @@ public final class ExecutionPool implements AutoCloseable {
         return was;
     }
 
+    /**
+     * Stops keeping a persistent program, like {@link #release}; the future completes once its VM
+     * has exited and released its volumes (at once if none is live), so they can be deleted safely.
+     */
+    public java.util.concurrent.CompletableFuture<Void> releaseAndWait(ItemHash program, String why) {
+        Execution e = slots.get(program);
+        release(program, why);
+        return e == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : e.gone().thenApply(x -> null);
+    }
+
+    /**
+     * Reboots a kept program: its VM stops gracefully and a new one starts once the old VMM has
+     * exited (never beside it: they would share volumes and ports); false if it is not kept.
+     */
+    public boolean reboot(ItemHash program, String why) {
+        if (closing || !restarts.kept(program)) return false;
+        Execution e = slots.get(program);
+        if (e == null) {
+            startKept(program);
+            return true;
+        }
+        e.retire(EndReason.STOPPED_BY_OPERATOR, why);
+        e.gone().whenComplete((ok, x) -> startKept(program));
+        return true;
+    }
+
     /** The persistent programs kept running, with their restart count, status and next attempt. */
     public Map<ItemHash, RestartHistory.View> persistent() {
         return restarts.views();

@@ -105,6 +105,25 @@ public final class PersistentVolumes {
         }
     }
 
+    /**
+     * Deletes the volume of (owner, name) for an operator's erase; false if there was none. A
+     * volume attached to a running VM is refused rather than pulled from under it.
+     */
+    public boolean delete(String owner, String name) throws VolumeException {
+        Path image = image(owner, name);
+        String holder = claims.get(image);
+        if (holder != null) {
+            throw new InUseException("persistent volume '" + name + "' of " + owner + " is attached to the running VM "
+                    + holder + "; stop that VM before erasing the volume");
+        }
+        try {
+            Files.deleteIfExists(dirtyMarker(image));
+            return Files.deleteIfExists(image);
+        } catch (IOException e) {
+            throw new VolumeException("persistent volume '" + name + "' could not be deleted: " + e.getMessage(), e);
+        }
+    }
+
     /** The volumes kept here, with the VM each is attached to now. */
     public List<VolumeInfo> list() throws IOException {
         return VolumeListing.list(root, Map.copyOf(claims));

@@ -160,6 +160,17 @@ public final class TestNode implements AutoCloseable {
         return http.send(request.timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * A call to the operator API with this node's token ({@code Authorization: Bearer}); {@code body}
+     * null sends none (a GET, unless {@code method} says otherwise).
+     */
+    public HttpResponse<String> operator(String method, String path, String body) throws IOException, InterruptedException {
+        String token = dev.kiln.node.control.OperatorToken.read(home.root()).orElseThrow();
+        return send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)));
+    }
+
     public HttpClient http() {
         return http;
     }
