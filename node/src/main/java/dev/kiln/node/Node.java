@@ -2,6 +2,8 @@ package dev.kiln.node;
 
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.console.WebConsole;
+import dev.kiln.node.guestapi.GuestApiSettings;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
@@ -36,9 +38,11 @@ public final class Node implements AutoCloseable {
     private final NodeMetrics metrics;
     private final Path vmsDir;
     private final LogStore logs;
+    private final GuestApis guestApis;
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
-                 LogStore logs) {
+                 LogStore logs, GuestApis guestApis) {
+        this.guestApis = guestApis;
         this.server = server;
         this.pool = pool;
         this.services = services;
@@ -57,6 +61,12 @@ public final class Node implements AutoCloseable {
      * closed by this node's {@link #close()}).
      */
     public static Node start(NodeConfig config, NodeServices services, ProgramNetworks networks) throws IOException {
+        return start(config, services, networks, GuestApiSettings.defaults().withRemote(firstRemote(services)));
+    }
+
+    /** With the guest API set up by {@code guestApi} (docs/guest-api.md). */
+    public static Node start(NodeConfig config, NodeServices services, ProgramNetworks networks, GuestApiSettings guestApi)
+            throws IOException {
         Path vmsDir = prepareVmsDir(services.home().dir("vms"));
         NodeMetrics metrics = new NodeMetrics();
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
@@ -71,6 +81,15 @@ public final class Node implements AutoCloseable {
                 services.nodeRecords().executions(), metrics, snapshots);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
+        GuestApis guestApis;
+        try {
+            guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),
+                    version());
+        } catch (IOException e) {
+            pool.close();
+            throw e;
+        }
+        pool.serveGuestApi(guestApis);
         checkPortFree(config.host(), config.port());
         NodeServer server;
         try {
@@ -81,12 +100,18 @@ public final class Node implements AutoCloseable {
                     () -> sampleOrNull(services), version(), console);
         } catch (RuntimeException e) {
             pool.close();
+            guestApis.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
         keepPersistent(services, pool);
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir, logs);
+        return new Node(server, pool, services, metrics, vmsDir, logs, guestApis);
+    }
+
+    /** The remote the node fetches from ({@code --remote}) is the one the guest API proxies to. */
+    private static URI firstRemote(NodeServices services) {
+        return services.fetcher().remotes().stream().map(r -> r.location()).findFirst().orElse(null);
     }
 
     public URI uri() {
@@ -133,6 +158,7 @@ public final class Node implements AutoCloseable {
                 pool.close();
             } finally {
                 pool.networks().close();
+                guestApis.close();
                 services.launcher().close();
                 try {
                     services.nodeRecords().executions().flush();
