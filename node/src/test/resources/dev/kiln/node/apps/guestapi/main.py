@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import socket
+import time
 import urllib.parse
 
 SOCKET = os.environ.get("ALEPH_API_UNIX_SOCKET", "/tmp/socat-socket")
@@ -54,6 +55,22 @@ def raw(data):
         return {"error": type(e).__name__, "message": str(e)}
 
 
+def bench(path, n):
+    """n sequential GETs on one kept-alive connection; each round trip's seconds, measured in the guest."""
+    c = UnixConnection(SOCKET)
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        times.append(time.perf_counter() - started)
+        if r.status != 200:
+            return {"error": "status", "message": "%s answered %d" % (path, r.status)}
+    c.close()
+    return {"times": times}
+
+
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -72,6 +89,8 @@ async def app(scope, receive, send):
     query = urllib.parse.parse_qs(scope["query_string"].decode())
     if scope["path"] == "/raw":
         result = raw(body)
+    elif scope["path"] == "/bench":
+        result = bench(query.get("path", ["/properties"])[0], int(query.get("n", ["100"])[0]))
     elif scope["path"] == "/env":
         result = {"socket": os.environ.get("ALEPH_API_UNIX_SOCKET"), "host": os.environ.get("ALEPH_API_HOST")}
     else:
