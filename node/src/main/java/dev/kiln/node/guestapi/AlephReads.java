@@ -49,7 +49,7 @@ final class AlephReads {
         this.blobs = blobs;
         this.storeRecords = storeRecords;
         this.programs = programs;
-        this.remote = remote == null ? null : URI.create(remote.toString().endsWith("/") ? remote.toString() : remote + "/");
+        this.remote = remote; // ends with '/' (GuestApiSettings)
         this.timeout = timeout;
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
     }

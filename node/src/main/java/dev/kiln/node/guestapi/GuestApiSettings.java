@@ -24,6 +24,8 @@ public record GuestApiSettings(URI remote, URI redis, boolean allowPost, int req
         if (requestsPerSecond < 1) throw new IllegalArgumentException("requestsPerSecond must be at least 1");
         if (remoteTimeout == null) remoteTimeout = DEFAULT_REMOTE_TIMEOUT;
         if (cache == null) cache = CacheLimits.DEFAULTS;
+        // With a trailing slash, so "api/v0/..." resolves below the remote's own path.
+        if (remote != null && !remote.toString().endsWith("/")) remote = URI.create(remote + "/");
         if (redis != null && !"redis".equals(redis.getScheme())) {
             throw new IllegalArgumentException("the Redis URL must look like redis://host:port, got " + redis);
         }

@@ -26,7 +26,7 @@ final class MessagePosts {
     private final Duration timeout;
 
     MessagePosts(URI remote, Duration timeout) {
-        this.remote = remote == null ? null : URI.create(remote.toString().endsWith("/") ? remote.toString() : remote + "/");
+        this.remote = remote; // ends with '/' (GuestApiSettings)
         this.timeout = timeout;
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
     }

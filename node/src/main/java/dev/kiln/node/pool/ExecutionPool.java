@@ -1,8 +1,8 @@
 package dev.kiln.node.pool;
 
-import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.persistent.RestartHistory;

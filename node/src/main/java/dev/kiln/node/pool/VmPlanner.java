@@ -7,6 +7,7 @@ import dev.kiln.guest.GuestInit;
 import dev.kiln.guest.ProgramConfig;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.guestapi.GuestApiAccess;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.volume.PersistentVolumes;
@@ -103,7 +104,7 @@ public final class VmPlanner {
                 .itemHash(program.messageHash().value())
                 .variables(content.variablesOrEmpty())
                 .port(EXECUTABLE_PORT);
-        if (dev.kiln.node.guestapi.GuestApiAccess.of(content).any()) {
+        if (GuestApiAccess.of(content).any()) {
             config.guestApiSocket(ProgramConfig.DEFAULT_GUEST_API_SOCKET);
         }
         for (ResolvedProgram.MountedVolume v : program.volumes()) {
