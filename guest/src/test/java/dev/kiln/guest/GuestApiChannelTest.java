@@ -151,10 +151,13 @@ class GuestApiChannelTest {
         assertThat(garbage.text()).contains("bad_request");
         assertThat(garbage.head()).contains("content-type: application/json");
 
-        Answer huge = exchange(withApi, ("POST /echo HTTP/1.1\r\ncontent-length: " + (2 << 20) + "\r\n\r\n")
+        Answer huge = exchange(withApi, ("POST /echo HTTP/1.1\r\ncontent-length: " + (16 << 20) + "\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
         assertThat(huge.status()).isEqualTo(413);
         assertThat(huge.text()).contains("request_too_large");
+
+        Answer sentWhole = exchange(withApi, http("PUT", "/echo", new byte[(1 << 20) + 1]));
+        assertThat(sentWhole.status()).as("a client that sends the whole body still reads the answer").isEqualTo(413);
 
         Answer chunked = exchange(withApi, "POST /echo HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"
                 .getBytes(StandardCharsets.ISO_8859_1));

@@ -15,6 +15,7 @@ from .wire import CHUNK, Stream
 MAX_LINE = 8192
 MAX_HEADERS = 100
 MAX_BODY = 1 << 20
+MAX_DRAIN = 8 << 20
 MAX_CONNECTIONS = 32
 IDLE_TIMEOUT = 60.0
 ANSWER_TIMEOUT = 60.0
@@ -253,6 +254,15 @@ def read_request(reader):
         raise HttpError(400, "bad_request", "content-length is not a number")
     length = int(length)
     if length > MAX_BODY:
+        # Read what a client still sends (up to a bound) before answering: a client that is told
+        # and cut off mid-body sees a broken pipe instead of the 413.
+        if length <= MAX_DRAIN:
+            left = length
+            while left > 0:
+                chunk = reader.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
         raise HttpError(413, "request_too_large", "guest-API request bodies are limited to %d bytes" % MAX_BODY)
     body = reader.read(length) if length else b""
     if len(body) != length:
