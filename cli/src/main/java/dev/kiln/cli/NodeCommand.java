@@ -9,6 +9,7 @@ import dev.kiln.cli.setup.SetupException;
 import dev.kiln.core.catalogue.RuntimeEntry;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.Node;
+import dev.kiln.node.guestapi.GuestApiSettings;
 import dev.kiln.node.NodeConfig;
 import dev.kiln.node.NodeServices;
 import dev.kiln.node.console.LocalRuntimeList;
@@ -101,6 +102,14 @@ final class NodeCommand implements Callable<Integer> {
             + " for one whose start-up state must be unique per VM.")
     List<String> noSnapshotPrograms = new ArrayList<>();
 
+    @Option(names = "--redis", paramLabel = "URL", description = "Keep the guest API's program caches in this Redis"
+            + " (redis://[:password@]host:port[/db]); default: in the node's memory.")
+    java.net.URI redis;
+
+    @Option(names = "--guest-api-post", description = "Let programs with environment.aleph_api post messages (signed by"
+            + " themselves) through the node to --remote; off by default (403 post_disabled).")
+    boolean guestApiPost;
+
     @Option(names = "--no-sample", description = "Do not deploy the sample program.")
     boolean noSample;
 
@@ -181,7 +190,9 @@ final class NodeCommand implements Callable<Integer> {
         if (network) out.println("VM networking: " + networks.describe());
         try {
             node = Node.start(config, new NodeServices(kiln.home(), kiln.blobs(), kiln.records(), kiln.fetcher(), records,
-                    launcher, localRuntimes(kiln.home().root())), networks);
+                    launcher, localRuntimes(kiln.home().root())), networks, GuestApiSettings.defaults()
+                    .withRemote(kiln.fetcher().remotes().stream().map(r -> r.location()).findFirst().orElse(null))
+                    .withRedis(redis).withAllowPost(guestApiPost));
         } catch (IOException | IllegalArgumentException e) {
             networks.close();
             launcher.close();

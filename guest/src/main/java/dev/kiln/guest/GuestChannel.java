@@ -41,6 +41,7 @@ final class GuestChannel {
     private final AtomicReference<GuestChannelClosedException> closedBy = new AtomicReference<>();
     private final CompletableFuture<GuestChannelClosedException> closed = new CompletableFuture<>();
     private final InboundFrames inbound;
+    private final GuestApiStreams api = new GuestApiStreams(this);
     private final Thread readerThread;
     /**
      * Response timeouts. One per channel, not one per process: a scheduler's queue is guarded by a
@@ -64,6 +65,10 @@ final class GuestChannel {
 
     InboundFrames inbound() {
         return inbound;
+    }
+
+    GuestApiStreams api() {
+        return api;
     }
 
     /** From the agent's HELLO on: no more open streams than it accepts, so it never refuses one for that. */
@@ -130,6 +135,15 @@ final class GuestChannel {
 
     void cancel(GuestStream stream, String reason) {
         cancel(stream, reason, new GuestStreamException("cancelled", reason));
+    }
+
+    /** CANCEL on a stream the host does not track as a {@link GuestStream} (an API stream). */
+    void sendCancel(int streamId, String reason) {
+        try {
+            send(Frame.of(FrameType.CANCEL, streamId, WireCodec.cancel(reason)));
+        } catch (GuestChannelClosedException ignored) {
+            // nothing to cancel on a closed channel
+        }
     }
 
     void sendWindow(int streamId, long increment) {
@@ -227,6 +241,7 @@ final class GuestChannel {
             // closing is best effort; the reader stops on the closed channel either way
         }
         inbound.closed(cause);
+        api.closed();
         closed.complete(cause);
         timers.shutdownNow();
         pings.values().forEach(p -> p.completeExceptionally(cause));

@@ -180,6 +180,14 @@ public final class GuestConnection implements AutoCloseable {
     }
 
     /** Round trip of a PING; also a liveness check. */
+    /**
+     * Serves the guest API of this VM with {@code handler} (null: refuse it, the default): each
+     * API stream the agent opens is answered by it (docs/guest-protocol.md §6.6).
+     */
+    public void serveApi(GuestApiHandler handler) {
+        channel.api().serve(handler);
+    }
+
     public Duration ping(Duration timeout) {
         return channel.ping(timeout);
     }

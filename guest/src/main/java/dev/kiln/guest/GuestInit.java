@@ -36,7 +36,7 @@ public final class GuestInit {
 
     /** The package's modules: a jar's resources cannot be listed, so they are named here (a test checks the list). */
     static final List<String> INIT1_MODULES = List.of("__init__.py", "__main__.py", "agent.py", "asgi.py", "channel.py",
-            "config.py", "console.py", "executable.py", "files.py", "json_codec.py", "output.py", "request_head.py",
+            "config.py", "console.py", "executable.py", "files.py", "guest_api.py", "json_codec.py", "output.py", "request_head.py",
             "restore.py", "setup.py", "system.py", "upstream.py", "wire.py", "zip_reader.py");
 
     /** What runs the package from inside a zip application: the archive's root is on sys.path. */

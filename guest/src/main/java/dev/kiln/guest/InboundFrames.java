@@ -63,6 +63,15 @@ final class InboundFrames {
             LOG.log(System.Logger.Level.DEBUG, "ignoring an unknown frame from the agent: " + f);
             return;
         }
+        if (type == FrameType.API_REQUEST) {
+            channel.api().open(f);
+            return;
+        }
+        if (GuestApiStreams.isAgentStream(f.stream())
+                && (type == FrameType.DATA || type == FrameType.WINDOW || type == FrameType.CANCEL)) {
+            channel.api().onFrame(type, f);
+            return;
+        }
         switch (type) {
             case HELLO -> {
                 if (!hello.isDone()) hello.complete(WireCodec.hello(f.payload()));

@@ -15,7 +15,11 @@ import java.util.regex.Pattern;
  */
 public record ProgramConfig(String itemHash, Interface programInterface, Code code, Map<String, String> variables,
                             List<Volume> volumes, Attachment data, String dataMount, Network network,
-                            String hostname, List<String> sshAuthorizedKeys, int port, Duration startupTimeout) {
+                            String hostname, List<String> sshAuthorizedKeys, int port, Duration startupTimeout,
+                            String guestApiSocket) {
+
+    /** Where aleph's programs find the guest API (its ALEPH_API_UNIX_SOCKET); docs/guest-api.md. */
+    public static final String DEFAULT_GUEST_API_SOCKET = "/tmp/socat-socket";
 
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -93,6 +97,17 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
         if (startupTimeout.toMillis() < 1000 || startupTimeout.toSeconds() > 300) {
             throw new IllegalArgumentException("startup timeout must be 1-300 s");
         }
+        if (guestApiSocket != null && (!guestApiSocket.startsWith("/") || guestApiSocket.length() > 100)) {
+            throw new IllegalArgumentException("the guest API socket must be an absolute path of at most 100 characters");
+        }
+    }
+
+    /** Without a guest API (the agent starts no listener). */
+    public ProgramConfig(String itemHash, Interface programInterface, Code code, Map<String, String> variables,
+                         List<Volume> volumes, Attachment data, String dataMount, Network network, String hostname,
+                         List<String> sshAuthorizedKeys, int port, Duration startupTimeout) {
+        this(itemHash, programInterface, code, variables, volumes, data, dataMount, network, hostname, sshAuthorizedKeys,
+                port, startupTimeout, null);
     }
 
     public static Builder builder(Interface programInterface, Code code) {
@@ -143,6 +158,7 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
         m.put("ssh_authorized_keys", sshAuthorizedKeys);
         m.put("port", port);
         m.put("startup_timeout", startupTimeout.toMillis() / 1000.0);
+        if (guestApiSocket != null) m.put("guest_api", Map.of("socket", guestApiSocket));
         return m;
     }
 
@@ -166,6 +182,7 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
         private final List<String> sshKeys = new ArrayList<>();
         private int port = 8080;
         private Duration startupTimeout = Duration.ofSeconds(30);
+        private String guestApiSocket;
 
         private Builder(Interface programInterface, Code code) {
             this.programInterface = programInterface;
@@ -183,10 +200,12 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
         public Builder sshAuthorizedKey(String key) { sshKeys.add(key); return this; }
         public Builder port(int port) { this.port = port; return this; }
         public Builder startupTimeout(Duration timeout) { this.startupTimeout = timeout; return this; }
+        /** The agent serves the guest API on this Unix socket (null: no guest API). */
+        public Builder guestApiSocket(String path) { this.guestApiSocket = path; return this; }
 
         public ProgramConfig build() {
             return new ProgramConfig(itemHash, programInterface, code, variables, volumes, data, dataMount, network,
-                    hostname, sshKeys, port, startupTimeout);
+                    hostname, sshKeys, port, startupTimeout, guestApiSocket);
         }
     }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -191,6 +192,51 @@ final class WireCodec {
     }
 
     // ------------------------------------------------------------------ JSON
+
+    /** A JSON string literal. */
+    static String quote(String text) {
+        return new String(json(text == null ? "" : text), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * An API_REQUEST head (§6.6) without its body; a head the agent should not have sent is an
+     * {@link IllegalArgumentException}, answered {@code 400} on that stream (the channel stays up).
+     */
+    static GuestApiRequest apiRequestHead(byte[] payload) {
+        JsonNode h;
+        try {
+            h = JSON.readTree(payload);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("the API request head is not JSON");
+        }
+        if (h == null || !h.isObject()) throw new IllegalArgumentException("the API request head is not a JSON object");
+        String method = h.path("method").asText("");
+        String path = h.path("path").asText("");
+        JsonNode hs = h.path("headers");
+        if (!method.matches("[A-Z]{1,16}") || !path.startsWith("/") || path.length() > 8192) {
+            throw new IllegalArgumentException("the API request needs a method and a path starting with /");
+        }
+        if (!hs.isMissingNode() && (!hs.isArray() || hs.size() > MAX_HEADERS)) {
+            throw new IllegalArgumentException("the API request's headers must be a list of at most " + MAX_HEADERS);
+        }
+        List<Header> headers = new ArrayList<>();
+        for (JsonNode pair : hs) {
+            if (!pair.isArray() || pair.size() != 2 || !pair.get(0).isTextual() || !pair.get(1).isTextual()) {
+                throw new IllegalArgumentException("an API request header is not a [name, value] pair");
+            }
+            headers.add(new Header(pair.get(0).asText(), pair.get(1).asText()));
+        }
+        return new GuestApiRequest(method, path, h.path("query").asText(""), headers, null);
+    }
+
+    static byte[] apiResponseHead(GuestApiResponse response) {
+        List<List<String>> hs = new ArrayList<>();
+        for (Header h : response.wireHeaders()) hs.add(List.of(h.name(), h.value()));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", response.status());
+        m.put("headers", hs);
+        return json(m);
+    }
 
     static byte[] json(Object value) {
         try {

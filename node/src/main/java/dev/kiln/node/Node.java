@@ -9,6 +9,8 @@ import dev.kiln.node.control.MachineKind;
 import dev.kiln.node.control.Machines;
 import dev.kiln.node.control.OperatorToken;
 import dev.kiln.node.control.PersistentPrograms;
+import dev.kiln.node.guestapi.GuestApiSettings;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
@@ -49,9 +51,11 @@ public final class Node implements AutoCloseable {
     private final Allocations allocations;
     private final OperatorToken token;
     private final boolean tokenCreated;
+    private final GuestApis guestApis;
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
-                 LogStore logs, Allocations allocations, OperatorToken token, boolean tokenCreated) {
+                 LogStore logs, Allocations allocations, OperatorToken token, boolean tokenCreated, GuestApis guestApis) {
+        this.guestApis = guestApis;
         this.server = server;
         this.pool = pool;
         this.services = services;
@@ -73,6 +77,12 @@ public final class Node implements AutoCloseable {
      * closed by this node's {@link #close()}).
      */
     public static Node start(NodeConfig config, NodeServices services, ProgramNetworks networks) throws IOException {
+        return start(config, services, networks, GuestApiSettings.defaults().withRemote(firstRemote(services)));
+    }
+
+    /** With the guest API set up by {@code guestApi} (docs/guest-api.md). */
+    public static Node start(NodeConfig config, NodeServices services, ProgramNetworks networks, GuestApiSettings guestApi)
+            throws IOException {
         boolean tokenCreated = !Files.exists(services.home().root().resolve(OperatorToken.FILE_NAME));
         OperatorToken token = OperatorToken.loadOrCreate(services.home().root());
         Path vmsDir = prepareVmsDir(services.home().dir("vms"));
@@ -93,6 +103,15 @@ public final class Node implements AutoCloseable {
         machines.put(MachineKind.PERSISTENT_PROGRAM, new PersistentPrograms(pool, resolver, logs));
         Allocations allocations = new Allocations(machines, new AllocationFile(services.home().dir("control")),
                 h -> messageKind(services, h));
+        GuestApis guestApis;
+        try {
+            guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),
+                    version());
+        } catch (IOException e) {
+            pool.close();
+            throw e;
+        }
+        pool.serveGuestApi(guestApis);
         checkPortFree(config.host(), config.port());
         NodeServer server;
         try {
@@ -103,6 +122,7 @@ public final class Node implements AutoCloseable {
                     () -> sampleOrNull(services), version(), console, allocations, token);
         } catch (RuntimeException e) {
             pool.close();
+            guestApis.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
@@ -116,7 +136,12 @@ public final class Node implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "no machine was started from the recorded allocation: " + e.getMessage());
         }
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir, logs, allocations, token, tokenCreated);
+        return new Node(server, pool, services, metrics, vmsDir, logs, allocations, token, tokenCreated, guestApis);
+    }
+
+    /** The remote the node fetches from ({@code --remote}) is the one the guest API proxies to. */
+    private static URI firstRemote(NodeServices services) {
+        return services.fetcher().remotes().stream().map(r -> r.location()).findFirst().orElse(null);
     }
 
     public URI uri() {
@@ -178,6 +203,7 @@ public final class Node implements AutoCloseable {
                 pool.close();
             } finally {
                 pool.networks().close();
+                guestApis.close();
                 services.launcher().close();
                 try {
                     services.nodeRecords().executions().flush();

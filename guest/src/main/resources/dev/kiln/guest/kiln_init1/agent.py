@@ -16,7 +16,7 @@ from .console import say, uptime
 from .json_codec import JsonError, json_dumps, json_object
 from .request_head import parse_request_head, safe_error_body, safe_error_head
 from .setup import ProgramSetup
-from .wire import (CANCEL, CONFIGURE, CONFIGURED, DATA, ERROR, EVENT, FLAG_END, HALT, HALTED, HEADER, HELLO,
+from .wire import (API_REQUEST, API_RESPONSE, CANCEL, CONFIGURE, CONFIGURED, DATA, ERROR, EVENT, FLAG_END, HALT, HALTED, HEADER, HELLO,
                    INITIAL_WINDOW, LOG, MAX_FRAME, MAX_STREAMS, PING, PONG, PROTOCOL_VERSIONS, REQUEST, RESPONSE, RESTORED,
                    WINDOW, FrameSource, Outbox, ProtocolError, Stream)
 
@@ -40,6 +40,7 @@ class Agent:
         self.outbox = None
         self.channel = None
         self.stopping = threading.Event()
+        self.last_api_id = 0
 
     def path(self, guest_path):
         return os.path.join(self.root, guest_path.lstrip("/"))
@@ -68,7 +69,7 @@ class Agent:
 
     def hello(self):
         caps = ["executable", "code:plain", "code:zip", "data:zip", "events", "cancel", "flow-control",
-                "ssh-keys", "restore"]
+                "ssh-keys", "restore", "guest-api"]
         if asgi.available():
             caps.insert(0, "asgi")
         if self.system:
@@ -243,6 +244,13 @@ class Agent:
                 raise ProtocolError("restore_failed", "refreshing the restored copy failed: %s" % e)
             self.outbox.send(RESTORED, 0, 0, json_dumps(answer))
             return
+        if ftype == API_RESPONSE:
+            stream = self.streams.get(sid)
+            if stream is not None and stream.kind == "api" and not stream.deliver_head(payload):
+                raise ProtocolError("bad_frame", "a second API_RESPONSE on stream %d" % sid)
+            if stream is not None and stream.kind == "api" and end:
+                stream.deliver(b"", True)
+            return
         if ftype == HALT:
             if sid != 0:
                 raise ProtocolError("bad_frame", "HALT belongs on stream 0")
@@ -306,6 +314,17 @@ class Agent:
         except (ProtocolError, JsonError):
             self.forget(stream)
             raise
+
+    def open_api_stream(self, stream_class, head, end):
+        """A stream of the guest API (even ids, opened by the agent), or None when none can be opened."""
+        with self.lock:
+            if self.halting or len(self.streams) >= MAX_STREAMS or self.last_api_id >= (1 << 31) - 2:
+                return None
+            self.last_api_id += 2
+            stream = stream_class(self.outbox, self.last_api_id)
+            self.streams[stream.id] = stream
+        self.outbox.send(API_REQUEST, FLAG_END if end else 0, stream.id, head)
+        return stream
 
     def rehello(self):
         with self.lock:

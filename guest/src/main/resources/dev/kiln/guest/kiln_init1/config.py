@@ -130,6 +130,11 @@ class Config:
             _require(isinstance(key, str) and SSH_KEY_RE.match(key.strip()), "an SSH key is not valid")
         self.port = _get(raw, "port", int, 8080)
         _require(0 < self.port < 65536, "port must be 1-65535")
+        api = _get(raw, "guest_api", dict, None)
+        self.guest_api_socket = None
+        if api:
+            self.guest_api_socket = _guest_abs_path(_get(api, "socket", str, required=True), "guest_api.socket")
+            _require(len(self.guest_api_socket) <= 100, "guest_api.socket is too long")
         self.startup_timeout = _get(raw, "startup_timeout", (int, float), 30)
         _require(1 <= self.startup_timeout <= 300, "startup_timeout must be 1-300 seconds")
 

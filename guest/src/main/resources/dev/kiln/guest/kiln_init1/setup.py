@@ -12,6 +12,7 @@ from .asgi import AsgiProgram, load_asgi_app
 from .config import Config, ConfigError
 from .console import say, uptime
 from .executable import ExecutableProgram
+from .guest_api import GuestApiServer
 from .output import capture_python
 from .wire import CHUNK, ProtocolError
 from .files import write_all
@@ -49,6 +50,8 @@ class ProgramSetup:
             if conf.data_size:
                 data_dir = self.path(conf.data_mount)
                 _unzip(data_file, data_dir, "data archive", self.in_memory(conf, data_dir))
+            if conf.guest_api_socket:
+                self.start_guest_api(conf)
             env = dict((k, v) for k, v in os.environ.items() if not k.startswith("KILN_"))
             env.update(conf.variables)
             if conf.interface == "asgi":
@@ -92,6 +95,15 @@ class ProgramSetup:
                     os.rmdir(staging)
                 except OSError:
                     pass
+
+    def start_guest_api(self, conf):
+        """The listener first, then the variables aleph's runtimes set, unless the program sets its own."""
+        socket_path = self.path(conf.guest_api_socket)
+        GuestApiServer(self.agent, socket_path).start()
+        for name, value in (("ALEPH_API_HOST", "http://localhost"), ("ALEPH_API_UNIX_SOCKET", socket_path),
+                            ("ALEPH_REMOTE_CRYPTO_HOST", "http://localhost"),
+                            ("ALEPH_REMOTE_CRYPTO_UNIX_SOCKET", socket_path)):
+            conf.variables.setdefault(name, value)
 
     def receive_attachments(self, stream, targets):
         """Streams the inline attachments to files, checking their declared sizes exactly."""

@@ -35,6 +35,8 @@ HALT = 0x30
 HALTED = 0x31
 LOG = 0x40
 OUTPUT = 0x41
+API_REQUEST = 0x50
+API_RESPONSE = 0x51
 
 
 class FrameSource:

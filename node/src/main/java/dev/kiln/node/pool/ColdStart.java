@@ -4,6 +4,7 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestException;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.persistent.RestartPolicy;
 import dev.kiln.node.program.ProgramResolver;
@@ -45,10 +46,11 @@ final class ColdStart {
     private final BooleanSupplier closing;
     private final Supplier<VmObserver> observer;
     private final ProgramSnapshots snapshots;
+    private final Supplier<GuestApis> guestApis;
 
     ColdStart(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner, Admission admission,
               Teardown teardown, KeepWarm keepWarm, ExecutionRecords records, NodeMetrics metrics, BooleanSupplier closing,
-              Supplier<VmObserver> observer, ProgramSnapshots snapshots) {
+              Supplier<VmObserver> observer, ProgramSnapshots snapshots, Supplier<GuestApis> guestApis) {
         this.config = config;
         this.launcher = launcher;
         this.resolver = resolver;
@@ -61,6 +63,7 @@ final class ColdStart {
         this.closing = closing;
         this.observer = observer;
         this.snapshots = snapshots;
+        this.guestApis = guestApis;
     }
 
     /** Takes {@code e} from STARTING to SERVING, or retires it; never throws (the outcome is {@link Execution#serving()}). */
@@ -177,6 +180,7 @@ final class ColdStart {
         Vm vm = r.vm();
         e.restoring();
         observer.get().launched(e.id(), e.programHash(), vm);
+        serveGuestApi(e, vm);
         teardown.watch(e, vm);
         long done = System.nanoTime();
         if (!vm.state().isServing()) {
@@ -203,6 +207,12 @@ final class ColdStart {
         records.save(ready);
     }
 
+    /** Before the program is configured, so its first API request already finds its handler. */
+    private void serveGuestApi(Execution e, Vm vm) {
+        GuestApis apis = guestApis.get();
+        if (apis != null) apis.handlerFor(e.program(), e.id()).ifPresent(vm.guest()::serveApi);
+    }
+
     private Vm launch(Execution e, VmPlan plan, boolean snapshottable) throws NodeException, InterruptedException {
         Vm vm;
         try {
@@ -218,6 +228,7 @@ final class ColdStart {
             throw error;
         }
         observer.get().launched(e.id(), e.programHash(), vm);
+        serveGuestApi(e, vm);
         teardown.watch(e, vm);
         return vm;
     }

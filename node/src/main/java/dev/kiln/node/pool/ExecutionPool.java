@@ -2,6 +2,7 @@ package dev.kiln.node.pool;
 
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.persistent.RestartHistory;
@@ -55,6 +56,7 @@ public final class ExecutionPool implements AutoCloseable {
     private final Restarts restarts = new Restarts(this::startKept);
     private volatile boolean closing;
     private volatile VmObserver observer = VmObserver.NONE;
+    private volatile GuestApis guestApis;
 
     private final ProgramNetworks networks;
     private final VmPlanner planner;
@@ -76,7 +78,7 @@ public final class ExecutionPool implements AutoCloseable {
         this.planner = planner;
         this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks, planner);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
-                () -> closing, () -> observer, snapshots);
+                () -> closing, () -> observer, snapshots, () -> guestApis);
         for (VmState s : VmState.values()) metrics.vmsInState(s.name(), () -> vmsByState().getOrDefault(s, 0L));
         metrics.memoryGauges(budget::reservedMiB, budget::totalMiB);
     }
@@ -197,6 +199,11 @@ public final class ExecutionPool implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "the program of " + e.id() + " answered nothing while two requests timed out ("
                 + seconds + " s each; a handler blocking its event loop?); replacing its VM");
         return true;
+    }
+
+    /** Serves the guest API of the programs that ask for it in VMs launched from now on (null: none). */
+    public void serveGuestApi(GuestApis apis) {
+        guestApis = apis;
     }
 
     /** Tells {@code o} of each VM launched from now on (the node's logs follow their consoles). */

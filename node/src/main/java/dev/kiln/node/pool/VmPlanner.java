@@ -7,6 +7,7 @@ import dev.kiln.guest.GuestInit;
 import dev.kiln.guest.ProgramConfig;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.guestapi.GuestApiAccess;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.volume.PersistentVolumes;
@@ -79,7 +80,7 @@ public final class VmPlanner {
         ProgramConfig c = plan.config();
         ProgramConfig config = new ProgramConfig(c.itemHash(), c.programInterface(), c.code(), c.variables(), c.volumes(),
                 c.data(), c.dataMount(), attached.get().guest(), attached.get().hostname(), c.sshAuthorizedKeys(),
-                c.port(), c.startupTimeout());
+                c.port(), c.startupTimeout(), c.guestApiSocket());
         return new VmPlan(plan.spec().withNic(attached.get().nic()), config);
     }
 
@@ -103,6 +104,9 @@ public final class VmPlanner {
                 .itemHash(program.messageHash().value())
                 .variables(content.variablesOrEmpty())
                 .port(EXECUTABLE_PORT);
+        if (GuestApiAccess.of(content).any()) {
+            config.guestApiSocket(ProgramConfig.DEFAULT_GUEST_API_SOCKET);
+        }
         for (ResolvedProgram.MountedVolume v : program.volumes()) {
             drives.add(new Drive("volume" + (drives.size()), v.item().file(), true));
             config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), v.mount(), true, null));

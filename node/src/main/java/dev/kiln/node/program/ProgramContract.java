@@ -1,6 +1,5 @@
 package dev.kiln.node.program;
 
-import dev.kiln.core.message.Environment;
 import dev.kiln.core.message.ProgramContent;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,15 +30,7 @@ public final class ProgramContract {
             out.add(new Refusal("content.on.message", "this node starts programs by HTTP only, not on aleph"
                     + " messages (it does not follow the aleph network); remove on.message"));
         }
-        Environment env = p.environment();
-        if (env != null && Boolean.TRUE.equals(env.alephApi())) {
-            out.add(new Refusal("content.environment.aleph_api", "this node gives VMs no aleph API access;"
-                    + " set aleph_api to false"));
-        }
-        if (env != null && Boolean.TRUE.equals(env.sharedCache())) {
-            out.add(new Refusal("content.environment.shared_cache", "this node has no cache shared between VMs;"
-                    + " set shared_cache to false"));
-        }
+        // environment.aleph_api and shared_cache are honoured: the guest API (docs/guest-api.md).
         if (p.authorizedKeys() != null && !p.authorizedKeys().isEmpty()) {
             out.add(new Refusal("content.authorized_keys", "this node gives program VMs no SSH access;"
                     + " remove authorized_keys"));

@@ -51,8 +51,14 @@ class ProgramContractTest {
     @Test
     void theFixtureAsPublishedOnAlephIsRefusedForEachFieldThisNodeDoesNotDo() throws Exception {
         assertThat(ProgramContract.refusals(parse(fixtureContent()))).extracting(ProgramContract.Refusal::field)
-                .containsExactly("content.export", "content.on.message", "content.environment.aleph_api",
-                        "content.environment.shared_cache");
+                .containsExactly("content.export", "content.on.message");
+    }
+
+    @Test
+    void theGuestApiFieldsAreHonoured() throws Exception {
+        ObjectNode c = honourable();
+        ((ObjectNode) c.get("environment")).put("aleph_api", true).put("shared_cache", true);
+        assertThat(ProgramContract.refusals(parse(c))).isEmpty();
     }
 
     static Stream<Arguments> fields() throws Exception {
@@ -61,10 +67,6 @@ class ProgramContractTest {
                 Arguments.of("content.export", (Consumer<ObjectNode>) c -> c.set("export", fixture.get("export"))),
                 Arguments.of("content.on.message", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("on"))
                         .set("message", fixture.get("on").get("message"))),
-                Arguments.of("content.environment.aleph_api", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("environment"))
-                        .put("aleph_api", true)),
-                Arguments.of("content.environment.shared_cache", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("environment"))
-                        .put("shared_cache", true)),
                 Arguments.of("content.authorized_keys", (Consumer<ObjectNode>) c -> c.putArray("authorized_keys")
                         .add("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA test@example")),
                 Arguments.of("content.code.args", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("code"))

@@ -93,6 +93,14 @@ public final class TestNode implements AutoCloseable {
                                  UnaryOperator<NodeConfig> tune, List<? extends dev.kiln.store.remote.RemoteSource> remotes,
                                  ProgramNetworks networks, dev.kiln.node.console.LocalRuntimeList localRuntimes)
             throws IOException {
+        return start(homeDir, launcher, runtimeImage, kernel, tune, remotes, networks, localRuntimes, null);
+    }
+
+    /** A node whose guest API has {@code guestApi} (null: the defaults, proxying to the first remote). */
+    public static TestNode start(Path homeDir, VmLauncher launcher, Path runtimeImage, Path kernel,
+                                 UnaryOperator<NodeConfig> tune, List<? extends dev.kiln.store.remote.RemoteSource> remotes,
+                                 ProgramNetworks networks, dev.kiln.node.console.LocalRuntimeList localRuntimes,
+                                 dev.kiln.node.guestapi.GuestApiSettings guestApi) throws IOException {
         KilnHome home = KilnHome.of(homeDir).create();
         BlobStore blobs = BlobStore.open(home);
         StoreRecords storeRecords = home.openStoreRecords();
@@ -108,8 +116,8 @@ public final class TestNode implements AutoCloseable {
         ProgramPublisher publisher = new ProgramPublisher(home, local, storeRecords, nodeRecords.programs());
         NodeConfig config = tune.apply(NodeConfig.defaults(kernel).withPort(0).withMemoryBudgetMiB(4096)
                 .withStopGrace(Duration.ofSeconds(1)));
-        Node node = Node.start(config, new NodeServices(home, blobs, storeRecords, fetcher, nodeRecords, launcher,
-                localRuntimes), networks);
+        NodeServices services = new NodeServices(home, blobs, storeRecords, fetcher, nodeRecords, launcher, localRuntimes);
+        Node node = guestApi == null ? Node.start(config, services, networks) : Node.start(config, services, networks, guestApi);
         return new TestNode(home, blobs, storeRecords, nodeRecords, fetcher, local, publisher, launcher, node, runtime);
     }
 
