@@ -3,6 +3,9 @@ package dev.kiln.node;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.console.WebConsole;
 import dev.kiln.node.http.NodeServer;
+import dev.kiln.node.instance.HostSev;
+import dev.kiln.node.instance.InstanceResolver;
+import dev.kiln.node.instance.Instances;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
@@ -16,6 +19,8 @@ import dev.kiln.node.program.SampleProgram;
 import dev.kiln.store.records.RecordsException;
 import dev.kiln.store.ItemResolver;
 import dev.kiln.vm.Accelerator;
+import dev.kiln.vm.instance.InstanceLauncher;
+import dev.kiln.vm.qemu.HostTsc;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -36,15 +41,17 @@ public final class Node implements AutoCloseable {
     private final NodeMetrics metrics;
     private final Path vmsDir;
     private final LogStore logs;
+    private final Instances instances;
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
-                 LogStore logs) {
+                 LogStore logs, Instances instances) {
         this.server = server;
         this.pool = pool;
         this.services = services;
         this.metrics = metrics;
         this.vmsDir = vmsDir;
         this.logs = logs;
+        this.instances = instances;
     }
 
     /** A node without VM networking: a program that needs {@code environment.internet} gets 400 unsupported. */
@@ -85,8 +92,18 @@ public final class Node implements AutoCloseable {
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
         keepPersistent(services, pool);
+        Instances instances;
+        try {
+            instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
+                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc.detect()),
+                    config.kernel());
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            pool.close();
+            throw e;
+        }
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir, logs);
+        return new Node(server, pool, services, metrics, vmsDir, logs, instances);
     }
 
     public URI uri() {
@@ -103,6 +120,11 @@ public final class Node implements AutoCloseable {
 
     public ExecutionPool pool() {
         return pool;
+    }
+
+    /** The rootfs instances this node keeps (operator API: {@link dev.kiln.node.control.Machines}). */
+    public Instances instances() {
+        return instances;
     }
 
     public NodeMetrics metrics() {
@@ -126,6 +148,8 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void close() {
+        // Instances keep running: the next node re-adopts them (docs/instances.md).
+        instances.close();
         try {
             server.close();
         } finally {
