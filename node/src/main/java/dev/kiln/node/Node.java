@@ -78,30 +78,30 @@ public final class Node implements AutoCloseable {
                 services.nodeRecords().executions(), metrics, snapshots);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
-        checkPortFree(config.host(), config.port());
+        Instances instances;
+        try {
+            checkPortFree(config.host(), config.port());
+            instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
+                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc.detect()),
+                    config.kernel());
+        } catch (IOException | RuntimeException e) {
+            pool.close();
+            throw e;
+        }
         NodeServer server;
         try {
             String accelerator = services.launcher().accelerator().id();
             WebConsole console = new WebConsole(pool, services.nodeRecords(), services.home(), services.localRuntimes(), logs, accelerator,
                     version());
             server = NodeServer.start(config.host(), config.port(), pool, metrics, accelerator,
-                    () -> sampleOrNull(services), version(), console);
+                    () -> sampleOrNull(services), version(), console, java.util.List.of(instances));
         } catch (RuntimeException e) {
+            instances.close();
             pool.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
         keepPersistent(services, pool);
-        Instances instances;
-        try {
-            instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
-                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc.detect()),
-                    config.kernel());
-        } catch (IOException | RuntimeException e) {
-            server.close();
-            pool.close();
-            throw e;
-        }
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
         return new Node(server, pool, services, metrics, vmsDir, logs, instances);
     }

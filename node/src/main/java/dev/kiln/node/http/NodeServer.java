@@ -31,9 +31,16 @@ public final class NodeServer implements AutoCloseable {
      */
     public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
                                    Supplier<ItemHash> sample, String version, WebConsole console) {
+        return start(host, port, pool, metrics, accelerator, sample, version, console, java.util.List.of());
+    }
+
+    /** @param machines the long-running machines /about/executions/list shows beside the executions */
+    public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
+                                   Supplier<ItemHash> sample, String version, WebConsole console,
+                                   java.util.List<dev.kiln.node.control.Machines> machines) {
         URI[] self = new URI[1];
         ProgramForwarder forwarder = new ProgramForwarder(pool, metrics);
-        AboutEndpoint about = new AboutEndpoint(pool, accelerator);
+        AboutEndpoint about = new AboutEndpoint(pool, accelerator, machines);
         SelfCheck check = new SelfCheck(() -> self[0], sample);
         ObjectNode index = ErrorResponses.JSON.createObjectNode();
         index.put("name", "kiln node");
