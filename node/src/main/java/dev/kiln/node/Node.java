@@ -82,7 +82,7 @@ public final class Node implements AutoCloseable {
         try {
             checkPortFree(config.host(), config.port());
             instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
-                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc.detect()),
+                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
                     config.kernel());
         } catch (IOException | RuntimeException e) {
             pool.close();

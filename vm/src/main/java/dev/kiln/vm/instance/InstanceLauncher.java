@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Starts instance VMs: QEMU's microvm with a Kiln kernel whose root is the instance's disk and
@@ -26,12 +27,27 @@ public final class InstanceLauncher {
 
     private final String qemuBinary;
     private final Accelerator accelerator;
-    private final HostTsc tsc;
+    private final Supplier<HostTsc> tsc;
+    private volatile HostTsc detected;
 
     public InstanceLauncher(String qemuBinary, Accelerator accelerator, HostTsc tsc) {
+        this(qemuBinary, accelerator, () -> tsc);
+    }
+
+    /**
+     * A launcher that asks {@code tsc} for the host's TSC rate at its first TCG boot only (a node
+     * that never boots an instance does not probe it).
+     */
+    public InstanceLauncher(String qemuBinary, Accelerator accelerator, Supplier<HostTsc> tsc) {
         this.qemuBinary = qemuBinary;
         this.accelerator = accelerator;
         this.tsc = tsc;
+    }
+
+    private HostTsc tsc() {
+        HostTsc t = detected;
+        if (t == null) detected = t = tsc.get();
+        return t;
     }
 
     /** The QEMU command line for {@code spec}. */
@@ -40,7 +56,7 @@ public final class InstanceLauncher {
         a.addAll(accelerator == Accelerator.KVM ? List.of("-accel", "kvm", "-cpu", "host") : List.of("-accel", "tcg", "-cpu", "max"));
         List<String> kernelArgs = new ArrayList<>(List.of("console=ttyS0", "root=/dev/vda", "rw", "rootfstype=ext4", "panic=-1"));
         // TCG boots hang calibrating against the PIT without the host's TSC rate (DESIGN.md).
-        if (accelerator == Accelerator.TCG) kernelArgs.add(tsc.kernelArguments());
+        if (accelerator == Accelerator.TCG) kernelArgs.add(tsc().kernelArguments());
         kernelArgs.add("random.trust_cpu=on");
         a.addAll(List.of("-machine", "microvm", "-nodefaults", "-no-user-config", "-display", "none",
                 "-m", Integer.toString(spec.memoryMib()), "-smp", Integer.toString(spec.vcpus()),
