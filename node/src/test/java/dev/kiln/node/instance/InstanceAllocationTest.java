@@ -117,7 +117,7 @@ class InstanceAllocationTest {
     }
 
     @Test
-    void aQemuThatCannotStartIsListedAsFailedWithItsReason() throws Exception {
+    void aQemuThatCannotStartIsListedAsFailedWithItsReasonAndStopKeepsItsDisk() throws Exception {
         // The agent node's kernel is a text file: QEMU refuses it before the guest exists.
         ItemHash hash = instanceOn(ext4("c.ext4"), c -> {});
         instances.allocate(hash);
@@ -126,6 +126,12 @@ class InstanceAllocationTest {
         MachineInfo info = instances.list().stream().filter(i -> i.message().equals(hash)).findFirst().orElseThrow();
         assertThat(info.detail().get("last_failure")).contains("QEMU could not start");
         assertThat(instances.dir(hash).resolve("disk.qcow2")).as("the disk was made before the start").exists();
+        instances.stop(hash);
+        await().atMost(Duration.ofSeconds(30)).until(() -> instances.list().stream().noneMatch(i -> i.message().equals(hash)));
+        assertThat(instances.dir(hash).resolve("disk.qcow2")).as("stop keeps the disk").exists();
+        assertThat(InstanceState.read(instances.dir(hash)).orElseThrow().allocated()).as("recorded as not allocated").isFalse();
+        assertThatThrownBy(() -> instances.reboot(hash)).as("a stopped instance is no longer allocated")
+                .isInstanceOfSatisfying(NodeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
         instances.erase(hash);
         await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(instances.dir(hash)));
         assertThat(instances.list()).noneMatch(i -> i.message().equals(hash));
