@@ -79,6 +79,8 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (NodeException e) {
                 LOG.log(System.Logger.Level.WARNING, "allocated instance " + s.message() + " cannot be resumed: " + e.getMessage());
                 m.failed(e.getMessage());
+            } catch (RejectedExecutionException closed) {
+                // the node closed before this instance was resumed: the next node will
             }
         });
     }
