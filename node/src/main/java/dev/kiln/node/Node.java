@@ -12,6 +12,9 @@ import dev.kiln.node.control.PersistentPrograms;
 import dev.kiln.node.guestapi.GuestApiSettings;
 import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.node.http.NodeServer;
+import dev.kiln.node.instance.HostSev;
+import dev.kiln.node.instance.InstanceResolver;
+import dev.kiln.node.instance.Instances;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
@@ -25,6 +28,8 @@ import dev.kiln.node.program.SampleProgram;
 import dev.kiln.store.records.RecordsException;
 import dev.kiln.store.ItemResolver;
 import dev.kiln.vm.Accelerator;
+import dev.kiln.vm.instance.InstanceLauncher;
+import dev.kiln.vm.qemu.HostTsc;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -52,10 +57,13 @@ public final class Node implements AutoCloseable {
     private final OperatorToken token;
     private final boolean tokenCreated;
     private final GuestApis guestApis;
+    private final Instances instances;
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
-                 LogStore logs, Allocations allocations, OperatorToken token, boolean tokenCreated, GuestApis guestApis) {
+                 LogStore logs, Allocations allocations, OperatorToken token, boolean tokenCreated, GuestApis guestApis,
+                 Instances instances) {
         this.guestApis = guestApis;
+        this.instances = instances;
         this.server = server;
         this.pool = pool;
         this.services = services;
@@ -99,8 +107,19 @@ public final class Node implements AutoCloseable {
                 services.nodeRecords().executions(), metrics, snapshots);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
+        Instances instances;
+        try {
+            checkPortFree(config.host(), config.port());
+            instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
+                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
+                    config.kernel());
+        } catch (IOException | RuntimeException e) {
+            pool.close();
+            throw e;
+        }
         Map<MachineKind, Machines> machines = new EnumMap<>(MachineKind.class);
         machines.put(MachineKind.PERSISTENT_PROGRAM, new PersistentPrograms(pool, resolver, logs));
+        machines.put(MachineKind.INSTANCE, instances);
         Allocations allocations = new Allocations(machines, new AllocationFile(services.home().dir("control")),
                 h -> messageKind(services, h));
         GuestApis guestApis;
@@ -108,19 +127,20 @@ public final class Node implements AutoCloseable {
             guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),
                     version());
         } catch (IOException e) {
+            instances.close();
             pool.close();
             throw e;
         }
         pool.serveGuestApi(guestApis);
-        checkPortFree(config.host(), config.port());
         NodeServer server;
         try {
             String accelerator = services.launcher().accelerator().id();
             WebConsole console = new WebConsole(pool, services.nodeRecords(), services.home(), services.localRuntimes(), logs, accelerator,
                     version());
             server = NodeServer.start(config.host(), config.port(), pool, metrics, accelerator,
-                    () -> sampleOrNull(services), version(), console, allocations, token);
+                    () -> sampleOrNull(services), version(), console, allocations, token, java.util.List.of(instances));
         } catch (RuntimeException e) {
+            instances.close();
             pool.close();
             guestApis.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
@@ -136,7 +156,7 @@ public final class Node implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "no machine was started from the recorded allocation: " + e.getMessage());
         }
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir, logs, allocations, token, tokenCreated, guestApis);
+        return new Node(server, pool, services, metrics, vmsDir, logs, allocations, token, tokenCreated, guestApis, instances);
     }
 
     /** The remote the node fetches from ({@code --remote}) is the one the guest API proxies to. */
@@ -158,6 +178,11 @@ public final class Node implements AutoCloseable {
 
     public ExecutionPool pool() {
         return pool;
+    }
+
+    /** The rootfs instances this node keeps (operator API: {@link dev.kiln.node.control.Machines}). */
+    public Instances instances() {
+        return instances;
     }
 
     public NodeMetrics metrics() {
@@ -196,6 +221,8 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void close() {
+        // Instances keep running: the next node re-adopts them (docs/instances.md).
+        instances.close();
         try {
             server.close();
         } finally {

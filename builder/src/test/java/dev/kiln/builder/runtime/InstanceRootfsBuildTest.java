@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * The instance-rootfs kind as built: the official Debian 12 image (cached in the test home, shared
- * with InstanceBootTest) has systemd as /sbin/init, no SSH host keys, Kiln's NoCloud-only
+ * with the node's InstanceNodeTest) has systemd as /sbin/init, no SSH host keys, Kiln's NoCloud-only
  * data-source setting and no Kiln init; and builds whose archive cannot be used stop at once.
  */
 class InstanceRootfsBuildTest {

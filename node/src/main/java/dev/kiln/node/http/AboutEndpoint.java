@@ -7,6 +7,9 @@ import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.pool.ExecutionView;
 import dev.kiln.node.volume.VolumeInfo;
 import dev.kiln.vm.VmState;
+import dev.kiln.node.control.MachineInfo;
+import dev.kiln.node.control.Machines;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -14,10 +17,12 @@ import java.util.Map;
 final class AboutEndpoint {
     private final ExecutionPool pool;
     private final String accelerator;
+    private final List<Machines> machines;
 
-    AboutEndpoint(ExecutionPool pool, String accelerator) {
+    AboutEndpoint(ExecutionPool pool, String accelerator, List<Machines> machines) {
         this.pool = pool;
         this.accelerator = accelerator;
+        this.machines = List.copyOf(machines);
     }
 
     /** {@code /about/volumes}: the persistent volumes kept on this node, their size, use and VM. */
@@ -90,6 +95,20 @@ final class AboutEndpoint {
             if (view.lastFailure() != null) o.put("last_failure", view.lastFailure());
             else o.putNull("last_failure");
         });
+        // Instances (and other allocated machines), with the host port of each one's SSH forward.
+        for (Machines kind : machines) {
+            ArrayNode of = root.putArray(kind.kind().allocationField());
+            for (MachineInfo m : kind.list()) {
+                ObjectNode o = of.addObject();
+                o.put("item_hash", m.message().value());
+                o.put("state", m.state());
+                o.put("since", m.since().toString());
+                if (m.sshPort().isPresent()) o.put("ssh_port", m.sshPort().get());
+                else o.putNull("ssh_port");
+                ObjectNode d = o.putObject("detail");
+                m.detail().forEach(d::put);
+            }
+        }
         try {
             return ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {

@@ -29,13 +29,15 @@ public final class NodeServer implements AutoCloseable {
      * @param sample  the bundled sample program's hash for the self check, or a supplier of null
      * @param console the web console and log endpoints (closed with the server)
      * @param allocations the operator API's control layer, behind {@code token}
+     * @param machines    the long-running machines /about/executions/list shows beside the executions
      */
     public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
                                    Supplier<ItemHash> sample, String version, WebConsole console,
-                                   dev.kiln.node.control.Allocations allocations, dev.kiln.node.control.OperatorToken token) {
+                                   dev.kiln.node.control.Allocations allocations, dev.kiln.node.control.OperatorToken token,
+                                   java.util.List<dev.kiln.node.control.Machines> machines) {
         URI[] self = new URI[1];
         ProgramForwarder forwarder = new ProgramForwarder(pool, metrics);
-        AboutEndpoint about = new AboutEndpoint(pool, accelerator);
+        AboutEndpoint about = new AboutEndpoint(pool, accelerator, machines);
         SelfCheck check = new SelfCheck(() -> self[0], sample);
         ObjectNode index = ErrorResponses.JSON.createObjectNode();
         index.put("name", "kiln node");

@@ -115,6 +115,14 @@ public final class ProgramResolver {
 
     /** The program's message, checked; recorded here if it came from a remote. */
     public AlephMessage message(ItemHash programHash) throws NodeException {
+        return message(programHash, MessageType.PROGRAM);
+    }
+
+    /**
+     * A message of {@code type} (PROGRAM or INSTANCE: both are kept in the node's program records),
+     * checked; recorded here if it came from a remote.
+     */
+    public AlephMessage message(ItemHash programHash, MessageType type) throws NodeException {
         String json = null;
         boolean fetched = false;
         try {
@@ -127,7 +135,7 @@ public final class ProgramResolver {
             json = fetchMessage(programHash);
             fetched = true;
         }
-        AlephMessage m = check(programHash, json);
+        AlephMessage m = check(programHash, json, type);
         if (fetched) {
             try {
                 programs.add(new ProgramRecord(programHash, m.sender(), null, Instant.now(), json));
@@ -155,6 +163,10 @@ public final class ProgramResolver {
     }
 
     static AlephMessage check(ItemHash programHash, String json) throws NodeException {
+        return check(programHash, json, MessageType.PROGRAM);
+    }
+
+    static AlephMessage check(ItemHash programHash, String json, MessageType type) throws NodeException {
         AlephMessage m;
         try {
             m = AlephMessages.parse(json);
@@ -167,8 +179,10 @@ public final class ProgramResolver {
         if (!programHash.value().equals(m.itemHash())) {
             errors.addFirst(new ValidationError("item_hash", "the message is " + m.itemHash() + ", not " + programHash));
         }
-        if (errors.isEmpty() && m.messageType().orElse(null) != MessageType.PROGRAM) {
-            errors.add(new ValidationError("type", "is " + m.type() + "; only PROGRAM messages run on demand"));
+        if (errors.isEmpty() && m.messageType().orElse(null) != type) {
+            errors.add(new ValidationError("type", "is " + m.type() + (type == MessageType.PROGRAM
+                    ? "; only PROGRAM messages run on demand (instances are allocated by the operator)"
+                    : "; only " + type + " messages are allocated as " + type.name().toLowerCase(java.util.Locale.ROOT) + "s")));
         }
         if (!errors.isEmpty()) {
             String first = errors.getFirst().toString();
@@ -181,7 +195,7 @@ public final class ProgramResolver {
     }
 
     /** One reference to a verified file; a corrupted local copy is a 400, not "missing". */
-    private ResolvedItem item(String field, ItemHash ref, boolean useLatest) throws NodeException {
+    public ResolvedItem item(String field, ItemHash ref, boolean useLatest) throws NodeException {
         try {
             ItemResolver.Resolved r = items.resolve(ref, useLatest, DownloadProgress.NONE);
             ItemHash used = r.message().map(StoreRecord::messageHash).orElse(r.fileHash());

@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Starts instance VMs: QEMU's microvm with a Kiln kernel whose root is the instance's disk and
@@ -15,19 +18,36 @@ import java.util.List;
  * only); the node replaces this with a TAP device and nftables forwards (docs/network.md).
  * A guest that powers off (ACPI) ends its QEMU; its disk keeps what it wrote, and starting the
  * same spec again is the instance's reboot. Unlike function VMs, an instance's QEMU is not tied
- * to this JVM's life (no {@code setpriv --pdeathsig}): instances are to outlive a node restart and
- * be re-adopted; whoever starts one stops it.
+ * to this JVM's life: it is started with {@code -daemonize} (QEMU forks into its own session,
+ * detached from this process; no parent-death signal) and writes its pid to
+ * {@link InstanceSpec#pidFile()}, so that it outlives a node restart and the next node
+ * {@link #adopt adopts} it. Whoever starts one stops it.
  */
 public final class InstanceLauncher {
 
     private final String qemuBinary;
     private final Accelerator accelerator;
-    private final HostTsc tsc;
+    private final Supplier<HostTsc> tsc;
+    private volatile HostTsc detected;
 
     public InstanceLauncher(String qemuBinary, Accelerator accelerator, HostTsc tsc) {
+        this(qemuBinary, accelerator, () -> tsc);
+    }
+
+    /**
+     * A launcher that asks {@code tsc} for the host's TSC rate at its first TCG boot only (a node
+     * that never boots an instance does not probe it).
+     */
+    public InstanceLauncher(String qemuBinary, Accelerator accelerator, Supplier<HostTsc> tsc) {
         this.qemuBinary = qemuBinary;
         this.accelerator = accelerator;
         this.tsc = tsc;
+    }
+
+    private HostTsc tsc() {
+        HostTsc t = detected;
+        if (t == null) detected = t = tsc.get();
+        return t;
     }
 
     /** The QEMU command line for {@code spec}. */
@@ -36,7 +56,7 @@ public final class InstanceLauncher {
         a.addAll(accelerator == Accelerator.KVM ? List.of("-accel", "kvm", "-cpu", "host") : List.of("-accel", "tcg", "-cpu", "max"));
         List<String> kernelArgs = new ArrayList<>(List.of("console=ttyS0", "root=/dev/vda", "rw", "rootfstype=ext4", "panic=-1"));
         // TCG boots hang calibrating against the PIT without the host's TSC rate (DESIGN.md).
-        if (accelerator == Accelerator.TCG) kernelArgs.add(tsc.kernelArguments());
+        if (accelerator == Accelerator.TCG) kernelArgs.add(tsc().kernelArguments());
         kernelArgs.add("random.trust_cpu=on");
         a.addAll(List.of("-machine", "microvm", "-nodefaults", "-no-user-config", "-display", "none",
                 "-m", Integer.toString(spec.memoryMib()), "-smp", Integer.toString(spec.vcpus()),
@@ -45,19 +65,64 @@ public final class InstanceLauncher {
                 "-device", "virtio-blk-device,drive=root",
                 "-drive", "id=seed,if=none,format=raw,readonly=on,file=" + escape(spec.seed().toAbsolutePath().toString()),
                 "-device", "virtio-blk-device,drive=seed",
-                "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:" + spec.sshPort() + "-:22",
+                // restrict=on: no packets beyond QEMU's user-mode stack, yet the forward still works.
+                "-netdev", "user,id=net0" + (spec.internet() ? "" : ",restrict=on")
+                        + ",hostfwd=tcp:127.0.0.1:" + spec.sshPort() + "-:22",
                 "-device", "virtio-net-device,netdev=net0",
                 "-serial", "file:" + spec.consoleLog().toAbsolutePath()));
+        for (int i = 0; i < spec.volumes().size(); i++) {
+            a.addAll(List.of("-drive", "id=vol" + i + ",if=none,format=raw,readonly=on,file="
+                            + escape(spec.volumes().get(i).toAbsolutePath().toString()),
+                    "-device", "virtio-blk-device,drive=vol" + i + ",serial=" + InstanceSpec.volumeSerial(i)));
+        }
+        a.addAll(List.of("-daemonize", "-pidfile", spec.pidFile().toAbsolutePath().toString()));
         return a;
     }
 
-    /** Starts the VM; the caller owns the returned handle and closes it. */
-    public InstanceVm start(InstanceSpec spec) throws IOException {
+    /**
+     * Starts the VM and returns once QEMU has daemonized (its devices are set up, the guest is
+     * booting); the caller owns the returned handle and closes it.
+     *
+     * @throws IOException with QEMU's own words if it refused to start (e.g. the disk is locked
+     *                     by another QEMU: never two processes for one instance)
+     */
+    public InstanceVm start(InstanceSpec spec) throws IOException, InterruptedException {
         Files.createDirectories(spec.workDir());
         Files.deleteIfExists(spec.consoleLog());
+        Files.deleteIfExists(spec.pidFile());
+        long started = System.nanoTime();
         Process p = new ProcessBuilder(commandLine(spec)).redirectErrorStream(true)
-                .redirectOutput(spec.workDir().resolve(spec.name() + ".qemu.log").toFile()).start();
-        return new InstanceVm(spec, p, System.nanoTime());
+                .redirectOutput(spec.qemuLog().toFile()).start();
+        if (!p.waitFor(2, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IOException("QEMU did not finish starting " + spec.name() + " in 2 minutes");
+        }
+        String log = Files.exists(spec.qemuLog()) ? Files.readString(spec.qemuLog()).strip() : "";
+        if (p.exitValue() != 0) {
+            throw new IOException("QEMU could not start " + spec.name() + " (exit " + p.exitValue() + "): " + log);
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(spec.pidFile()).strip());
+        } catch (IOException | NumberFormatException e) {
+            throw new IOException("QEMU started " + spec.name() + " but wrote no readable pid file " + spec.pidFile(), e);
+        }
+        return new InstanceVm(spec, pid, started);
+    }
+
+    /**
+     * The instance's QEMU if it still runs (started by this or an earlier node): its pid file's
+     * process is alive and its command line names this instance and its disk.
+     */
+    public static Optional<InstanceVm> adopt(InstanceSpec spec) {
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(spec.pidFile()).strip());
+        } catch (IOException | NumberFormatException none) {
+            return Optional.empty();
+        }
+        return QemuProcesses.isInstance(pid, spec) ? Optional.of(new InstanceVm(spec, pid, System.nanoTime()))
+                : Optional.empty();
     }
 
     /** QEMU's option syntax doubles commas inside values. */

@@ -1,35 +1,63 @@
 package dev.kiln.vm.instance;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * What an instance VM boots: a Kiln kernel, the instance's disk (root filesystem, systemd as
- * init), its NoCloud seed, and the loopback port its SSH is forwarded from.
+ * init), its NoCloud seed, the loopback port its SSH is forwarded from, and its extra read-only
+ * drives (the message's immutable volumes).
  *
- * @param name      the VM's name (QEMU's -name, file names)
+ * @param name      the VM's name (QEMU's -name, file names); it identifies the VM's QEMU process
+ *                  when a node re-adopts it, so it must be unique per instance
  * @param kernel    the uncompressed vmlinux
  * @param disk      the instance's qcow2 disk
  * @param seed      the cloud-init seed ISO
  * @param memoryMib guest RAM
  * @param vcpus     virtual CPUs
  * @param sshPort   host port on 127.0.0.1 forwarded to the guest's port 22
- * @param workDir   where the console log, QMP socket and pid file go
+ * @param workDir   where the console log, QEMU's log and pid file go
+ * @param internet  whether the guest may reach beyond the host (user-mode NAT); false isolates it
+ *                  ({@code restrict=on}), the SSH forward still works
+ * @param volumes   read-only raw drives, each with the serial {@link #volumeSerial(int)} so the
+ *                  guest finds it as {@code /dev/disk/by-id/virtio-<serial>}
  */
 public record InstanceSpec(String name, Path kernel, Path disk, Path seed, int memoryMib, int vcpus, int sshPort,
-                           Path workDir) {
+                           Path workDir, boolean internet, List<Path> volumes) {
     public InstanceSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(disk, "disk");
         Objects.requireNonNull(seed, "seed");
         Objects.requireNonNull(workDir, "workDir");
+        volumes = List.copyOf(volumes);
         if (memoryMib < 128) throw new IllegalArgumentException("an instance needs at least 128 MiB, got " + memoryMib);
         if (vcpus < 1) throw new IllegalArgumentException("vcpus must be at least 1");
         if (sshPort < 1 || sshPort > 65535) throw new IllegalArgumentException("ssh port out of range: " + sshPort);
     }
 
+    /** An instance with internet access and no extra drives. */
+    public InstanceSpec(String name, Path kernel, Path disk, Path seed, int memoryMib, int vcpus, int sshPort, Path workDir) {
+        this(name, kernel, disk, seed, memoryMib, vcpus, sshPort, workDir, true, List.of());
+    }
+
     public Path consoleLog() {
         return workDir.resolve(name + ".console.log");
+    }
+
+    /** QEMU writes its daemon's pid here. */
+    public Path pidFile() {
+        return workDir.resolve(name + ".pid");
+    }
+
+    /** QEMU's own messages (start-up errors). */
+    public Path qemuLog() {
+        return workDir.resolve(name + ".qemu.log");
+    }
+
+    /** The virtio serial number of the {@code index}-th volume drive. */
+    public static String volumeSerial(int index) {
+        return "kiln-volume-" + index;
     }
 }

@@ -22,8 +22,32 @@ import java.util.regex.Pattern;
  * @param authorizedKeys public keys root (and cloud-init's default user) accept
  * @param variables      the message's {@code variables}, written to {@link #VARIABLES_PATH} as
  *                       {@code KEY=value} lines (an EnvironmentFile for systemd units)
+ * @param mounts         read-only drives cloud-init mounts (its {@code mounts} module, an fstab entry)
  */
-public record SeedDrive(String instanceId, String hostname, List<String> authorizedKeys, Map<String, String> variables) {
+public record SeedDrive(String instanceId, String hostname, List<String> authorizedKeys, Map<String, String> variables,
+                        List<Mount> mounts) {
+
+    /**
+     * A drive the guest mounts read-only at {@code mountPoint}.
+     *
+     * @param device the guest's path of the drive, e.g. {@code /dev/disk/by-id/virtio-kiln-volume-0}
+     */
+    public record Mount(String device, String mountPoint) {
+        private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9._/+-]{0,4095}");
+
+        public Mount {
+            if (!PATH.matcher(device).matches()) throw new IllegalArgumentException("device '" + device + "' is not a plain path");
+            if (!PATH.matcher(mountPoint).matches() || mountPoint.equals("/") || mountPoint.contains("..")) {
+                throw new IllegalArgumentException("mount point '" + mountPoint + "' must be an absolute path of"
+                        + " letters, digits and ._/+- (not / itself, no ..)");
+            }
+        }
+    }
+
+    /** A seed without extra mounts. */
+    public SeedDrive(String instanceId, String hostname, List<String> authorizedKeys, Map<String, String> variables) {
+        this(instanceId, hostname, authorizedKeys, variables, List.of());
+    }
 
     /** Where the user's variables land in the guest. */
     public static final String VARIABLES_PATH = "/etc/kiln/variables";
@@ -44,6 +68,7 @@ public record SeedDrive(String instanceId, String hostname, List<String> authori
             if (!KEY.matcher(k).matches()) throw new IllegalArgumentException("an authorized key must be one line of text");
         }
         variables = new TreeMap<>(variables);
+        mounts = List.copyOf(mounts);
         for (var e : variables.entrySet()) {
             if (!VARIABLE.matcher(e.getKey()).matches()) {
                 throw new IllegalArgumentException("variable name '" + e.getKey() + "' must be a shell identifier");
@@ -75,6 +100,14 @@ public record SeedDrive(String instanceId, String hostname, List<String> authori
         y.append("  - path: ").append(VARIABLES_PATH).append('\n');
         y.append("    permissions: '0600'\n");
         y.append("    content: ").append(json(env.toString())).append('\n');
+        if (!mounts.isEmpty()) {
+            // nofail: a missing drive must not hold the boot in emergency mode.
+            y.append("mounts:\n");
+            for (Mount m : mounts) {
+                y.append("  - [").append(json(m.device())).append(", ").append(json(m.mountPoint()))
+                        .append(", \"auto\", \"ro,nofail\", \"0\", \"0\"]\n");
+            }
+        }
         return y.toString();
     }
 

@@ -42,7 +42,7 @@ class RuntimeBootTest {
     }
 
     static List<String> officialSpecs() {
-        // Instance root filesystems boot systemd, not the agent: InstanceBootTest boots them.
+        // Instance root filesystems boot systemd, not the agent: the node's InstanceNodeTest boots them.
         return RuntimeSpecs.officialNames(dev.kiln.builder.runtime.RuntimeSpec.FUNCTION);
     }
 

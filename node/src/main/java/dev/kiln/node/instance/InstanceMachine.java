@@ -1,0 +1,273 @@
+package dev.kiln.node.instance;
+
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.vm.instance.InstanceDisk;
+import dev.kiln.vm.instance.InstanceLauncher;
+import dev.kiln.vm.instance.InstanceSpec;
+import dev.kiln.vm.instance.InstanceVm;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * One instance: its directory ({@code disk.qcow2}, {@code seed.iso}, console, QEMU's pid file,
+ * {@link InstanceState}) and its QEMU. Every change runs on the instance's own queue, one at a
+ * time, so callers return at once and two changes of one instance never interleave, while
+ * instances never wait for each other. Readers see the volatile fields.
+ */
+final class InstanceMachine {
+    private static final System.Logger LOG = System.getLogger(InstanceMachine.class.getName());
+    private static final int PORT_ATTEMPTS = 3;
+
+    private final ItemHash hash;
+    private final Path dir;
+    private final InstanceLauncher launcher;
+    private final Path kernel;
+    private final ExecutorService queue = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("instance-", 0).factory());
+
+    private volatile ResolvedInstance resolved;
+    private volatile InstanceVm vm;
+    private volatile InstanceState record;
+    private volatile String state = "starting";
+    private volatile Instant since = Instant.now();
+    private volatile String lastFailure;
+    private volatile boolean adopted;
+
+    InstanceMachine(ItemHash hash, Path dir, InstanceLauncher launcher, Path kernel, InstanceState record) {
+        this.hash = hash;
+        this.dir = dir;
+        this.launcher = launcher;
+        this.kernel = kernel;
+        this.record = record;
+    }
+
+    ItemHash hash() {
+        return hash;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    boolean allocated() {
+        return record.allocated();
+    }
+
+    String state() {
+        return state;
+    }
+
+    Instant since() {
+        return since;
+    }
+
+    Optional<Integer> sshPort() {
+        return record.sshPort() > 0 ? Optional.of(record.sshPort()) : Optional.empty();
+    }
+
+    /** The running QEMU, if any. */
+    Optional<InstanceVm> vm() {
+        InstanceVm v = vm;
+        return v != null && v.running() ? Optional.of(v) : Optional.empty();
+    }
+
+    Map<String, String> detail() {
+        Map<String, String> d = new LinkedHashMap<>();
+        InstanceVm v = vm;
+        if (v != null) d.put("pid", Long.toString(v.pid()));
+        if (record.bootedAt() != null) d.put("booted_at", record.bootedAt().toString());
+        d.put("adopted", Boolean.toString(adopted));
+        d.put("disk", dir.resolve(InstancePlan.DISK).toString());
+        if (resolved != null) d.put("parent", resolved.parent().resolved().value());
+        if (lastFailure != null) d.put("last_failure", lastFailure);
+        return d;
+    }
+
+    /** Allocates with {@code r} and makes sure it runs (re-adopting a QEMU that still runs). */
+    void allocate(ResolvedInstance r) {
+        submit(() -> {
+            resolved = r;
+            if (!record.allocated()) persist(record.withAllocated(true));
+            if (vm().isPresent()) return;
+            adoptOrBoot();
+        });
+    }
+
+    /** Restarts the guest: its QEMU is stopped and started again on the same disk. */
+    void reboot() {
+        submit(() -> {
+            halt("rebooting");
+            boot();
+        });
+    }
+
+    /** Stops the VM and drops the allocation; the disk and the record stay for a later allocation. */
+    void stop() {
+        submit(() -> {
+            halt("stopping");
+            persist(record.withAllocated(false));
+            enter("stopped", null);
+        });
+    }
+
+    /** Stops the VM and deletes the instance's directory (its disk); runs {@code then} when done. */
+    void erase(Runnable then) {
+        queue.execute(() -> {
+            try {
+                halt("stopping");
+                deleteTree(dir);
+                enter("erased", null);
+            } finally {
+                then.run();
+                queue.shutdown();
+            }
+        });
+    }
+
+    /** The instance could not even be resolved (at a node's start): shown as failed. */
+    void failed(String why) {
+        enter("failed", why);
+    }
+
+    /** Called by the watcher: the allocated VM's QEMU is gone (guest powered off, killed). */
+    void checkAlive() {
+        InstanceVm v = vm;
+        if (v == null || !state.equals("running") || v.running()) return;
+        queue.execute(() -> {
+            if (vm == v && !v.running()) {
+                vm = null;
+                enter("stopped", "QEMU exited (the guest powered off, or its process was killed);"
+                        + " reboot starts it again");
+            }
+        });
+    }
+
+    /** Runs {@code change} on the queue; a failure shows in the listing instead of vanishing. */
+    private void submit(Runnable change) {
+        queue.execute(() -> {
+            try {
+                change.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "instance " + hash + ": " + e.getMessage());
+                enter("failed", e.getMessage());
+            }
+        });
+    }
+
+    /** Stops taking changes; the VM keeps running (a node's shutdown leaves instances alone). */
+    void detach() {
+        queue.shutdown();
+    }
+
+    private void adoptOrBoot() {
+        InstanceSpec spec = spec(record.sshPort() > 0 ? record.sshPort() : 1);
+        Optional<InstanceVm> running = InstanceLauncher.adopt(spec);
+        if (running.isPresent()) {
+            vm = running.get();
+            adopted = true;
+            LOG.log(System.Logger.Level.INFO, "instance " + hash + ": re-adopted its running QEMU (pid " + vm.pid() + ")");
+            enter("running", null);
+            return;
+        }
+        boot();
+    }
+
+    private void boot() {
+        enter("starting", null);
+        adopted = false;
+        try {
+            ResolvedInstance r = resolved;
+            InstanceDisk.open(dir.resolve(InstancePlan.DISK), r.parent().file(), "raw", r.content().rootfs().sizeMib());
+            InstancePlan.seed(r).write(dir.resolve(InstancePlan.SEED));
+            IOException last = null;
+            for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+                int port = attempt == 0 && record.sshPort() > 0 && free(record.sshPort()) ? record.sshPort() : freePort();
+                try {
+                    InstanceVm started = launcher.start(spec(port));
+                    vm = started;
+                    persist(record.withBoot(port, started.pid(), Instant.now()));
+                    enter("running", null);
+                    LOG.log(System.Logger.Level.INFO, "instance " + hash + " started (pid " + started.pid()
+                            + ", SSH on 127.0.0.1:" + port + ")");
+                    return;
+                } catch (IOException e) {
+                    last = e; // most often: another process took the port between the probe and QEMU's bind
+                }
+            }
+            throw last;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "instance " + hash + " did not start: " + e.getMessage());
+            enter("failed", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            enter("failed", "interrupted while starting");
+        }
+    }
+
+    private void halt(String transient_) {
+        InstanceVm v = vm;
+        if (v == null && resolved != null) v = InstanceLauncher.adopt(spec(Math.max(1, record.sshPort()))).orElse(null);
+        if (v == null) return;
+        enter(transient_, null);
+        try {
+            v.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        vm = null;
+    }
+
+    private InstanceSpec spec(int port) {
+        return InstancePlan.spec(resolved, kernel, dir, port, Runtime.getRuntime().availableProcessors());
+    }
+
+    private void enter(String newState, String failure) {
+        state = newState;
+        since = Instant.now();
+        if (failure != null) lastFailure = failure;
+    }
+
+    private void persist(InstanceState s) {
+        try {
+            s.write(dir);
+            record = s;
+        } catch (IOException e) {
+            throw new UncheckedIOException("instance " + hash + ": its record cannot be written in " + dir, e);
+        }
+    }
+
+    private static boolean free(int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) return;
+        try (var walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException | UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove " + root + ": " + e.getMessage());
+        }
+    }
+}

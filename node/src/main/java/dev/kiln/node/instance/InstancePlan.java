@@ -1,0 +1,58 @@
+package dev.kiln.node.instance;
+
+import dev.kiln.core.message.InstanceContent;
+import dev.kiln.core.message.Resources;
+import dev.kiln.vm.instance.InstanceSpec;
+import dev.kiln.vm.instance.SeedDrive;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How an instance's message becomes what its VM boots: file names under its directory, the seed's
+ * contents and the {@link InstanceSpec}. The one place that chooses the boot: a rootfs instance
+ * boots Kiln's kernel with the disk as root (a disk-image instance, {@code hypervisor: qemu},
+ * would choose its firmware boot here).
+ */
+final class InstancePlan {
+    static final String DISK = "disk.qcow2";
+    static final String SEED = "seed.iso";
+
+    private InstancePlan() {}
+
+    /** QEMU's -name: it identifies the instance's process when a node re-adopts it. */
+    static String vmName(ResolvedInstance r) {
+        return vmName(r.message());
+    }
+
+    static String vmName(dev.kiln.core.hash.ItemHash message) {
+        return "kiln-instance-" + message.value();
+    }
+
+    /** The guest's host name: a DNS label derived from the message's hash. */
+    static String hostname(ResolvedInstance r) {
+        return "instance-" + r.message().value().substring(0, 12);
+    }
+
+    static SeedDrive seed(ResolvedInstance r) {
+        InstanceContent c = r.content();
+        List<SeedDrive.Mount> mounts = new ArrayList<>();
+        for (int i = 0; i < r.volumes().size(); i++) {
+            String mount = r.volumes().get(i).mount();
+            if (mount != null && !mount.isBlank()) {
+                mounts.add(new SeedDrive.Mount("/dev/disk/by-id/virtio-" + InstanceSpec.volumeSerial(i), mount));
+            }
+        }
+        // The message's hash is cloud-init's instance id: stable across reboots, so the disk is
+        // configured once, as one machine.
+        return new SeedDrive(r.message().value(), hostname(r), c.authorizedKeysOrEmpty(), c.variablesOrEmpty(), mounts);
+    }
+
+    static InstanceSpec spec(ResolvedInstance r, Path kernel, Path dir, int sshPort, int maxVcpus) {
+        Resources res = r.content().resourcesOrDefault();
+        int vcpus = Math.min(res.vcpus(), maxVcpus);
+        return new InstanceSpec(vmName(r), kernel, dir.resolve(DISK), dir.resolve(SEED), Math.toIntExact(res.memoryMib()),
+                vcpus, sshPort, dir, r.content().environmentOrDefault().hasInternet(),
+                r.volumes().stream().map(v -> v.item().file()).toList());
+    }
+}

@@ -1,0 +1,83 @@
+package dev.kiln.node.instance;
+
+import dev.kiln.core.hash.ItemHash;
+import dev.kiln.core.message.AlephMessage;
+import dev.kiln.core.message.ImmutableVolume;
+import dev.kiln.core.message.InstanceContent;
+import dev.kiln.core.message.MessageType;
+import dev.kiln.core.message.Volume;
+import dev.kiln.node.error.ErrorCode;
+import dev.kiln.node.error.NodeException;
+import dev.kiln.node.program.ProgramContract.Refusal;
+import dev.kiln.node.program.ProgramResolver;
+import dev.kiln.node.program.ResolvedItem;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Turns an instance's item hash into a {@link ResolvedInstance}: its INSTANCE message from the
+ * node's records (or a remote), validated and checked against its hash; every field this node
+ * does not honour refused by name ({@link InstanceContract}); the parent image and the volumes
+ * resolved through the store, each verified against its hash, honouring {@code use_latest}.
+ */
+public final class InstanceResolver {
+    private static final byte[] QCOW2_MAGIC = {'Q', 'F', 'I', (byte) 0xfb};
+
+    private final ProgramResolver messages;
+    private final HostSev sev;
+
+    public InstanceResolver(ProgramResolver messages, HostSev sev) {
+        this.messages = messages;
+        this.sev = sev;
+    }
+
+    public ResolvedInstance resolve(ItemHash hash) throws NodeException {
+        AlephMessage m = messages.message(hash, MessageType.INSTANCE);
+        InstanceContent c = m.contentAs(InstanceContent.class);
+        List<Refusal> refused = InstanceContract.refusals(c, sev);
+        if (!refused.isEmpty()) {
+            throw new NodeException(ErrorCode.UNSUPPORTED, "instance " + hash + " uses what this node does not do: "
+                    + refused.getFirst() + (refused.size() > 1 ? " (and " + (refused.size() - 1) + " more, see details)" : ""),
+                    refused.stream().map(r -> new NodeException.Detail(r.field(), r.reason())).toList(), null);
+        }
+        ResolvedItem parent = messages.item("content.rootfs.parent.ref", c.rootfs().parent().refHash(),
+                c.rootfs().parent().useLatestOrDefault());
+        checkRootfsImage(parent);
+        List<ResolvedInstance.Volume> volumes = new ArrayList<>();
+        List<Volume> declared = c.volumesOrEmpty();
+        for (int i = 0; i < declared.size(); i++) {
+            ImmutableVolume v = (ImmutableVolume) declared.get(i); // the contract refused the other kinds
+            volumes.add(new ResolvedInstance.Volume(messages.item("content.volumes[" + i + "].ref", v.refHash(),
+                    v.useLatestOrDefault()), v.mount()));
+        }
+        return new ResolvedInstance(hash, c, parent, volumes);
+    }
+
+    /**
+     * A rootfs instance's parent must be an ext4 filesystem image (an instance-rootfs runtime):
+     * a function runtime's squashfs or a whole-disk image would boot into a kernel panic.
+     */
+    private static void checkRootfsImage(ResolvedItem parent) throws NodeException {
+        byte[] head = new byte[1082];
+        int n;
+        try (InputStream in = Files.newInputStream(parent.file())) {
+            n = in.readNBytes(head, 0, head.length);
+        } catch (IOException e) {
+            throw new NodeException(ErrorCode.INTERNAL, "content.rootfs.parent.ref " + parent.ref() + " cannot be read", e);
+        }
+        boolean ext4 = n == head.length && (head[1080] & 0xff) == 0x53 && (head[1081] & 0xff) == 0xef;
+        if (ext4) return;
+        String what = n >= 4 && Arrays.equals(Arrays.copyOf(head, 4), QCOW2_MAGIC)
+                ? "a QEMU disk image (qcow2), which needs environment.hypervisor: qemu"
+                : n >= 4 && head[0] == 'h' && head[1] == 's' && head[2] == 'q' && head[3] == 's'
+                ? "a squashfs image (a function runtime, not an instance root filesystem)"
+                : "not an ext4 filesystem image";
+        throw new NodeException(ErrorCode.UNSUPPORTED, "content.rootfs.parent.ref " + parent.ref() + " is " + what
+                + "; a rootfs instance boots from an instance-rootfs image (kiln runtime build debian-12-instance)",
+                List.of(new NodeException.Detail("content.rootfs.parent.ref", what)), null);
+    }
+}

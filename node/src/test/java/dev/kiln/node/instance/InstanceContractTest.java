@@ -1,0 +1,92 @@
+package dev.kiln.node.instance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.core.message.AlephMessages;
+import dev.kiln.core.message.InstanceContent;
+import dev.kiln.core.message.MessageType;
+import dev.kiln.node.program.ProgramContract.Refusal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The INSTANCE fields this node refuses rather than ignores, over the real fixtures
+ * (fixtures/aleph-messages/instance.json, qemu.json, confidential_instance.json): each refusal
+ * names its field, and without the refused fields nothing is refused.
+ */
+class InstanceContractTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HostSev NO_SEV = new HostSev(false, false);
+
+    static ObjectNode fixture(String name) throws Exception {
+        Path p = Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(p.resolve("fixtures/aleph-messages"))) p = p.getParent();
+        return (ObjectNode) JSON.readTree(p.resolve("fixtures/aleph-messages/" + name).toFile()).get("content");
+    }
+
+    static InstanceContent parse(ObjectNode content) {
+        return (InstanceContent) AlephMessages.parseContent(MessageType.INSTANCE, content.toString());
+    }
+
+    static ObjectNode honourable() throws Exception {
+        ObjectNode c = fixture("instance.json");
+        ((ObjectNode) c.get("environment")).put("aleph_api", false).put("shared_cache", false);
+        return c;
+    }
+
+    @Test
+    void theRootfsFixtureWithoutTheAlephOnlyFlagsIsAccepted() throws Exception {
+        assertThat(InstanceContract.refusals(parse(honourable()), NO_SEV)).isEmpty();
+    }
+
+    @Test
+    void theRootfsFixtureAsPublishedIsRefusedForTheAlephApiAndTheSharedCache() throws Exception {
+        assertThat(InstanceContract.refusals(parse(fixture("instance.json")), NO_SEV)).extracting(Refusal::field)
+                .containsExactly("content.environment.aleph_api", "content.environment.shared_cache");
+    }
+
+    @Test
+    void aConfidentialInstanceIsRefusedSayingTheHostHasNoSev() throws Exception {
+        var refused = InstanceContract.refusals(parse(fixture("confidential_instance.json")), NO_SEV);
+        assertThat(refused.getFirst().field()).isEqualTo("content.environment.trusted_execution");
+        assertThat(refused.getFirst().reason()).contains("no AMD SEV");
+        // On a host with SEV the refusal says what is missing on the node's side instead.
+        var withSev = InstanceContract.refusals(parse(fixture("confidential_instance.json")), new HostSev(true, false));
+        assertThat(withSev.getFirst().reason()).contains("has AMD SEV").contains("not boot confidential");
+    }
+
+    @Test
+    void diskImageInstancesPersistentVolumesAndStoreDisksAreRefusedByName() throws Exception {
+        assertThat(InstanceContract.refusals(parse(fixture("qemu.json")), NO_SEV)).extracting(Refusal::field)
+                .contains("content.environment.hypervisor", "content.volumes[0]");
+        ObjectNode c = honourable();
+        ((ObjectNode) c.get("rootfs")).put("persistence", "store");
+        assertThat(InstanceContract.refusals(parse(c), NO_SEV)).extracting(Refusal::field)
+                .containsExactly("content.rootfs.persistence");
+    }
+
+    @Test
+    void gpuRequirementsAndUnknownFieldsAreRefusedByName() throws Exception {
+        ObjectNode c = honourable();
+        c.putObject("requirements").putArray("gpu").addObject().put("vendor", "NVIDIA");
+        c.put("cloud_config", "x");
+        ((ObjectNode) c.get("resources")).putArray("published_ports");
+        assertThat(InstanceContract.refusals(parse(c), NO_SEV)).extracting(Refusal::field)
+                .containsExactlyInAnyOrder("content.requirements.gpu", "content.cloud_config",
+                        "content.resources.published_ports");
+    }
+
+    @Test
+    void theSevProbeReadsTheDeviceAndTheCpuFlags(@TempDir Path dir) throws Exception {
+        Path cpuinfo = Files.writeString(dir.resolve("cpuinfo"), "processor\t: 0\nflags\t\t: fpu vme sse2 sev_es\n");
+        assertThat(HostSev.probe(dir.resolve("sev"), cpuinfo).available()).as("sev_es alone is not the sev flag").isFalse();
+        Files.writeString(cpuinfo, "processor\t: 0\nflags\t\t: fpu sev sev_es\n");
+        assertThat(HostSev.probe(dir.resolve("sev"), cpuinfo)).isEqualTo(new HostSev(false, true));
+        Files.createFile(dir.resolve("sev"));
+        assertThat(HostSev.probe(dir.resolve("sev"), dir.resolve("none")).available()).isTrue();
+    }
+}
