@@ -42,7 +42,7 @@ class RuntimeSpecsTest {
             assertThat(spec.name()).isEqualTo(name);
             if (spec.instance()) {
                 assertThat(spec.packages().apt()).as(name).contains("systemd-sysv", "openssh-server", "cloud-init");
-                assertThat(spec.output().format()).isEqualTo(RuntimeSpec.Output.EXT4);
+                assertThat(spec.output().format()).isEqualTo(spec.disk() ? RuntimeSpec.Output.DISK : RuntimeSpec.Output.EXT4);
                 continue;
             }
             assertThat(spec.packages().apt()).as(name + " needs a python3 for init1")
