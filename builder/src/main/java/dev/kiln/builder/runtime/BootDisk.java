@@ -4,10 +4,12 @@ import dev.kiln.builder.step.BuildLog;
 import dev.kiln.builder.step.ExternalCommand;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +55,7 @@ final class BootDisk {
         Files.deleteIfExists(disk);
         try (FileChannel out = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             out.truncate(0);
-            out.write(java.nio.ByteBuffer.allocate(1), (PARTITION_START + sectors) * SECTOR - 1);
+            out.write(ByteBuffer.allocate(1), (PARTITION_START + sectors) * SECTOR - 1);
         }
         Path script = workDir.resolve("sfdisk.txt");
         Files.writeString(script, "label: dos\nlabel-id: 0x" + diskId + "\nunit: sectors\n\nstart=" + PARTITION_START
@@ -70,9 +72,11 @@ final class BootDisk {
         }
 
         Path core = workDir.resolve("core.img");
-        List<String> mkimage = new java.util.ArrayList<>(List.of("grub-mkimage", "-O", "i386-pc", "-d", GRUB_DIR.toString(),
+        List<String> mkimage = new ArrayList<>(List.of("grub-mkimage", "-O", "i386-pc", "-d", GRUB_DIR.toString(),
                 "-o", core.toString(), "-p", "(hd0,msdos1)/boot/grub"));
         mkimage.addAll(GRUB_MODULES);
+        // GRUB's bytes come from the host's grub-pc-bin, not the archive: the log says which one.
+        log.line("grub: " + ExternalCommand.of(workDir, "grub-mkimage", "--version").capture(java.time.Duration.ofSeconds(30)));
         log.run(new ExternalCommand(mkimage, workDir, Map.of()));
         byte[] coreBytes = Files.readAllBytes(core);
         Files.delete(core);
@@ -82,8 +86,8 @@ final class BootDisk {
         byte[] bootSector = Files.readAllBytes(GRUB_DIR.resolve("boot.img"));
         try (FileChannel out = FileChannel.open(disk, StandardOpenOption.WRITE)) {
             // boot.img's defaults already point at core.img in sector 1, which is where it goes.
-            out.write(java.nio.ByteBuffer.wrap(Arrays.copyOf(bootSector, MBR_CODE_BYTES)), 0);
-            out.write(java.nio.ByteBuffer.wrap(coreBytes), SECTOR);
+            out.write(ByteBuffer.wrap(Arrays.copyOf(bootSector, MBR_CODE_BYTES)), 0);
+            out.write(ByteBuffer.wrap(coreBytes), SECTOR);
         }
         log.line("disk: MBR " + diskId + ", partition 1 at sector " + PARTITION_START + " (" + sectors + " sectors),"
                 + " GRUB core image " + coreBytes.length + " bytes (" + String.join(" ", GRUB_MODULES) + ")");

@@ -16,18 +16,25 @@ import java.util.stream.Stream;
  * and writes what boots them from the disk: GRUB's configuration and the root's fstab line, both
  * naming the root filesystem by the UUID {@link PackImageStep} gives it. The kernel is named
  * through the {@code /vmlinuz} and {@code /initrd.img} links the kernel package keeps current, so
- * a kernel the instance upgrades itself to is the one that boots next.
+ * a kernel the instance upgrades itself to is the one that boots next. The initramfs is made again
+ * with only the drivers of the disk Kiln gives it (virtio-blk on PCI) instead of Debian's
+ * "most": a third of the size, which under TCG is seconds of decompression and module loading.
  */
 final class ConfigureBootStep implements BuildStep {
 
     static final String GRUB_CFG = "/boot/grub/grub.cfg";
+    static final String INITRAMFS_CONF = "/etc/initramfs-tools/conf.d/90-kiln.conf";
+    /** What the initramfs needs to find the root: the disk's bus and driver (ext4 is built into the cloud kernel). */
+    static final List<String> INITRAMFS_MODULES = List.of("virtio_pci", "virtio_blk");
 
     private final RuntimeSpec spec;
     private final RootFs root;
+    private final Chroot chroot;
 
-    ConfigureBootStep(RuntimeSpec spec, RootFs root) {
+    ConfigureBootStep(RuntimeSpec spec, RootFs root, Chroot chroot) {
         this.spec = spec;
         this.root = root;
+        this.chroot = chroot;
     }
 
     @Override
@@ -37,7 +44,7 @@ final class ConfigureBootStep implements BuildStep {
 
     @Override
     public Duration typicalDuration() {
-        return Duration.ofMillis(100);
+        return Duration.ofSeconds(20);
     }
 
     /**
@@ -50,7 +57,7 @@ final class ConfigureBootStep implements BuildStep {
     }
 
     @Override
-    public void run(StepProgress progress) throws IOException {
+    public void run(StepProgress progress) throws IOException, InterruptedException {
         String kernel = bootFile("/vmlinuz", "vmlinuz-");
         String initrd = bootFile("/initrd.img", "initrd.img-");
         String cfg = "# Written by Kiln's builder for " + spec.name() + " (docs/runtimes.md#qemu-disk-images).\n"
@@ -64,6 +71,15 @@ final class ConfigureBootStep implements BuildStep {
         write(GRUB_CFG, cfg);
         write("/etc/fstab", "# <file system> <mount point> <type> <options> <dump> <pass>\n"
                 + "UUID=" + PackImageStep.rootUuid(spec) + " / ext4 errors=remount-ro 0 1\n");
+        if (Files.isDirectory(root.resolve("/etc/initramfs-tools"))) {
+            progress.report(0.2, "initramfs with " + String.join(", ", INITRAMFS_MODULES));
+            write(INITRAMFS_CONF, "# Written by Kiln's builder: an instance's disk is virtio-blk on PCI, so only its\n"
+                    + "# drivers go into the initramfs (docs/runtimes.md#qemu-disk-images).\nMODULES=list\n");
+            Path modules = root.resolve("/etc/initramfs-tools/modules");
+            String listed = Files.exists(modules) ? Files.readString(modules) : "";
+            write("/etc/initramfs-tools/modules", listed + String.join("\n", INITRAMFS_MODULES) + "\n");
+            chroot.run("update-initramfs", "-u", "-k", "all");
+        }
     }
 
     /**

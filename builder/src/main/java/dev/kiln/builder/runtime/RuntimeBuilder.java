@@ -164,7 +164,7 @@ public final class RuntimeBuilder {
             steps.add(new InstallPackagesStep(spec, root, chroot, packageCache));
             if (!spec.files().isEmpty()) steps.add(new AddFilesStep(spec, root));
             steps.add(spec.instance() ? new InstallSystemdStep(spec, root) : new InstallInitStep(spec, root));
-            if (spec.disk()) steps.add(new ConfigureBootStep(spec, root));
+            if (spec.disk()) steps.add(new ConfigureBootStep(spec, root, offline));
             if (!spec.slim().removePackages().isEmpty()) steps.add(removePackages);
             steps.add(sbom);
             steps.add(slim);

@@ -80,6 +80,9 @@ class DiskImageBuildTest {
         assertThat(debugfs("cat /etc/kiln/runtime")).contains("kind=qemu-disk-image");
         assertThat(debugfs("cat " + InstallSystemdStep.CLOUD_CONFIG)).contains("datasource_list: [NoCloud, None]");
         assertThat(debugfs("stat /usr/bin/growpart")).contains("Type: regular");
+        // The initramfs holds only the virtio drivers (MODULES=list), not Debian's "most".
+        assertThat(debugfs("cat " + ConfigureBootStep.INITRAMFS_CONF)).contains("MODULES=list");
+        assertThat(debugfs("cat /etc/initramfs-tools/modules")).contains("virtio_pci\nvirtio_blk");
         run("e2fsck", "-f", "-n", partition.toString()); // exits non-zero on any inconsistency
     }
 
