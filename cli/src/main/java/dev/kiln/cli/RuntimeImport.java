@@ -1,6 +1,5 @@
 package dev.kiln.cli;
 
-import dev.kiln.builder.cloudimage.CloudImageException;
 import dev.kiln.builder.cloudimage.CloudImageImport;
 import dev.kiln.builder.runtime.LocalRuntimes;
 import java.io.PrintWriter;
@@ -10,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -32,12 +30,9 @@ final class RuntimeImport implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        CloudImageImport.Imported imported;
-        try {
-            imported = CloudImageImport.importImage(new LocalRuntimes(kiln.home().root()), kiln.publisher(), file, name);
-        } catch (CloudImageException e) {
-            throw new ParameterException(spec.commandLine(), "cannot import " + file + ": " + e.getMessage());
-        }
+        // A refused file is a failure (exit 1) whose message names the file and what to do.
+        CloudImageImport.Imported imported =
+                CloudImageImport.importImage(new LocalRuntimes(kiln.home().root()), kiln.publisher(), file, name);
         LocalRuntimes.Publication p = imported.publication();
         // The instance's disk is at least the image's virtual size; 4 GiB leaves room to work in.
         long sizeMib = Math.max(4096, (imported.image().virtualBytes() + (1 << 20) - 1) >> 20);
