@@ -71,6 +71,25 @@ class RuntimeSpecsTest {
     }
 
     @Test
+    void aDiskImageIsAlwaysAWholeDiskAndOnlyItsKindMakesOne() {
+        RuntimeSpec cloud = RuntimeSpecs.official("debian-12-cloud");
+        assertThat(cloud.disk()).isTrue();
+        assertThat(cloud.instance()).isTrue();
+        assertThat(cloud.init()).isEqualTo("systemd");
+        assertThat(cloud.output().extension()).isEqualTo("img");
+        assertThat(cloud.canonicalJson()).contains("\"kind\":\"qemu-disk-image\"");
+        assertThat(RuntimeSpecs.officialNames(RuntimeSpec.QEMU_DISK_IMAGE)).containsExactly("debian-12-cloud");
+
+        String base = "spec: 1\nname: d\nkind: qemu-disk-image\nbase: {suite: bookworm, mirror: 'http://deb.debian.org/debian'}\n";
+        assertThat(RuntimeSpecs.parse(base, "test.yaml", null).output().format()).isEqualTo(RuntimeSpec.Output.DISK);
+        assertThat(refused(base + "output: {format: ext4}\n").getMessage())
+                .contains("output.format").contains("a qemu-disk-image is a whole disk");
+        assertThat(refused(base.replace("qemu-disk-image", "function") + "output: {format: disk}\n").getMessage())
+                .contains("disk is for kind qemu-disk-image");
+        assertThat(refused(base.replace("qemu-disk-image", "cloud-image")).getMessage()).contains("'qemu-disk-image'");
+    }
+
+    @Test
     void aFunctionSpecCannotBootSystemdOrUseUbuntu() {
         RuntimeSpecException e = refused("spec: 1\nname: a\nbase: {suite: jammy, mirror: 'http://archive.ubuntu.com/ubuntu'}\ninit: systemd\n");
 
