@@ -54,7 +54,6 @@ final class BootDisk {
         long sectors = partitionBytes / SECTOR;
         Files.deleteIfExists(disk);
         try (FileChannel out = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            out.truncate(0);
             out.write(ByteBuffer.allocate(1), (PARTITION_START + sectors) * SECTOR - 1);
         }
         Path script = workDir.resolve("sfdisk.txt");
