@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "runtime", mixinStandardHelpOptions = true, description = "List, inspect and fetch runtimes.",
-        subcommands = {RuntimeCommand.ListRuntimes.class, RuntimeCommand.Show.class, RuntimePull.class, RuntimeBuild.class, RuntimePublish.class})
+        subcommands = {RuntimeCommand.ListRuntimes.class, RuntimeCommand.Show.class, RuntimePull.class, RuntimeBuild.class, RuntimePublish.class, RuntimeImport.class})
 final class RuntimeCommand {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

@@ -112,6 +112,36 @@ class RuntimeCommandsIT {
     }
 
     @Test
+    void importTakesAPartitionedDiskAndRefusesGarbage() throws Exception {
+        // A small raw disk with an MBR partition table: what qemu-img and the import's checks see in
+        // a cloud image (DiskImageBootTest boots the real one; this is about the command).
+        Path disk = dir.resolve("tiny-cloud.img");
+        try (var f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
+            f.setLength(4L << 20);
+        }
+        Process sfdisk = new ProcessBuilder("sfdisk", "-q", disk.toString()).redirectErrorStream(true).start();
+        try (var in = sfdisk.getOutputStream()) {
+            in.write("label: dos\nstart=2048, type=83\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        assertThat(sfdisk.waitFor()).isZero();
+        Launcher kiln = new Launcher(dir.resolve("home"));
+
+        Launcher.Result imported = kiln.run("runtime", "import", disk.toString());
+        assertThat(imported.exit()).as(imported.toString()).isZero();
+        assertThat(imported.out()).contains("imported local/tiny-cloud (qemu-disk-image, raw")
+                .contains("\"hypervisor\": \"qemu\"");
+        String ref = field(imported.out(), "rootfs.parent.ref");
+        Launcher.Result list = kiln.run("runtime", "list", "--kind", "qemu-disk-image");
+        assertThat(list.out()).contains("local/tiny-cloud").contains(ref.substring(0, 12));
+
+        Path garbage = Files.writeString(dir.resolve("debian-12-genericcloud-amd64.qcow2"), "<html>404 Not Found</html>\n");
+        Launcher.Result refused = kiln.run("runtime", "import", garbage.toString());
+        assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
+        assertThat(refused.err()).contains("is not a disk image");
+        assertNoStackTrace(refused);
+    }
+
+    @Test
     void kernelBuildReusesTheCachedKernelAndPrintsItsHash() throws Exception {
         Launcher kiln = new Launcher(sharedHome());
         Launcher.Result first = kiln.run("kernel", "build", "--quiet");

@@ -58,7 +58,7 @@ final class InstallSystemdStep implements BuildStep {
             if (!Files.exists(root.resolve(r[0]))) missing.add(r[0] + " (" + r[1] + ")");
         }
         if (!missing.isEmpty()) {
-            throw new IOException("an instance-rootfs needs " + String.join(", ", missing)
+            throw new IOException("an instance image (" + spec.kind() + ") needs " + String.join(", ", missing)
                     + ": add the packages to packages.apt");
         }
         // openssh-server's postinst generated host keys during the build: every instance would share

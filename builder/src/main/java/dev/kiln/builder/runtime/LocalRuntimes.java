@@ -52,13 +52,35 @@ public final class LocalRuntimes {
      * @param messageHash the STORE message's hash: what a program's {@code runtime.ref} names
      * @param imageSha256 the image file's hash (the STORE message's {@code item_hash})
      * @param amends      the message this publication amends, or null
-     * @param filesystem  {@code squashfs} or {@code ext4}
+     * @param filesystem  {@code squashfs} or {@code ext4}; for a disk image its format: {@code disk}
+     *                    (raw) or {@code qcow2}
      * @param description from the image's manifest, if it had one
      * @param specHash    from the manifest, or null
+     * @param kind        the catalogue kind ({@link RuntimeKind#id()}); null in records written before
+     *                    kinds were recorded, which were all function runtimes
      */
     public record Publication(String name, String messageHash, String imageSha256, String amends, long sizeBytes,
-                              String filesystem, String description, String specHash, String publishedAt) {
+                              String filesystem, String description, String specHash, String publishedAt, String kind) {
+
+        /** What the runtime is for. */
+        public RuntimeKind runtimeKind() {
+            return kind == null ? RuntimeKind.FUNCTION : RuntimeKind.fromId(kind);
+        }
+
+        /** For a disk image, the format QEMU opens it with ({@code raw} or {@code qcow2}); else null. */
+        public String diskFormat() {
+            return switch (filesystem) {
+                case DISK -> "raw";
+                case QCOW2 -> "qcow2";
+                default -> null;
+            };
+        }
     }
+
+    /** {@link Publication#filesystem()} of a raw whole-disk image (partition table at sector 0). */
+    public static final String DISK = RuntimeSpec.Output.DISK;
+    /** {@link Publication#filesystem()} of a qcow2 disk image. */
+    public static final String QCOW2 = "qcow2";
 
     private final Path home;
     private final Path published;
@@ -82,11 +104,12 @@ public final class LocalRuntimes {
      */
     public Publication publish(LocalPublisher publisher, Path image, String name, ItemHash amends) throws IOException {
         if (!Files.isRegularFile(image)) {
-            throw new PublishException("no image at " + image + " (give the path of a .squashfs or .ext4 file;"
+            throw new PublishException("no image at " + image + " (give the path of a .squashfs, .ext4 or disk image file;"
                     + " 'kiln runtime build' prints it)");
         }
         String filesystem = filesystemOf(image);
         Optional<RuntimeManifest> manifest = manifestBeside(image);
+        RuntimeKind kind = kindOf(filesystem, manifest);
         ItemHash sha256 = ItemHash.sha256Of(image);
         if (manifest.isPresent() && !manifest.get().image().sha256().equals(sha256.value())) {
             throw new PublishException(image + " does not match its manifest (SHA-256 " + sha256.shortForm()
@@ -102,7 +125,7 @@ public final class LocalRuntimes {
         Publication p = new Publication(listed, record.messageHash().value(), record.fileHash().value(),
                 amends == null ? null : amends.value(), Files.size(image), filesystem,
                 manifest.map(RuntimeManifest::description).orElse(""), manifest.map(RuntimeManifest::specHash).orElse(null),
-                Instant.now().toString());
+                Instant.now().toString(), kind.id());
         Files.createDirectories(published);
         Path file = published.resolve(p.messageHash() + ".json");
         Path temp = Files.createTempFile(published, ".publication-", ".part");
@@ -136,7 +159,7 @@ public final class LocalRuntimes {
             publishedImages.add(p.imageSha256());
             String title = (p.description() == null || p.description().isEmpty() ? p.name() : p.description())
                     + (p.amends() == null ? "" : " (amends " + ItemHash.parse(p.amends()).shortForm() + ")");
-            entries.add(new RuntimeEntry(p.name(), title, ItemHash.parse(p.messageHash()), RuntimeKind.FUNCTION,
+            entries.add(new RuntimeEntry(p.name(), title, ItemHash.parse(p.messageHash()), p.runtimeKind(),
                     p.filesystem(), RuntimeStatus.SUPPORTED, "", List.of(), Optional.empty(), RuntimeOrigin.LOCAL));
         }
         Set<String> builtNames = new HashSet<>();
@@ -144,13 +167,18 @@ public final class LocalRuntimes {
             // Newest first: an older build of a spec that has changed since is not listed.
             if (publishedImages.contains(b.imageHash().value()) || !builtNames.add(b.name())) continue;
             entries.add(new RuntimeEntry("built/" + b.name(), "built here, not published ('kiln runtime publish "
-                    + b.image() + "')", b.imageHash(), RuntimeKind.FUNCTION, b.filesystem(), RuntimeStatus.SUPPORTED,
+                    + b.image() + "')", b.imageHash(), builtKind(b), b.filesystem(), RuntimeStatus.SUPPORTED,
                     "", List.of(), Optional.empty(), RuntimeOrigin.LOCAL));
         }
         return entries;
     }
 
-    /** squashfs ("hsqs" at 0) or ext4 (0xEF53 at 1080); anything else is refused. */
+    /**
+     * squashfs ("hsqs" at 0), qcow2 ("QFI\xfb" at 0), ext4 (0xEF53 at 1080) or a raw disk (the
+     * boot signature 0x55AA ending sector 0, as an MBR or GPT's protective MBR has); anything else
+     * is refused. Only the first bytes are read: {@code kiln runtime import} checks disk images
+     * through and through ({@code dev.kiln.builder.cloudimage}).
+     */
     static String filesystemOf(Path image) throws IOException {
         byte[] head = new byte[1082];
         int n;
@@ -158,9 +186,22 @@ public final class LocalRuntimes {
             n = in.readNBytes(head, 0, head.length);
         }
         if (n >= 4 && head[0] == 'h' && head[1] == 's' && head[2] == 'q' && head[3] == 's') return RuntimeSpec.Output.SQUASHFS;
+        if (n >= 4 && head[0] == 'Q' && head[1] == 'F' && head[2] == 'I' && (head[3] & 0xff) == 0xfb) return QCOW2;
         if (n >= 1082 && (head[1080] & 0xff) == 0x53 && (head[1081] & 0xff) == 0xef) return RuntimeSpec.Output.EXT4;
-        throw new PublishException(image + " is not a runtime image (neither a squashfs nor an ext4 filesystem);"
-                + " build one with 'kiln runtime build'");
+        if (n >= 512 && (head[510] & 0xff) == 0x55 && (head[511] & 0xff) == 0xaa) return DISK;
+        throw new PublishException(image + " is not a runtime image (neither a squashfs or ext4 filesystem nor a disk"
+                + " image); build one with 'kiln runtime build'");
+    }
+
+    /** A disk is an instance's disk image; a filesystem is what its build's manifest says, else a function runtime. */
+    private static RuntimeKind kindOf(String filesystem, Optional<RuntimeManifest> manifest) {
+        if (filesystem.equals(DISK) || filesystem.equals(QCOW2)) return RuntimeKind.QEMU_DISK_IMAGE;
+        return manifest.map(m -> m.spec() == null ? null : m.spec().path("kind").asText(null))
+                .filter(k -> k.equals(RuntimeSpec.INSTANCE_ROOTFS)).map(RuntimeKind::fromId).orElse(RuntimeKind.FUNCTION);
+    }
+
+    private static RuntimeKind builtKind(BuiltRuntime b) {
+        return b.filesystem().equals(DISK) ? RuntimeKind.QEMU_DISK_IMAGE : RuntimeKind.FUNCTION;
     }
 
     private static Optional<RuntimeManifest> manifestBeside(Path image) throws IOException {

@@ -36,7 +36,10 @@ final class NormaliseStep implements BuildStep {
             "/var/lib/systemd/random-seed", "/var/lib/dbus/machine-id", "/etc/passwd-", "/etc/group-",
             "/etc/shadow-", "/etc/gshadow-", "/etc/subuid-", "/etc/subgid-", "/var/lib/dpkg/status-old",
             "/var/lib/dpkg/diversions-old", "/var/lib/dpkg/statoverride-old", "/var/cache/debconf/config.dat-old",
-            "/var/cache/debconf/templates.dat-old", "/var/cache/debconf/passwords.dat-old", "/usr/sbin/policy-rc.d");
+            "/var/cache/debconf/templates.dat-old", "/var/cache/debconf/passwords.dat-old", "/usr/sbin/policy-rc.d",
+            // apt's binary caches of its lists (kept when package_data is): a few bytes differ per
+            // build, and apt remakes them from the lists on its first run.
+            "/var/cache/apt/pkgcache.bin", "/var/cache/apt/srcpkgcache.bin");
     /** Emptied, not removed: the directories are part of the filesystem layout. */
     private static final List<String> EMPTIED_DIRS = List.of("/tmp", "/var/tmp", "/var/log", "/run", "/var/cache/man");
     private static final Set<String> ROOT_HOME_KEPT = Set.of(GuestInit.INIT1_PACKAGE, ".bashrc", ".profile");

@@ -19,8 +19,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Packs the tree into the image: a squashfs (mksquashfs, zstd by default) or an ext4 filesystem
- * (mke2fs -d). Both are made reproducible: fixed filesystem and file times, no extended
+ * Packs the tree into the image: a squashfs (mksquashfs, zstd by default), an ext4 filesystem
+ * (mke2fs -d), or a whole bootable disk holding that ext4 filesystem ({@link BootDisk}). Both are made reproducible: fixed filesystem and file times, no extended
  * attributes of the build host, and for ext4 a UUID and directory hash seed derived from the
  * spec instead of random ones. The image is written under a temporary name and renamed when
  * complete, so the output never holds half an image.
@@ -47,7 +47,7 @@ final class PackImageStep implements BuildStep {
 
     @Override
     public Duration typicalDuration() {
-        return Duration.ofSeconds(spec.output().format().equals(RuntimeSpec.Output.SQUASHFS) ? 25 : 5);
+        return Duration.ofSeconds(spec.output().format().equals(RuntimeSpec.Output.SQUASHFS) ? 25 : 8);
     }
 
     /** The image file name in the entry: {@code <name>.squashfs} or {@code <name>.ext4}. */
@@ -68,8 +68,11 @@ final class PackImageStep implements BuildStep {
         Files.deleteIfExists(partial);
         long treeBytes = FileTrees.size(root.dir());
         progress.report(0.05, String.format(java.util.Locale.ROOT, "%s of %.0f MB", spec.output().format(), treeBytes / 1e6));
-        if (spec.output().format().equals(RuntimeSpec.Output.SQUASHFS)) squashfs(partial);
-        else ext4(partial, treeBytes);
+        switch (spec.output().format()) {
+            case RuntimeSpec.Output.SQUASHFS -> squashfs(partial);
+            case RuntimeSpec.Output.DISK -> disk(partial, treeBytes, progress);
+            default -> ext4(partial, treeBytes);
+        }
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
         image = target;
         log.line("image " + target.getFileName() + ": " + Files.size(target) + " bytes");
@@ -84,6 +87,29 @@ final class PackImageStep implements BuildStep {
         log.run(new ExternalCommand(argv, root.dir(), Map.of()));
     }
 
+    /** The ext4 filesystem first, then the disk around it; the partition image is removed. */
+    private void disk(Path partial, long treeBytes, StepProgress progress) throws IOException, InterruptedException {
+        Path partition = output.resolve(spec.name() + ".partition.part");
+        Files.deleteIfExists(partition);
+        try {
+            ext4(partition, treeBytes);
+            progress.report(0.7, "partition table and GRUB");
+            BootDisk.assemble(partition, partial, diskId(spec), output, log);
+        } finally {
+            Files.deleteIfExists(partition);
+        }
+    }
+
+    /** The root filesystem's UUID: derived from the spec, so rebuilds agree and grub.cfg can name it. */
+    static UUID rootUuid(RuntimeSpec spec) {
+        return UUID.nameUUIDFromBytes((spec.hash().value() + "/ext4").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The MBR's disk identifier, derived from the spec like the filesystem's UUID. */
+    static String diskId(RuntimeSpec spec) {
+        return spec.hash().value().substring(0, 8);
+    }
+
     /**
      * An ext4 image sized to the tree plus room for metadata and a little free space (a writable
      * instance root grows; a function runtime is mounted read-only and gets an overlay anyway).
@@ -91,7 +117,7 @@ final class PackImageStep implements BuildStep {
     private void ext4(Path partial, long treeBytes) throws IOException, InterruptedException {
         long size = Math.max(64L << 20, (long) (treeBytes * 1.3) + (32L << 20));
         size = (size + (1 << 20) - 1) / (1 << 20) * (1 << 20);
-        UUID uuid = UUID.nameUUIDFromBytes((spec.hash().value() + "/ext4").getBytes(StandardCharsets.UTF_8));
+        UUID uuid = rootUuid(spec);
         UUID seed = UUID.nameUUIDFromBytes((spec.hash().value() + "/hash-seed").getBytes(StandardCharsets.UTF_8));
         List<String> argv = List.of("mkfs.ext4", "-q", "-F", "-t", "ext4", "-L", label(),
                 "-U", uuid.toString(), "-E", "hash_seed=" + seed + ",root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0",

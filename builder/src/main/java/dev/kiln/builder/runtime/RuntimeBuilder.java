@@ -20,7 +20,8 @@ import java.util.TreeMap;
 /**
  * Builds runtime images from specs, or returns the cached image of a spec built before.
  *
- * <p>A build runs BootstrapBase → InstallPackages → [AddFiles] → InstallInit → [RemovePackages] →
+ * <p>A build runs BootstrapBase → InstallPackages → [AddFiles] → InstallInit (or InstallSystemd
+ * [+ ConfigureBoot for a disk]) → [RemovePackages] →
  * CaptureSbom → Slim → Normalise → PackImage → HashImage in a workspace under {@code <kiln home>/runtimes/images/}; every
  * command that needs the tree's /proc or /dev runs in its own private mount namespace, so nothing
  * stays mounted after a failure or an interruption. The result is cached by spec and init
@@ -122,7 +123,7 @@ public final class RuntimeBuilder {
         }
         try {
             return cache.reuseOrBuild(key.directoryName(), ImageEntry::read, listener, CACHE_STEP, problem -> {
-                checkHost();
+                checkHost(spec);
                 return buildFresh(spec, key, problem);
             });
         } catch (IOException e) {
@@ -163,6 +164,7 @@ public final class RuntimeBuilder {
             steps.add(new InstallPackagesStep(spec, root, chroot, packageCache));
             if (!spec.files().isEmpty()) steps.add(new AddFilesStep(spec, root));
             steps.add(spec.instance() ? new InstallSystemdStep(spec, root) : new InstallInitStep(spec, root));
+            if (spec.disk()) steps.add(new ConfigureBootStep(spec, root, offline));
             if (!spec.slim().removePackages().isEmpty()) steps.add(removePackages);
             steps.add(sbom);
             steps.add(slim);
@@ -175,7 +177,7 @@ public final class RuntimeBuilder {
     }
 
     /** Fails early, with what to do, on a host that cannot build at all. */
-    private void checkHost() throws RuntimeBuildException {
+    private void checkHost(RuntimeSpec spec) throws RuntimeBuildException {
         try {
             Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
             if (!Integer.valueOf(0).equals(uid)) {
@@ -190,9 +192,11 @@ public final class RuntimeBuilder {
         for (String tool : TOOLS) if (!onPath(tool)) missing.add(tool);
         if (!onPath("mksquashfs")) missing.add("mksquashfs");
         if (!onPath("mkfs.ext4")) missing.add("mkfs.ext4");
+        if (spec.disk() && !onPath("sfdisk")) missing.add("sfdisk");
+        if (spec.disk() && !onPath("grub-mkimage")) missing.add("grub-mkimage");
         if (!missing.isEmpty()) {
             throw new RuntimeBuildException("CheckHost", "missing " + String.join(", ", missing)
-                    + ": install debootstrap, squashfs-tools and e2fsprogs (scripts/setup.sh does)");
+                    + ": install debootstrap, squashfs-tools, e2fsprogs, fdisk and grub-pc-bin (scripts/setup.sh does)");
         }
     }
 

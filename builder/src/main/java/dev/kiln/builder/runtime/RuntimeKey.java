@@ -24,10 +24,16 @@ record RuntimeKey(String name, ItemHash specHash, String value) {
      * mistaken for what this version would build.
      */
     static final int RECIPE_VERSION = 5;
+    /**
+     * The same for what only qemu-disk-image builds do (ConfigureBoot, BootDisk): bumping it
+     * rebuilds disk images and leaves every other cached image alone.
+     */
+    static final int DISK_RECIPE_VERSION = 3;
 
     static RuntimeKey of(RuntimeSpec spec) throws IOException {
         MessageDigest digest = ItemHash.newDigest();
         update(digest, "recipe " + RECIPE_VERSION);
+        if (spec.disk()) update(digest, "disk recipe " + DISK_RECIPE_VERSION);
         update(digest, spec.canonicalJson());
         for (RuntimeSpec.ExtraFile f : spec.files()) {
             if (f.source() == null) continue;

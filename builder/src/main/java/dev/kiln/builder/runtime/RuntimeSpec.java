@@ -15,8 +15,10 @@ import java.util.Objects;
  * A parsed and validated runtime spec (docs/runtimes.md): what to bootstrap, what to install, how
  * to slim and pack it. Built by {@link RuntimeSpecs}; every instance is valid.
  *
- * @param kind            {@link #FUNCTION} (Kiln's init, booted by programs) or {@link #INSTANCE_ROOTFS}
+ * @param kind            {@link #FUNCTION} (Kiln's init, booted by programs), {@link #INSTANCE_ROOTFS}
  *                        (systemd, sshd and cloud-init, booted as an instance's root: docs/instances.md)
+ *                        or {@link #QEMU_DISK_IMAGE} (the same plus the distribution's kernel and a
+ *                        bootloader, packed as a whole partitioned disk)
  * @param name            the runtime's name: {@code [a-z0-9][a-z0-9.-]*}, written to /etc/kiln/runtime
  * @param description     one line for {@code kiln runtime list}
  * @param base            the Debian base system
@@ -38,6 +40,7 @@ public record RuntimeSpec(String kind, String name, String description, Base bas
     /** Spec kinds, named like the catalogue's kinds (docs/catalogue.md). */
     public static final String FUNCTION = "function";
     public static final String INSTANCE_ROOTFS = "instance-rootfs";
+    public static final String QEMU_DISK_IMAGE = "qemu-disk-image";
 
     public RuntimeSpec {
         kind = kind == null ? FUNCTION : kind;
@@ -51,9 +54,14 @@ public record RuntimeSpec(String kind, String name, String description, Base bas
         files = files == null ? List.of() : List.copyOf(files);
     }
 
-    /** True for an instance root filesystem: systemd is its init, not Kiln's init0/init1. */
+    /** True for an instance's image (root filesystem or whole disk): systemd is its init, not Kiln's init0/init1. */
     public boolean instance() {
-        return kind.equals(INSTANCE_ROOTFS);
+        return kind.equals(INSTANCE_ROOTFS) || kind.equals(QEMU_DISK_IMAGE);
+    }
+
+    /** True for a whole-disk image: partitioned, with its own kernel and bootloader. */
+    public boolean disk() {
+        return kind.equals(QEMU_DISK_IMAGE);
     }
 
     /** The init the image boots: {@code kiln} or {@code systemd}. */
@@ -124,13 +132,15 @@ public record RuntimeSpec(String kind, String name, String description, Base bas
     }
 
     /**
-     * @param format      {@code squashfs} (read-only, what init0 expects) or {@code ext4}
+     * @param format      {@code squashfs} (read-only, what init0 expects), {@code ext4}, or
+     *                    {@code disk} (a raw disk: MBR, one ext4 partition, GRUB for BIOS)
      * @param compression squashfs compressor: {@code zstd}, {@code xz}, {@code gzip}, {@code lz4}
      * @param level       compression level, or 0 for the compressor's default
      */
     public record Output(String format, String compression, int level) {
         public static final String SQUASHFS = "squashfs";
         public static final String EXT4 = "ext4";
+        public static final String DISK = "disk";
 
         public Output {
             Objects.requireNonNull(format, "format");
@@ -139,7 +149,11 @@ public record RuntimeSpec(String kind, String name, String description, Base bas
 
         /** The image file's extension. */
         public String extension() {
-            return format.equals(SQUASHFS) ? "squashfs" : "ext4";
+            return switch (format) {
+                case SQUASHFS -> "squashfs";
+                case DISK -> "img";
+                default -> "ext4";
+            };
         }
     }
 
@@ -167,7 +181,7 @@ public record RuntimeSpec(String kind, String name, String description, Base bas
         n.put("spec", FORMAT);
         // Only written when not the default, so function runtimes keep the hashes (and cached
         // images) they had before kinds existed.
-        if (instance()) n.put("kind", kind);
+        if (!kind.equals(FUNCTION)) n.put("kind", kind);
         n.put("name", name);
         n.put("description", description);
         ObjectNode b = n.putObject("base");

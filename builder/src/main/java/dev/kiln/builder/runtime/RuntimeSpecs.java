@@ -25,7 +25,7 @@ public final class RuntimeSpecs {
 
     /** The official specs, in the order {@code kiln runtime list} shows them; the first is the default. */
     private static final List<String> OFFICIAL = List.of("debian-12-python", "debian-11-python", "debian-12-node", "minimal",
-            "debian-12-instance", "debian-11-instance", "ubuntu-22.04-instance");
+            "debian-12-instance", "debian-11-instance", "ubuntu-22.04-instance", "debian-12-cloud");
     private static final String OFFICIAL_RESOURCES = "official/";
     public static final String EXTENSION = ".yaml";
 

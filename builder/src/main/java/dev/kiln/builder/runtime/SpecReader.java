@@ -66,17 +66,20 @@ final class SpecReader {
         RuntimeSpec.Packages packages = packages(root.get("packages"));
         List<RuntimeSpec.ExtraFile> files = files(root.get("files"));
         String kind = string(root, "kind", "kind", RuntimeSpec.FUNCTION, false);
-        if (kind != null && !kind.equals(RuntimeSpec.FUNCTION) && !kind.equals(RuntimeSpec.INSTANCE_ROOTFS)) {
-            error("kind", "must be 'function' (the default: Kiln's init, for programs) or 'instance-rootfs'"
-                    + " (systemd, sshd and cloud-init, for instances), got '" + kind + "'");
+        if (kind != null && !kind.equals(RuntimeSpec.FUNCTION) && !kind.equals(RuntimeSpec.INSTANCE_ROOTFS)
+                && !kind.equals(RuntimeSpec.QEMU_DISK_IMAGE)) {
+            error("kind", "must be 'function' (the default: Kiln's init, for programs), 'instance-rootfs'"
+                    + " (systemd, sshd and cloud-init, for instances) or 'qemu-disk-image' (the same as a whole"
+                    + " bootable disk with the distribution's kernel), got '" + kind + "'");
             kind = null;
         }
-        boolean instance = RuntimeSpec.INSTANCE_ROOTFS.equals(kind);
+        boolean disk = RuntimeSpec.QEMU_DISK_IMAGE.equals(kind);
+        boolean instance = disk || RuntimeSpec.INSTANCE_ROOTFS.equals(kind);
         String expectedInit = instance ? "systemd" : "kiln";
         JsonNode init = root.get("init");
         if (init != null && !(init.isTextual() && init.textValue().equals(expectedInit))) {
             error("init", instance
-                    ? "an instance-rootfs boots systemd: write 'init: systemd' or leave init out, got " + init
+                    ? "an instance image boots systemd: write 'init: systemd' or leave init out, got " + init
                     : "a function runtime's init is 'kiln' (init0 at /sbin/init, init1 at /root/kiln_init1), got " + init);
         }
         if (!instance && base != null && !FUNCTION_SUITES.contains(base.suite())) {
@@ -84,7 +87,7 @@ final class SpecReader {
                     + SUITES.get(base.suite()) + " is for kind instance-rootfs only");
         }
         RuntimeSpec.Slim slim = slim(root.get("slim"));
-        RuntimeSpec.Output output = output(root.get("output"));
+        RuntimeSpec.Output output = output(root.get("output"), disk);
         long epoch = DEFAULT_SOURCE_DATE_EPOCH;
         JsonNode sde = root.get("source_date_epoch");
         if (sde != null) {
@@ -250,7 +253,8 @@ final class SpecReader {
         return new RuntimeSpec.Slim(docs, locales, packageData, bytecode, packages, paths);
     }
 
-    private RuntimeSpec.Output output(JsonNode node) {
+    private RuntimeSpec.Output output(JsonNode node, boolean disk) {
+        if (disk) return diskOutput(node);
         RuntimeSpec.Output fallback = new RuntimeSpec.Output(RuntimeSpec.Output.SQUASHFS, "zstd", 0);
         if (node == null) return fallback;
         if (!node.isObject()) {
@@ -292,10 +296,28 @@ final class SpecReader {
                 return new RuntimeSpec.Output(format, "none", 0);
             }
             default -> {
-                error("output.format", "must be squashfs (read-only, the default) or ext4, got '" + format + "'");
+                error("output.format", "must be squashfs (read-only, the default) or ext4, got '" + format + "'"
+                        + (format.equals(RuntimeSpec.Output.DISK) ? " (disk is for kind qemu-disk-image)" : ""));
                 return fallback;
             }
         }
+    }
+
+    /** A qemu-disk-image is always a raw partitioned disk; its output may only say so. */
+    private RuntimeSpec.Output diskOutput(JsonNode node) {
+        RuntimeSpec.Output disk = new RuntimeSpec.Output(RuntimeSpec.Output.DISK, "none", 0);
+        if (node == null) return disk;
+        if (!node.isObject()) {
+            error("output", "must be a mapping (format), got " + node);
+            return disk;
+        }
+        keys(node, "output", "format");
+        String format = string(node, "format", "output.format", RuntimeSpec.Output.DISK, false);
+        if (format != null && !format.equals(RuntimeSpec.Output.DISK)) {
+            error("output.format", "a qemu-disk-image is a whole disk: write 'format: disk' or leave output out, got '"
+                    + format + "'");
+        }
+        return disk;
     }
 
     // --- helpers

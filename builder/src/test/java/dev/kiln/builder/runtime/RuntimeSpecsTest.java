@@ -42,7 +42,7 @@ class RuntimeSpecsTest {
             assertThat(spec.name()).isEqualTo(name);
             if (spec.instance()) {
                 assertThat(spec.packages().apt()).as(name).contains("systemd-sysv", "openssh-server", "cloud-init");
-                assertThat(spec.output().format()).isEqualTo(RuntimeSpec.Output.EXT4);
+                assertThat(spec.output().format()).isEqualTo(spec.disk() ? RuntimeSpec.Output.DISK : RuntimeSpec.Output.EXT4);
                 continue;
             }
             assertThat(spec.packages().apt()).as(name + " needs a python3 for init1")
@@ -68,6 +68,25 @@ class RuntimeSpecsTest {
         // "kind" is written into the canonical form only for instances: function specs hash as before.
         assertThat(RuntimeSpecs.official("minimal").canonicalJson()).doesNotContain("\"kind\"");
         assertThat(RuntimeSpecs.official("debian-12-instance").canonicalJson()).contains("\"kind\":\"instance-rootfs\"");
+    }
+
+    @Test
+    void aDiskImageIsAlwaysAWholeDiskAndOnlyItsKindMakesOne() {
+        RuntimeSpec cloud = RuntimeSpecs.official("debian-12-cloud");
+        assertThat(cloud.disk()).isTrue();
+        assertThat(cloud.instance()).isTrue();
+        assertThat(cloud.init()).isEqualTo("systemd");
+        assertThat(cloud.output().extension()).isEqualTo("img");
+        assertThat(cloud.canonicalJson()).contains("\"kind\":\"qemu-disk-image\"");
+        assertThat(RuntimeSpecs.officialNames(RuntimeSpec.QEMU_DISK_IMAGE)).containsExactly("debian-12-cloud");
+
+        String base = "spec: 1\nname: d\nkind: qemu-disk-image\nbase: {suite: bookworm, mirror: 'http://deb.debian.org/debian'}\n";
+        assertThat(RuntimeSpecs.parse(base, "test.yaml", null).output().format()).isEqualTo(RuntimeSpec.Output.DISK);
+        assertThat(refused(base + "output: {format: ext4}\n").getMessage())
+                .contains("output.format").contains("a qemu-disk-image is a whole disk");
+        assertThat(refused(base.replace("qemu-disk-image", "function") + "output: {format: disk}\n").getMessage())
+                .contains("disk is for kind qemu-disk-image");
+        assertThat(refused(base.replace("qemu-disk-image", "cloud-image")).getMessage()).contains("'qemu-disk-image'");
     }
 
     @Test

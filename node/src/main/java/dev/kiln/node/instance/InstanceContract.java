@@ -2,7 +2,6 @@ package dev.kiln.node.instance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.core.message.Environment;
-import dev.kiln.core.message.Hypervisor;
 import dev.kiln.core.message.ImmutableVolume;
 import dev.kiln.core.message.InstanceContent;
 import dev.kiln.core.message.Persistence;
@@ -34,11 +33,6 @@ public final class InstanceContract {
         Environment env = c.environment();
         if (env != null) {
             if (env.isConfidential()) out.add(new Refusal("content.environment.trusted_execution", sev.refusal()));
-            else if (env.knownHypervisor().orElse(null) == Hypervisor.QEMU) {
-                out.add(new Refusal("content.environment.hypervisor", "disk-image instances (hypervisor: qemu, a"
-                        + " whole-disk image with its own kernel) are not booted by this node yet; use a rootfs"
-                        + " instance (no hypervisor, or firecracker)"));
-            }
             if (Boolean.TRUE.equals(env.alephApi())) {
                 out.add(new Refusal("content.environment.aleph_api", "this node gives VMs no aleph API access;"
                         + " set aleph_api to false"));

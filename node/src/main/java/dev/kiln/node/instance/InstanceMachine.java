@@ -188,7 +188,7 @@ final class InstanceMachine {
         adopted = false;
         try {
             ResolvedInstance r = resolved;
-            InstanceDisk.open(dir.resolve(InstancePlan.DISK), r.parent().file(), "raw", r.content().rootfs().sizeMib());
+            InstanceDisk.open(dir.resolve(InstancePlan.DISK), r.parent().file(), r.parentFormat(), r.content().rootfs().sizeMib());
             InstancePlan.seed(r).write(dir.resolve(InstancePlan.SEED));
             IOException last = null;
             for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {

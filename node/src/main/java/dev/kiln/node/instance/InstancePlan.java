@@ -2,6 +2,7 @@ package dev.kiln.node.instance;
 
 import dev.kiln.core.message.InstanceContent;
 import dev.kiln.core.message.Resources;
+import dev.kiln.vm.instance.InstanceBoot;
 import dev.kiln.vm.instance.InstanceSpec;
 import dev.kiln.vm.instance.SeedDrive;
 import java.nio.file.Path;
@@ -11,8 +12,8 @@ import java.util.List;
 /**
  * How an instance's message becomes what its VM boots: file names under its directory, the seed's
  * contents and the {@link InstanceSpec}. The one place that chooses the boot: a rootfs instance
- * boots Kiln's kernel with the disk as root (a disk-image instance, {@code hypervisor: qemu},
- * would choose its firmware boot here).
+ * boots Kiln's kernel with the disk as root; a disk-image instance ({@code hypervisor: qemu})
+ * boots its own bootloader through the PC machine's firmware.
  */
 final class InstancePlan {
     static final String DISK = "disk.qcow2";
@@ -51,7 +52,8 @@ final class InstancePlan {
     static InstanceSpec spec(ResolvedInstance r, Path kernel, Path dir, int sshPort, int maxVcpus) {
         Resources res = r.content().resourcesOrDefault();
         int vcpus = Math.min(res.vcpus(), maxVcpus);
-        return new InstanceSpec(vmName(r), kernel, dir.resolve(DISK), dir.resolve(SEED), Math.toIntExact(res.memoryMib()),
+        InstanceBoot boot = r.diskImage() ? new InstanceBoot.FirmwareBoot() : new InstanceBoot.KernelBoot(kernel);
+        return new InstanceSpec(vmName(r), boot, dir.resolve(DISK), dir.resolve(SEED), Math.toIntExact(res.memoryMib()),
                 vcpus, sshPort, dir, r.content().environmentOrDefault().hasInternet(),
                 r.volumes().stream().map(v -> v.item().file()).toList());
     }

@@ -3,6 +3,7 @@ package dev.kiln.node.instance;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.AlephMessage;
 import dev.kiln.core.message.ImmutableVolume;
+import dev.kiln.core.message.Hypervisor;
 import dev.kiln.core.message.InstanceContent;
 import dev.kiln.core.message.MessageType;
 import dev.kiln.core.message.Volume;
@@ -46,7 +47,9 @@ public final class InstanceResolver {
         }
         ResolvedItem parent = messages.item("content.rootfs.parent.ref", c.rootfs().parent().refHash(),
                 c.rootfs().parent().useLatestOrDefault());
-        checkRootfsImage(parent);
+        boolean diskImage = c.environment() != null && c.environment().knownHypervisor().orElse(null) == Hypervisor.QEMU;
+        if (diskImage) checkDiskImage(parent);
+        else checkRootfsImage(parent);
         List<ResolvedInstance.Volume> volumes = new ArrayList<>();
         List<Volume> declared = c.volumesOrEmpty();
         for (int i = 0; i < declared.size(); i++) {
@@ -55,6 +58,40 @@ public final class InstanceResolver {
                     v.useLatestOrDefault()), v.mount()));
         }
         return new ResolvedInstance(hash, c, parent, volumes);
+    }
+
+    /**
+     * A disk-image instance's parent must be a whole disk its firmware can boot: a qcow2 image, or a
+     * raw disk with a partition table (the MBR's boot signature). An ext4 root filesystem or a
+     * squashfs runtime has no bootloader, and SeaBIOS would find nothing to boot.
+     */
+    private static void checkDiskImage(ResolvedItem parent) throws NodeException {
+        byte[] head = head(parent, 1082);
+        if (head.length >= 4 && Arrays.equals(Arrays.copyOf(head, 4), QCOW2_MAGIC)) return;
+        if (head.length >= 512 && (head[510] & 0xff) == 0x55 && (head[511] & 0xff) == 0xaa) return;
+        boolean ext4 = head.length == 1082 && (head[1080] & 0xff) == 0x53 && (head[1081] & 0xff) == 0xef;
+        String what = ext4 ? "an ext4 root filesystem (an instance-rootfs image), which boots without hypervisor: qemu"
+                : "neither a qcow2 image nor a partitioned raw disk";
+        throw new NodeException(ErrorCode.UNSUPPORTED, "content.rootfs.parent.ref " + parent.ref() + " is " + what
+                + "; a disk-image instance (hypervisor: qemu) boots from a qemu-disk-image runtime"
+                + " (kiln runtime build debian-12-cloud, or kiln runtime import FILE)",
+                List.of(new NodeException.Detail("content.rootfs.parent.ref", what)), null);
+    }
+
+    static boolean isQcow2(java.nio.file.Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return Arrays.equals(in.readNBytes(4), QCOW2_MAGIC);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static byte[] head(ResolvedItem parent, int bytes) throws NodeException {
+        try (InputStream in = Files.newInputStream(parent.file())) {
+            return in.readNBytes(bytes);
+        } catch (IOException e) {
+            throw new NodeException(ErrorCode.INTERNAL, "content.rootfs.parent.ref " + parent.ref() + " cannot be read", e);
+        }
     }
 
     /**

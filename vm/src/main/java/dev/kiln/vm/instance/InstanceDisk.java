@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * An instance's own disk: a qcow2 overlay whose backing file is the parent image (raw ext4 or
@@ -30,8 +32,8 @@ public record InstanceDisk(Path file, Path parent) {
             throw new IllegalArgumentException("parent format must be raw or qcow2, got " + parentFormat);
         }
         if (!Files.exists(file)) {
-            long parentMib = (Files.size(parent) + (1 << 20) - 1) >> 20;
-            if (parentFormat.equals("raw") && sizeMib < parentMib) {
+            long parentMib = (virtualBytes(parent, parentFormat) + (1 << 20) - 1) >> 20;
+            if (sizeMib < parentMib) {
                 throw new IOException("size_mib " + sizeMib + " is smaller than the parent image (" + parentMib
                         + " MiB): a disk can only grow");
             }
@@ -44,6 +46,18 @@ public record InstanceDisk(Path file, Path parent) {
         }
         return new InstanceDisk(file, parent);
     }
+
+    /** The disk size the guest sees: a raw file's length, or what a qcow2's header says (an imported cloud image). */
+    private static long virtualBytes(Path parent, String format) throws IOException, InterruptedException {
+        if (format.equals("raw")) return Files.size(parent);
+        String info = Tools.run(List.of("qemu-img", "info", "--output=json", "-U", parent.toAbsolutePath().toString()),
+                "qemu-img (package qemu-utils)");
+        Matcher m = VIRTUAL_SIZE.matcher(info);
+        if (!m.find()) throw new IOException("qemu-img reports no virtual size for " + parent);
+        return Long.parseLong(m.group(1));
+    }
+
+    private static final Pattern VIRTUAL_SIZE = Pattern.compile("\"virtual-size\":\\s*(\\d+)");
 
     /** Deletes the disk (erase): the parent stays. */
     public void delete() throws IOException {

@@ -12,8 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Starts instance VMs: QEMU's microvm with a Kiln kernel whose root is the instance's disk and
- * whose init is the distribution's systemd; the seed ISO is a second virtio disk. SSH is reached
+ * Starts instance VMs. A rootfs instance ({@link InstanceBoot.KernelBoot}) runs on QEMU's microvm
+ * with a Kiln kernel whose root is the instance's disk and whose init is the distribution's
+ * systemd; a disk-image instance ({@link InstanceBoot.FirmwareBoot}) runs on QEMU's PC machine,
+ * where SeaBIOS boots the disk's GRUB, kernel and initramfs (virtio-pci devices). Either way the
+ * seed ISO is a second virtio disk. SSH is reached
  * through QEMU user-mode networking forwarding 127.0.0.1:port to the guest's port 22 (loopback
  * only); the node replaces this with a TAP device and nftables forwards (docs/network.md).
  * A guest that powers off (ACPI) ends its QEMU; its disk keeps what it wrote, and starting the
@@ -54,29 +57,44 @@ public final class InstanceLauncher {
     List<String> commandLine(InstanceSpec spec) {
         List<String> a = new ArrayList<>(List.of(qemuBinary, "-name", spec.name()));
         a.addAll(accelerator == Accelerator.KVM ? List.of("-accel", "kvm", "-cpu", "host") : List.of("-accel", "tcg", "-cpu", "max"));
-        List<String> kernelArgs = new ArrayList<>(List.of("console=ttyS0", "root=/dev/vda", "rw", "rootfstype=ext4", "panic=-1"));
-        // TCG boots hang calibrating against the PIT without the host's TSC rate (DESIGN.md).
-        if (accelerator == Accelerator.TCG) kernelArgs.add(tsc().kernelArguments());
-        kernelArgs.add("random.trust_cpu=on");
-        a.addAll(List.of("-machine", "microvm", "-nodefaults", "-no-user-config", "-display", "none",
+        String bus = switch (spec.boot()) {
+            case InstanceBoot.KernelBoot k -> {
+                a.addAll(List.of("-machine", "microvm", "-kernel", k.vmlinux().toAbsolutePath().toString(),
+                        "-append", kernelArguments()));
+                yield "device";
+            }
+            case InstanceBoot.FirmwareBoot f -> {
+                // The disk's own GRUB has the kernel command line; the machine's default firmware is SeaBIOS.
+                a.addAll(List.of("-machine", "pc"));
+                yield "pci";
+            }
+        };
+        a.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none",
                 "-m", Integer.toString(spec.memoryMib()), "-smp", Integer.toString(spec.vcpus()),
-                "-kernel", spec.kernel().toAbsolutePath().toString(), "-append", String.join(" ", kernelArgs),
                 "-drive", "id=root,if=none,format=qcow2,file=" + escape(spec.disk().toAbsolutePath().toString()),
-                "-device", "virtio-blk-device,drive=root",
+                "-device", "virtio-blk-" + bus + ",drive=root" + (bus.equals("pci") ? ",bootindex=0" : ""),
                 "-drive", "id=seed,if=none,format=raw,readonly=on,file=" + escape(spec.seed().toAbsolutePath().toString()),
-                "-device", "virtio-blk-device,drive=seed",
+                "-device", "virtio-blk-" + bus + ",drive=seed",
                 // restrict=on: no packets beyond QEMU's user-mode stack, yet the forward still works.
                 "-netdev", "user,id=net0" + (spec.internet() ? "" : ",restrict=on")
                         + ",hostfwd=tcp:127.0.0.1:" + spec.sshPort() + "-:22",
-                "-device", "virtio-net-device,netdev=net0",
+                "-device", "virtio-net-" + bus + ",netdev=net0",
                 "-serial", "file:" + spec.consoleLog().toAbsolutePath()));
         for (int i = 0; i < spec.volumes().size(); i++) {
             a.addAll(List.of("-drive", "id=vol" + i + ",if=none,format=raw,readonly=on,file="
                             + escape(spec.volumes().get(i).toAbsolutePath().toString()),
-                    "-device", "virtio-blk-device,drive=vol" + i + ",serial=" + InstanceSpec.volumeSerial(i)));
+                    "-device", "virtio-blk-" + bus + ",drive=vol" + i + ",serial=" + InstanceSpec.volumeSerial(i)));
         }
         a.addAll(List.of("-daemonize", "-pidfile", spec.pidFile().toAbsolutePath().toString()));
         return a;
+    }
+
+    private String kernelArguments() {
+        List<String> kernelArgs = new ArrayList<>(List.of("console=ttyS0", "root=/dev/vda", "rw", "rootfstype=ext4", "panic=-1"));
+        // TCG boots hang calibrating against the PIT without the host's TSC rate (DESIGN.md).
+        if (accelerator == Accelerator.TCG) kernelArgs.add(tsc().kernelArguments());
+        kernelArgs.add("random.trust_cpu=on");
+        return String.join(" ", kernelArgs);
     }
 
     /**

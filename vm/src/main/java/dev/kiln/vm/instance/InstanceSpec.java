@@ -5,13 +5,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What an instance VM boots: a Kiln kernel, the instance's disk (root filesystem, systemd as
- * init), its NoCloud seed, the loopback port its SSH is forwarded from, and its extra read-only
- * drives (the message's immutable volumes).
+ * What an instance VM boots: how ({@link InstanceBoot}), the instance's disk (a root filesystem,
+ * or a whole disk with its own kernel; systemd as init), its NoCloud seed, the loopback port its
+ * SSH is forwarded from, and its extra read-only drives (the message's immutable volumes).
  *
  * @param name      the VM's name (QEMU's -name, file names); it identifies the VM's QEMU process
  *                  when a node re-adopts it, so it must be unique per instance
- * @param kernel    the uncompressed vmlinux
+ * @param boot      Kiln's kernel for a rootfs instance, the firmware for a disk image
  * @param disk      the instance's qcow2 disk
  * @param seed      the cloud-init seed ISO
  * @param memoryMib guest RAM
@@ -23,11 +23,11 @@ import java.util.Objects;
  * @param volumes   read-only raw drives, each with the serial {@link #volumeSerial(int)} so the
  *                  guest finds it as {@code /dev/disk/by-id/virtio-<serial>}
  */
-public record InstanceSpec(String name, Path kernel, Path disk, Path seed, int memoryMib, int vcpus, int sshPort,
+public record InstanceSpec(String name, InstanceBoot boot, Path disk, Path seed, int memoryMib, int vcpus, int sshPort,
                            Path workDir, boolean internet, List<Path> volumes) {
     public InstanceSpec {
         Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(boot, "boot");
         Objects.requireNonNull(disk, "disk");
         Objects.requireNonNull(seed, "seed");
         Objects.requireNonNull(workDir, "workDir");
@@ -38,8 +38,14 @@ public record InstanceSpec(String name, Path kernel, Path disk, Path seed, int m
     }
 
     /** An instance with internet access and no extra drives. */
+    public InstanceSpec(String name, InstanceBoot boot, Path disk, Path seed, int memoryMib, int vcpus, int sshPort,
+                        Path workDir) {
+        this(name, boot, disk, seed, memoryMib, vcpus, sshPort, workDir, true, List.of());
+    }
+
+    /** A rootfs instance booted with the Kiln kernel {@code kernel}, with internet access and no extra drives. */
     public InstanceSpec(String name, Path kernel, Path disk, Path seed, int memoryMib, int vcpus, int sshPort, Path workDir) {
-        this(name, kernel, disk, seed, memoryMib, vcpus, sshPort, workDir, true, List.of());
+        this(name, new InstanceBoot.KernelBoot(kernel), disk, seed, memoryMib, vcpus, sshPort, workDir);
     }
 
     public Path consoleLog() {

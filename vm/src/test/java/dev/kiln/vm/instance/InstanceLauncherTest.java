@@ -21,7 +21,7 @@ class InstanceLauncherTest {
     final InstanceLauncher launcher = new InstanceLauncher("qemu-system-x86_64", Accelerator.TCG, new HostTsc(2_000_000, "test"));
 
     InstanceSpec spec(Path dir, boolean internet, List<Path> volumes) {
-        return new InstanceSpec("kiln-instance-abc", dir.resolve("vmlinux"), dir.resolve("disk.qcow2"),
+        return new InstanceSpec("kiln-instance-abc", new InstanceBoot.KernelBoot(dir.resolve("vmlinux")), dir.resolve("disk.qcow2"),
                 dir.resolve("seed.iso"), 512, 1, 40022, dir, internet, volumes);
     }
 
@@ -80,5 +80,26 @@ class InstanceLauncherTest {
     /** Until the child has exec'd python, /proc shows the JDK's spawn helper's command line. */
     static void awaitExec(Process p) throws InterruptedException {
         for (int i = 0; i < 100 && !QemuProcesses.commandLine(p.pid()).contains("-name"); i++) Thread.sleep(50);
+    }
+
+    @Test
+    void aRootfsInstanceBootsKilnsKernelOnMicrovm(@TempDir Path dir) {
+        List<String> a = launcher.commandLine(new InstanceSpec("vm", dir.resolve("vmlinux"), dir.resolve("disk.qcow2"),
+                dir.resolve("seed.iso"), 512, 1, 2222, dir));
+        assertThat(String.join(" ", a)).contains("-machine microvm").contains("-kernel ")
+                .contains("virtio-blk-device,drive=root").contains("virtio-net-device,netdev=net0");
+    }
+
+    @Test
+    void aDiskImageBootsThroughThePcMachinesFirmware(@TempDir Path dir) {
+        List<String> a = launcher.commandLine(new InstanceSpec("vm", new InstanceBoot.FirmwareBoot(),
+                dir.resolve("disk.qcow2"), dir.resolve("seed.iso"), 512, 1, 2222, dir, true, List.of(dir.resolve("v.squashfs"))));
+        String line = String.join(" ", a);
+        assertThat(line).contains("-machine pc").contains("virtio-blk-pci,drive=root,bootindex=0")
+                .contains("virtio-blk-pci,drive=seed").contains("virtio-net-pci,netdev=net0")
+                .contains("virtio-blk-pci,drive=vol0").contains("hostfwd=tcp:127.0.0.1:2222-:22");
+        // The image's GRUB has the command line: QEMU must not load a kernel or pass arguments.
+        assertThat(a).doesNotContain("-kernel", "-append");
+        assertThat(line).doesNotContain("tsc_early_khz").doesNotContain("microvm");
     }
 }
