@@ -2,6 +2,16 @@ package dev.kiln.node;
 
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.console.WebConsole;
+import dev.kiln.node.control.OperatorToken;
+import dev.kiln.node.events.AlephMessageFeed;
+import dev.kiln.node.events.DeliveryPolicy;
+import dev.kiln.node.events.DeliveryRecords;
+import dev.kiln.node.events.MessageRejectedException;
+import dev.kiln.node.events.MessageTriggers;
+import dev.kiln.node.http.MessageEndpoint;
+import dev.kiln.node.update.AmendWatch;
+import dev.kiln.store.remote.RemoteSource;
+import java.time.Duration;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
@@ -36,9 +46,49 @@ public final class Node implements AutoCloseable {
     private final NodeMetrics metrics;
     private final Path vmsDir;
     private final LogStore logs;
+    private final Events events;
+
+    /** Message triggers and updates on amend (docs/events.md), closed with the node. */
+    private record Events(MessageTriggers triggers, DeliveryRecords deliveries, AmendWatch amends, AlephMessageFeed feed) {
+        static Events start(NodeServices services, ExecutionPool pool) throws IOException {
+            DeliveryRecords deliveries;
+            try {
+                deliveries = DeliveryRecords.open(services.home());
+            } catch (RecordsException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            AmendWatch amends = new AmendWatch(pool, services.storeRecords(), AMEND_CHECK).start();
+            MessageTriggers triggers = new MessageTriggers(pool, services.nodeRecords().programs(), services.storeRecords(),
+                    deliveries, DeliveryPolicy.DEFAULT, amends::amended);
+            // aleph-vm follows its API server's stream; a Kiln node follows its first remote's.
+            AlephMessageFeed feed = services.fetcher().remotes().stream().map(RemoteSource::location)
+                    .filter(u -> "http".equals(u.getScheme()) || "https".equals(u.getScheme())).findFirst()
+                    .map(u -> new AlephMessageFeed(u, text -> fromFeed(triggers, text), Duration.ofMillis(500),
+                            Duration.ofSeconds(30)).start())
+                    .orElse(null);
+            return new Events(triggers, deliveries, amends, feed);
+        }
+
+        private static void fromFeed(MessageTriggers triggers, String text) {
+            try {
+                triggers.accept(text, MessageTriggers.FEED);
+            } catch (MessageRejectedException e) {
+                LOG.log(System.Logger.Level.INFO, "a message from the feed is not taken: " + e.getMessage());
+            }
+        }
+
+        void stopTaking() {
+            if (feed != null) feed.close();
+            amends.close();
+            triggers.close();
+        }
+    }
+
+    private static final Duration AMEND_CHECK = Duration.ofSeconds(2);
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
-                 LogStore logs) {
+                 LogStore logs, Events events) {
+        this.events = events;
         this.server = server;
         this.pool = pool;
         this.services = services;
@@ -72,21 +122,33 @@ public final class Node implements AutoCloseable {
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
         checkPortFree(config.host(), config.port());
+        Events events;
+        MessageEndpoint messages;
+        try {
+            events = Events.start(services, pool);
+            messages = new MessageEndpoint(events.triggers(), OperatorToken.loadOrCreate(services.home().root()),
+                    events.feed(), events.amends());
+        } catch (IOException | RuntimeException e) {
+            pool.close();
+            throw e;
+        }
         NodeServer server;
         try {
             String accelerator = services.launcher().accelerator().id();
             WebConsole console = new WebConsole(pool, services.nodeRecords(), services.home(), services.localRuntimes(), logs, accelerator,
                     version());
             server = NodeServer.start(config.host(), config.port(), pool, metrics, accelerator,
-                    () -> sampleOrNull(services), version(), console);
+                    () -> sampleOrNull(services), version(), console, messages);
         } catch (RuntimeException e) {
+            events.stopTaking();
+            events.deliveries().close();
             pool.close();
             throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": " + rootMessage(e)
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
         keepPersistent(services, pool);
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir, logs);
+        return new Node(server, pool, services, metrics, vmsDir, logs, events);
     }
 
     public URI uri() {
@@ -107,6 +169,16 @@ public final class Node implements AutoCloseable {
 
     public NodeMetrics metrics() {
         return metrics;
+    }
+
+    /** Message triggers: post messages, read deliveries (docs/events.md). */
+    public MessageTriggers triggers() {
+        return events.triggers();
+    }
+
+    /** Updates on amend: the VMs drained because something they follow was amended. */
+    public AmendWatch amendWatch() {
+        return events.amends();
     }
 
     /** The VMs' logs (docs/node.md, "Logs"). */
@@ -130,8 +202,10 @@ public final class Node implements AutoCloseable {
             server.close();
         } finally {
             try {
+                events.stopTaking();
                 pool.close();
             } finally {
+                events.deliveries().close();
                 pool.networks().close();
                 services.launcher().close();
                 try {

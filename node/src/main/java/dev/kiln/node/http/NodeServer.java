@@ -31,6 +31,12 @@ public final class NodeServer implements AutoCloseable {
      */
     public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
                                    Supplier<ItemHash> sample, String version, WebConsole console) {
+        return start(host, port, pool, metrics, accelerator, sample, version, console, null);
+    }
+
+    /** @param messages the message endpoints (docs/events.md), or null for a node without message triggers */
+    public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
+                                   Supplier<ItemHash> sample, String version, WebConsole console, MessageEndpoint messages) {
         URI[] self = new URI[1];
         ProgramForwarder forwarder = new ProgramForwarder(pool, metrics);
         AboutEndpoint about = new AboutEndpoint(pool, accelerator);
@@ -39,7 +45,7 @@ public final class NodeServer implements AutoCloseable {
         index.put("name", "kiln node");
         index.put("version", version);
         index.put("accelerator", accelerator);
-        index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list").add("/about/volumes")
+        index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list").add("/about/volumes").add("/about/deliveries").add("POST /api/v0/messages")
                 .add("/status/check/fastapi").add("/metrics").add("/logs").add("/console (HTML, also / for a browser)");
         byte[] indexJson;
         try {
@@ -47,7 +53,8 @@ public final class NodeServer implements AutoCloseable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
             throw new IllegalStateException(impossible);
         }
-        NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson, console, () -> self[0]);
+        NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson, console, () -> self[0],
+                messages);
         WebServer server = WebServer.builder()
                 .host(host)
                 .port(port)

@@ -63,9 +63,10 @@ public final class ProgramResolver {
     public ResolvedProgram resolve(ItemHash programHash) throws NodeException {
         AlephMessage message = message(programHash);
         ProgramContent p = message.contentAs(ProgramContent.class);
-        if (p.on() == null || !(p.on().onHttp() || p.on().isPersistent())) {
+        if (p.on() == null || !(p.on().onHttp() || p.on().isPersistent() || !p.on().subscriptions().isEmpty())) {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash
-                    + " is not started by HTTP requests (content.on.http is false); publish it with on.http = true");
+                    + " is started by nothing (content.on.http is false, no on.message subscriptions); publish it with"
+                    + " on.http = true or subscribe it to messages");
         }
         List<ProgramContract.Refusal> refused = ProgramContract.refusals(p);
         if (!refused.isEmpty()) {
