@@ -5,7 +5,9 @@ import dev.kiln.core.message.AlephMessages;
 import dev.kiln.core.message.MessageType;
 import dev.kiln.core.message.ValidationError;
 import dev.kiln.node.events.match.SubscriptionIndex;
+import dev.kiln.core.message.ProgramContent;
 import dev.kiln.node.pool.ExecutionPool;
+import dev.kiln.node.program.ProgramContract;
 import dev.kiln.node.records.ProgramRecord;
 import dev.kiln.node.records.ProgramRecords;
 import dev.kiln.store.records.RecordsException;
@@ -105,6 +107,12 @@ public final class MessageTriggers implements AutoCloseable {
                 return "store";
             }
             if (!m.source().equals(POSTED)) return null;
+            List<ProgramContract.Refusal> refused = ProgramContract.refusals(m.message().contentAs(ProgramContent.class));
+            if (!refused.isEmpty()) {
+                throw new MessageRejectedException(MessageRejectedException.Kind.UNSUPPORTED, "the program uses what this"
+                        + " node does not do: " + refused.getFirst() + (refused.size() > 1 ? " (and " + (refused.size() - 1)
+                        + " more)" : ""));
+            }
             programs.add(new ProgramRecord(m.hash(), m.message().sender(), null, Instant.now(), m.raw()));
             index.rebuildNow();
             return "program";

@@ -78,8 +78,11 @@ public final class MessageEndpoint {
         try {
             a = triggers.accept(unwrap(body), MessageTriggers.POSTED);
         } catch (MessageRejectedException e) {
-            ErrorResponses.send(res, e.kind() == MessageRejectedException.Kind.TOO_LARGE ? ErrorCode.PAYLOAD_TOO_LARGE
-                    : ErrorCode.BAD_REQUEST, e.getMessage());
+            ErrorResponses.send(res, switch (e.kind()) {
+                case TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
+                case UNSUPPORTED -> ErrorCode.UNSUPPORTED;
+                default -> ErrorCode.BAD_REQUEST;
+            }, e.getMessage());
             return;
         }
         ObjectNode out = ErrorResponses.JSON.createObjectNode();
