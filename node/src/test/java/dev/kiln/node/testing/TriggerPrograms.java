@@ -92,7 +92,8 @@ public final class TriggerPrograms {
         Instant now = Instant.now();
         ProgramContent.Builder b = ProgramContent.builder().address(node.localPublisher.sender()).time(now)
                 .code(new Code("zip", "main:app", code.messageHash().value(), false, "asgi", null, Map.of()))
-                .runtime(ProgramRuntime.of(node.runtime, "test"))
+                // Follows the runtime's amends (aleph's default; ProgramRuntime.of pins it).
+                .runtime(new ProgramRuntime(node.runtime.value(), true, "test", Map.of()))
                 .resources(Resources.of(1, 128, 20))
                 .on(new Triggers(true, filters, null, Map.of()));
         variables.forEach(b::variable);
