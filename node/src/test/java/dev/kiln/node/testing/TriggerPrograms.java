@@ -11,6 +11,8 @@ import dev.kiln.core.message.ProgramContent;
 import dev.kiln.core.message.ProgramRuntime;
 import dev.kiln.core.message.Resources;
 import dev.kiln.core.message.Triggers;
+import dev.kiln.core.message.StoreContent;
+import dev.kiln.core.message.AlephTime;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.control.OperatorToken;
 import dev.kiln.node.program.CodePackager;
@@ -70,6 +72,9 @@ public final class TriggerPrograms {
                     return
                 if scope["path"] == "/seen":
                     return await _send(send, 200, json.dumps(SEEN).encode())
+                if scope["path"] == "/sleep":
+                    await asyncio.sleep(int(scope["query_string"].decode().partition("ms=")[2] or "1000") / 1000)
+                    return await _send(send, 200, b"slept", b"text/plain")
                 if scope["path"] == "/cmdline":
                     with open("/proc/cmdline") as f:
                         return await _send(send, 200, f.read().encode(), b"text/plain")
@@ -133,6 +138,16 @@ public final class TriggerPrograms {
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A STORE message amending {@code original} with the same file, by the original's sender (posted, not published). */
+    public static AlephMessage storeAmend(TestNode node, ItemHash original) throws Exception {
+        StoreRecord o = node.storeRecords.find(original).orElseThrow();
+        Instant now = Instant.now();
+        StoreContent c = StoreContent.of(o.sender(), o.fileHash(), AlephTime.of(now));
+        c = new StoreContent(c.address(), c.time(), c.itemType(), c.itemHash(), original.value(), o.size(), "file",
+                c.unknownFields());
+        return AlephMessage.inline("ETH", o.sender(), "TEST", c, now);
     }
 
     public static ItemHash hashOf(String messageJson) throws java.io.IOException {
