@@ -11,6 +11,7 @@ import dev.kiln.node.error.NodeException;
 import dev.kiln.node.pool.Execution;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.pool.Lease;
+import dev.kiln.node.program.ProgramResolver;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -42,6 +43,10 @@ final class Deliverer {
     }
 
     Attempt attempt(ItemHash program, InboundMessage m) throws InterruptedException {
+        return ScopedValue.where(ProgramResolver.FOR_MESSAGE, true).call(() -> send(program, m));
+    }
+
+    private Attempt send(ItemHash program, InboundMessage m) throws InterruptedException {
         try (Lease lease = pool.acquire(program)) {
             Execution e = lease.execution();
             long sent = System.nanoTime();

@@ -161,6 +161,22 @@ class MessageDeliveryTest {
     }
 
     @Test
+    void aProgramOnlyMessagesStartRunsForThemButHttpDoesNotReachIt() throws Exception {
+        AlephMessage p = TriggerPrograms.program(node, "events-only", List.of(filter("{\"channel\": \"ONLY\"}")), Map.of(), false);
+        assertThat(postToNode(node, p).statusCode()).isEqualTo(202);
+        HttpResponse<String> cold = node.get(p.hash(), "/seen");
+        assertThat(cold.statusCode()).as(cold.body()).isEqualTo(400);
+        assertThat(error(cold)).contains("on.http");
+        assertThat(node.node.pool().running(p.hash())).as("HTTP did not boot it").isEmpty();
+        ItemHash m = send("ONLY", Map.of("x", 1));
+        await().atMost(Duration.ofSeconds(60)).until(() -> count(p.hash(), "delivered") == 1);
+        assertThat(deliveries(p.hash()).getFirst().path("message").asText()).isEqualTo(m.value());
+        assertThat(node.node.pool().running(p.hash())).as("the message booted it").isPresent();
+        HttpResponse<String> warm = node.get(p.hash(), "/seen");
+        assertThat(warm.statusCode()).as("warm, still not for HTTP").isEqualTo(400);
+    }
+
+    @Test
     void badPostsGetClearErrorsAndBootNothing() throws Exception {
         int before = launcher.launches();
         String good = post("BAD", "test", Map.of("x", 1));

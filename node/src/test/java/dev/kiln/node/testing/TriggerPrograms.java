@@ -90,6 +90,12 @@ public final class TriggerPrograms {
      */
     public static AlephMessage program(TestNode node, String name, List<JsonNode> filters, Map<String, String> variables)
             throws Exception {
+        return program(node, name, filters, variables, true);
+    }
+
+    /** @param http {@code on.http}: false for a program only messages start */
+    public static AlephMessage program(TestNode node, String name, List<JsonNode> filters, Map<String, String> variables,
+                                       boolean http) throws Exception {
         Path dir = Files.createDirectories(Files.createTempDirectory(node.home.tmp(), name));
         Files.writeString(dir.resolve("main.py"), MAIN_PY);
         Path zip = CodePackager.pack(dir, Encoding.ZIP, dir.resolveSibling(name + ".zip"));
@@ -100,7 +106,7 @@ public final class TriggerPrograms {
                 // Follows the runtime's amends (aleph's default; ProgramRuntime.of pins it).
                 .runtime(new ProgramRuntime(node.runtime.value(), true, "test", Map.of()))
                 .resources(Resources.of(1, 128, 20))
-                .on(new Triggers(true, filters, null, Map.of()));
+                .on(new Triggers(http, filters, null, Map.of()));
         variables.forEach(b::variable);
         b.variable("PROGRAM_NAME", name);
         return AlephMessage.inline("ETH", node.localPublisher.sender(), "TEST", b.build(), now);
