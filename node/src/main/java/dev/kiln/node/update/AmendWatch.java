@@ -38,6 +38,7 @@ public final class AmendWatch implements AutoCloseable {
     private final StoreRecords store;
     private final Duration interval;
     private final AtomicBoolean checking = new AtomicBoolean();
+    private final AtomicBoolean again = new AtomicBoolean();
     private final ConcurrentLinkedDeque<Update> recent = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
     private volatile Thread ticker;
@@ -76,16 +77,23 @@ public final class AmendWatch implements AutoCloseable {
 
     /** Drains every serving VM that runs an old version of something it follows; returns how many. */
     public int check() {
-        if (!checking.compareAndSet(false, true)) return 0;
+        // A check asked for while one runs is not lost: the running one goes round again, so an
+        // amend recorded after it passed a VM is still seen now rather than at the next tick.
+        again.set(true);
         int drained = 0;
-        try {
-            for (ExecutionView v : pool.executions()) {
-                Optional<Execution> running = pool.running(v.program());
-                if (running.isEmpty() || running.get().program() == null) continue;
-                if (drainIfOutdated(running.get())) drained++;
+        // Re-checked after letting go: a request made between the last round and the release is served too.
+        while (again.get() && checking.compareAndSet(false, true)) {
+            try {
+                while (again.getAndSet(false)) {
+                    for (ExecutionView v : pool.executions()) {
+                        Optional<Execution> running = pool.running(v.program());
+                        if (running.isEmpty() || running.get().program() == null) continue;
+                        if (drainIfOutdated(running.get())) drained++;
+                    }
+                }
+            } finally {
+                checking.set(false);
             }
-        } finally {
-            checking.set(false);
         }
         return drained;
     }
