@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "message", mixinStandardHelpOptions = true, description = "Work with aleph messages.", subcommands = MessageCommand.Validate.class)
+@Command(name = "message", mixinStandardHelpOptions = true, description = "Work with aleph messages.", subcommands = {MessageCommand.Validate.class, MessagePost.class, MessageDeliveries.class})
 final class MessageCommand {
 
     /** Far above any real message (aleph caps inline content at a few hundred KiB). */

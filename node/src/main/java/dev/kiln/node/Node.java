@@ -11,6 +11,15 @@ import dev.kiln.node.control.OperatorToken;
 import dev.kiln.node.control.PersistentPrograms;
 import dev.kiln.node.guestapi.GuestApiSettings;
 import dev.kiln.node.guestapi.GuestApis;
+import dev.kiln.node.events.AlephMessageFeed;
+import dev.kiln.node.events.DeliveryPolicy;
+import dev.kiln.node.events.DeliveryRecords;
+import dev.kiln.node.events.MessageRejectedException;
+import dev.kiln.node.events.MessageTriggers;
+import dev.kiln.node.http.MessageEndpoint;
+import dev.kiln.node.update.AmendWatch;
+import dev.kiln.store.remote.RemoteSource;
+import java.time.Duration;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.instance.HostSev;
 import dev.kiln.node.instance.InstanceResolver;
@@ -53,17 +62,58 @@ public final class Node implements AutoCloseable {
     private final NodeMetrics metrics;
     private final Path vmsDir;
     private final LogStore logs;
+
+    /** Message triggers and updates on amend (docs/events.md), closed with the node. */
+    private record Events(MessageTriggers triggers, DeliveryRecords deliveries, AmendWatch amends, AlephMessageFeed feed) {
+        static Events start(NodeServices services, ExecutionPool pool) throws IOException {
+            DeliveryRecords deliveries;
+            try {
+                deliveries = DeliveryRecords.open(services.home());
+            } catch (RecordsException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            AmendWatch amends = new AmendWatch(pool, services.storeRecords(), AMEND_CHECK).start();
+            MessageTriggers triggers = new MessageTriggers(pool, services.nodeRecords().programs(), services.storeRecords(),
+                    deliveries, DeliveryPolicy.DEFAULT, amends::amended);
+            // aleph-vm follows its API server's stream; a Kiln node follows its first remote's.
+            AlephMessageFeed feed = services.fetcher().remotes().stream().map(RemoteSource::location)
+                    .filter(u -> "http".equals(u.getScheme()) || "https".equals(u.getScheme())).findFirst()
+                    .map(u -> new AlephMessageFeed(u, text -> fromFeed(triggers, text), Duration.ofMillis(500),
+                            Duration.ofSeconds(30)).start())
+                    .orElse(null);
+            return new Events(triggers, deliveries, amends, feed);
+        }
+
+        private static void fromFeed(MessageTriggers triggers, String text) {
+            try {
+                triggers.accept(text, MessageTriggers.FEED);
+            } catch (MessageRejectedException e) {
+                LOG.log(System.Logger.Level.INFO, "a message from the feed is not taken: " + e.getMessage());
+            }
+        }
+
+        void stopTaking() {
+            if (feed != null) feed.close();
+            amends.close();
+            triggers.close();
+        }
+    }
+
+    private static final Duration AMEND_CHECK = Duration.ofSeconds(2);
+
     private final Allocations allocations;
     private final OperatorToken token;
     private final boolean tokenCreated;
     private final GuestApis guestApis;
     private final Instances instances;
+    private final Events events;
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
                  LogStore logs, Allocations allocations, OperatorToken token, boolean tokenCreated, GuestApis guestApis,
-                 Instances instances) {
+                 Instances instances, Events events) {
         this.guestApis = guestApis;
         this.instances = instances;
+        this.events = events;
         this.server = server;
         this.pool = pool;
         this.services = services;
@@ -107,13 +157,25 @@ public final class Node implements AutoCloseable {
                 services.nodeRecords().executions(), metrics, snapshots);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
-        Instances instances;
+        Instances instances = null;
+        Events events = null;
+        MessageEndpoint messages;
+        GuestApis guestApis;
         try {
             checkPortFree(config.host(), config.port());
             instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
                     new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
                     config.kernel());
+            events = Events.start(services, pool);
+            messages = new MessageEndpoint(events.triggers(), token, events.feed(), events.amends());
+            guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),
+                    version());
         } catch (IOException | RuntimeException e) {
+            if (events != null) {
+                events.stopTaking();
+                events.deliveries().close();
+            }
+            if (instances != null) instances.close();
             pool.close();
             throw e;
         }
@@ -122,15 +184,6 @@ public final class Node implements AutoCloseable {
         machines.put(MachineKind.INSTANCE, instances);
         Allocations allocations = new Allocations(machines, new AllocationFile(services.home().dir("control")),
                 h -> messageKind(services, h));
-        GuestApis guestApis;
-        try {
-            guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),
-                    version());
-        } catch (IOException e) {
-            instances.close();
-            pool.close();
-            throw e;
-        }
         pool.serveGuestApi(guestApis);
         NodeServer server;
         try {
@@ -138,8 +191,11 @@ public final class Node implements AutoCloseable {
             WebConsole console = new WebConsole(pool, services.nodeRecords(), services.home(), services.localRuntimes(), logs, accelerator,
                     version());
             server = NodeServer.start(config.host(), config.port(), pool, metrics, accelerator,
-                    () -> sampleOrNull(services), version(), console, allocations, token, java.util.List.of(instances));
+                    () -> sampleOrNull(services), version(), console, allocations, token, java.util.List.of(instances),
+                    messages);
         } catch (RuntimeException e) {
+            events.stopTaking();
+            events.deliveries().close();
             instances.close();
             pool.close();
             guestApis.close();
@@ -156,7 +212,7 @@ public final class Node implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "no machine was started from the recorded allocation: " + e.getMessage());
         }
         LOG.log(System.Logger.Level.INFO, "node listening on " + server.uri() + " (" + services.launcher().accelerator().id() + ")");
-        return new Node(server, pool, services, metrics, vmsDir, logs, allocations, token, tokenCreated, guestApis, instances);
+        return new Node(server, pool, services, metrics, vmsDir, logs, allocations, token, tokenCreated, guestApis, instances, events);
     }
 
     /** The remote the node fetches from ({@code --remote}) is the one the guest API proxies to. */
@@ -187,6 +243,16 @@ public final class Node implements AutoCloseable {
 
     public NodeMetrics metrics() {
         return metrics;
+    }
+
+    /** Message triggers: post messages, read deliveries (docs/events.md). */
+    public MessageTriggers triggers() {
+        return events.triggers();
+    }
+
+    /** Updates on amend: the VMs drained because something they follow was amended. */
+    public AmendWatch amendWatch() {
+        return events.amends();
     }
 
     /** The VMs' logs (docs/node.md, "Logs"). */
@@ -227,8 +293,10 @@ public final class Node implements AutoCloseable {
             server.close();
         } finally {
             try {
+                events.stopTaking();
                 pool.close();
             } finally {
+                events.deliveries().close();
                 pool.networks().close();
                 guestApis.close();
                 services.launcher().close();

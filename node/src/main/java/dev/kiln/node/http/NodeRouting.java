@@ -30,10 +30,13 @@ final class NodeRouting implements Handler {
     private final WebConsole console;
     private final java.util.function.Supplier<java.net.URI> self;
     private final ControlEndpoint control;
+    /** Message triggers (docs/events.md), or null on a node without them. */
+    private final MessageEndpoint messages;
 
     NodeRouting(ProgramForwarder forwarder, AboutEndpoint about, SelfCheck selfCheck,
                 java.util.function.Supplier<String> metrics, byte[] index, WebConsole console,
-                java.util.function.Supplier<java.net.URI> self, ControlEndpoint control) {
+                java.util.function.Supplier<java.net.URI> self, ControlEndpoint control, MessageEndpoint messages) {
+        this.messages = messages;
         this.forwarder = forwarder;
         this.about = about;
         this.selfCheck = selfCheck;
@@ -74,6 +77,7 @@ final class NodeRouting implements Handler {
         }
         if (console.handle(req, res)) return;
         boolean get = req.prologue().method().equals(Method.GET) || req.prologue().method().equals(Method.HEAD);
+        if (messages != null && routeMessages(rawPath, get, req, res)) return;
         switch (rawPath) {
             case "/" -> {
                 if (get) json(res, 200, index);
@@ -112,6 +116,31 @@ final class NodeRouting implements Handler {
             }
             default -> ErrorResponses.send(res, ErrorCode.NOT_FOUND, "no such endpoint: " + rawPath
                     + " (programs are at /vm/<item hash>/…)");
+        }
+    }
+
+    private boolean routeMessages(String rawPath, boolean get, ServerRequest req, ServerResponse res) {
+        switch (rawPath) {
+            case MessageEndpoint.POST_PATH -> {
+                if (req.prologue().method().equals(Method.POST)) {
+                    messages.post(req, res);
+                } else {
+                    res.header(HeaderNames.ALLOW, "POST");
+                    res.status(405);
+                    res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                    res.send(("{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"this endpoint takes POST with a"
+                            + " message\"}}").getBytes(StandardCharsets.UTF_8));
+                }
+                return true;
+            }
+            case MessageEndpoint.ABOUT_PATH -> {
+                if (get) messages.about(req, res);
+                else methodNotAllowed(res);
+                return true;
+            }
+            default -> {
+                return false;
+            }
         }
     }
 

@@ -34,7 +34,7 @@ public final class NodeServer implements AutoCloseable {
     public static NodeServer start(String host, int port, ExecutionPool pool, NodeMetrics metrics, String accelerator,
                                    Supplier<ItemHash> sample, String version, WebConsole console,
                                    dev.kiln.node.control.Allocations allocations, dev.kiln.node.control.OperatorToken token,
-                                   java.util.List<dev.kiln.node.control.Machines> machines) {
+                                   java.util.List<dev.kiln.node.control.Machines> machines, MessageEndpoint messages) {
         URI[] self = new URI[1];
         ProgramForwarder forwarder = new ProgramForwarder(pool, metrics);
         AboutEndpoint about = new AboutEndpoint(pool, accelerator, machines);
@@ -44,7 +44,7 @@ public final class NodeServer implements AutoCloseable {
         index.put("version", version);
         index.put("accelerator", accelerator);
         index.putArray("endpoints").add("/vm/{item_hash}/{path}").add("/about/executions/list").add("/about/volumes")
-                .add("/about/allocations")
+                .add("/about/allocations").add("/about/deliveries").add("POST /api/v0/messages (operator token)")
                 .add("/control/... (operator API, token required: docs/operator-api.md)")
                 .add("/status/check/fastapi").add("/metrics").add("/logs").add("/console (HTML, also / for a browser)");
         byte[] indexJson;
@@ -54,7 +54,7 @@ public final class NodeServer implements AutoCloseable {
             throw new IllegalStateException(impossible);
         }
         NodeRouting routing = new NodeRouting(forwarder, about, check, metrics::scrape, indexJson, console, () -> self[0],
-                new ControlEndpoint(allocations, token));
+                new ControlEndpoint(allocations, token), messages);
         WebServer server = WebServer.builder()
                 .host(host)
                 .port(port)

@@ -16,6 +16,7 @@ import dev.kiln.node.error.NodeException;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.pool.Lease;
+import dev.kiln.node.program.ProgramResolver;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -80,6 +81,8 @@ final class ProgramForwarder {
         RequestBody body = req.content().hasEntity() ? new RequestBody(req.content().inputStream()) : null;
         String requestId = "req-" + req.id() + "-" + req.socketId();
         try (Lease lease = pool.acquire(program)) {
+            // Warm because a message started it: HTTP still does not reach a program without on.http.
+            if (!ProgramResolver.startedByHttp(lease.execution().program().content())) throw ProgramResolver.notHttp(program);
             if (SERVED_BY.isBound()) SERVED_BY.get().set(lease.execution().id());
             GuestResponse response = send(lease, guestRequest(rawPath, req, body, lease, requestId));
             try {

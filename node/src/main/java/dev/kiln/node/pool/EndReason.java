@@ -16,6 +16,11 @@ public enum EndReason {
     EVICTED(true, "stopped to make room for another program"),
     /** Stopped on request (CLI, benchmark) or by the VM's driver. */
     STOPPED_BY_OPERATOR(true, "stopped by the operator"),
+    /**
+     * A reference the program follows with {@code use_latest} (runtime, volume, code) was amended:
+     * the VM drains (requests in flight finish) and stops, so the next request runs the new version.
+     */
+    AMENDED(true, "a reference it follows was amended"),
     /** The node is shutting down. */
     SHUTDOWN(true, "node shutdown"),
     /** The start failed (boot, configure); nothing of it serves. */

@@ -238,6 +238,15 @@ public final class ExecutionPool implements AutoCloseable {
     }
 
     /**
+     * Drains one program's VM because something it follows was amended (docs/events.md): it takes
+     * no new request, finishes those in flight, then halts; false if none was serving.
+     */
+    public boolean amended(ItemHash program, String why) {
+        Optional<Execution> e = running(program);
+        return e.isPresent() && e.get().retire(EndReason.AMENDED, why);
+    }
+
+    /**
      * Counts of VMs by state (for /about and the {@code kiln_node_vms} gauge): each launched VM in
      * its own state, and a start that holds its memory but has no VM object yet as BOOTING.
      */

@@ -74,11 +74,28 @@ final class Teardown {
     private void stop(Execution e, Vm vm, Ending ending) {
         if (ending.reason().graceful()) {
             Thread.ofVirtual().name("kiln-stop-" + e.id()).start(() -> {
+                if (ending.reason() == EndReason.AMENDED) drain(e);
                 LOG.log(System.Logger.Level.INFO, "stopping " + e.id() + ": " + ending.text());
                 vm.stop(stopGrace);
             });
         } else {
             vm.kill();
+        }
+    }
+
+    /**
+     * Waits for the requests in flight to finish, at most their timeout: an update must not cut
+     * them short (the halt's own grace is for a stop the operator wants now).
+     */
+    private static void drain(Execution e) {
+        long end = System.nanoTime() + e.requestTimeout().toNanos();
+        while (e.inFlight() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

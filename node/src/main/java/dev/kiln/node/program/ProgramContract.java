@@ -26,9 +26,15 @@ public final class ProgramContract {
             out.add(new Refusal("content.export", "packing the data directory into the store when the VM stops"
                     + " is not done by this node; remove export"));
         }
-        if (p.on() != null && p.on().message() != null && !p.on().message().isEmpty()) {
-            out.add(new Refusal("content.on.message", "this node starts programs by HTTP only, not on aleph"
-                    + " messages (it does not follow the aleph network); remove on.message"));
+        if (p.on() != null) {
+            // Honoured (docs/events.md); only filters aleph's matcher cannot compare are refused.
+            var filters = p.on().subscriptions();
+            for (int i = 0; i < filters.size(); i++) {
+                for (String problem : dev.kiln.node.events.match.Subscription.problems(filters.get(i), "content.on.message[" + i + "]")) {
+                    int colon = problem.indexOf(": ");
+                    out.add(new Refusal(problem.substring(0, colon), problem.substring(colon + 2)));
+                }
+            }
         }
         // environment.aleph_api and shared_cache are honoured: the guest API (docs/guest-api.md).
         if (p.authorizedKeys() != null && !p.authorizedKeys().isEmpty()) {

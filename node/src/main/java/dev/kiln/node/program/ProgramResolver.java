@@ -63,10 +63,8 @@ public final class ProgramResolver {
     public ResolvedProgram resolve(ItemHash programHash) throws NodeException {
         AlephMessage message = message(programHash);
         ProgramContent p = message.contentAs(ProgramContent.class);
-        if (p.on() == null || !(p.on().onHttp() || p.on().isPersistent())) {
-            throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash
-                    + " is not started by HTTP requests (content.on.http is false); publish it with on.http = true");
-        }
+        boolean byMessage = FOR_MESSAGE.isBound() && p.on() != null && !p.on().subscriptions().isEmpty();
+        if (!byMessage && !startedByHttp(p)) throw notHttp(programHash);
         List<ProgramContract.Refusal> refused = ProgramContract.refusals(p);
         if (!refused.isEmpty()) {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash + " uses what this node does not do: "
@@ -98,6 +96,23 @@ public final class ProgramResolver {
             data = item("content.data.ref", d.refHash().get(), d.useLatestOrDefault());
         }
         return new ResolvedProgram(programHash, p, code, runtime, volumes, scratch, kept, data);
+    }
+
+    /**
+     * Bound while a message is being delivered: a program subscribed to messages may then start
+     * even though HTTP requests do not start it ({@code on.http} false).
+     */
+    public static final ScopedValue<Boolean> FOR_MESSAGE = ScopedValue.newInstance();
+
+    /** Whether HTTP requests reach the program: {@code on.http}, or a persistent program (which answers HTTP too). */
+    public static boolean startedByHttp(ProgramContent p) {
+        return p.on() != null && (p.on().onHttp() || p.on().isPersistent());
+    }
+
+    /** What an HTTP request to a program that HTTP does not start gets. */
+    public static NodeException notHttp(ItemHash programHash) {
+        return new NodeException(ErrorCode.UNSUPPORTED, "program " + programHash
+                + " is not started by HTTP requests (content.on.http is false); publish it with on.http = true");
     }
 
     private static ResolvedProgram.Kept persistent(String field, PersistentVolume v, String owner) throws NodeException {
