@@ -168,9 +168,9 @@ class OperatorApiTest {
 
         HttpResponse<String> instances = node.operator("POST", "/control/allocations",
                 "{\"persistent_vms\": [], \"instances\": [\"" + kept.value() + "\"]}");
-        assertThat(instances.statusCode()).isEqualTo(400);
-        assertThat(JSON.readTree(instances.body()).path("error").path("code").asText()).isEqualTo("unsupported");
-        assertThat(instances.body()).contains("instances");
+        assertThat(instances.statusCode()).as(instances.body()).isEqualTo(400);
+        assertThat(JSON.readTree(instances.body()).path("error").path("code").asText()).isEqualTo("invalid_program");
+        assertThat(instances.body()).contains("is a message for persistent_vms, not instances");
         HttpResponse<String> unknownField = node.operator("POST", "/control/allocations", "{\"vms\": []}");
         assertThat(unknownField.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(unknownField.body()).path("error").path("details").get(0).path("path").asText()).isEqualTo("vms");

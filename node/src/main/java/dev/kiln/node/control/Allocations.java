@@ -82,6 +82,19 @@ public final class Allocations {
                         List.of(new NodeException.Detail(k.allocationField(), "unsupported")), null);
             }
         }
+        // A PROGRAM listed as an instance (or the reverse) is a mistake in the body, not a machine
+        // that failed to start: refusing it whole keeps the machines the body would have stopped.
+        List<NodeException.Detail> misplaced = new java.util.ArrayList<>();
+        for (MachineKind k : MachineKind.values()) {
+            for (ItemHash h : wanted.of(k)) {
+                kinds.apply(h).filter(actual -> actual != k).ifPresent(actual -> misplaced.add(new NodeException.Detail(
+                        k.allocationField(), h + " is a message for " + actual.allocationField())));
+            }
+        }
+        if (!misplaced.isEmpty()) {
+            throw new NodeException(ErrorCode.INVALID_PROGRAM, misplaced.getFirst().reason() + ", not "
+                    + misplaced.getFirst().path() + "; nothing was changed", misplaced, null);
+        }
         changes.lock();
         try {
             record(wanted);
