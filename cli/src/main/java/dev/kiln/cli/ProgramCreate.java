@@ -6,7 +6,7 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
-import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.core.hash.ProgramHostname;
 import dev.kiln.node.network.PublishedPorts;
 import dev.kiln.node.program.PackagingException;
 import dev.kiln.node.program.ProgramPublisher;

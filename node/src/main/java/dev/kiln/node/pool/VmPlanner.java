@@ -8,6 +8,7 @@ import dev.kiln.guest.ProgramConfig;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.network.ProgramNetworks;
+import dev.kiln.node.program.ProgramIdentity;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.volume.ScratchVolumes;
@@ -78,7 +79,8 @@ public final class VmPlanner {
         if (attached.isEmpty()) return plan;
         ProgramConfig c = plan.config();
         ProgramConfig config = new ProgramConfig(c.itemHash(), c.programInterface(), c.code(), c.variables(), c.volumes(),
-                c.data(), c.dataMount(), attached.get().guest(), attached.get().hostname(), c.sshAuthorizedKeys(),
+                c.data(), c.dataMount(), attached.get().guest(), c.hostname() != null ? c.hostname() : attached.get().hostname(),
+                c.sshAuthorizedKeys(),
                 c.port(), c.startupTimeout());
         return new VmPlan(plan.spec().withNic(attached.get().nic()), config);
     }
@@ -101,8 +103,9 @@ public final class VmPlanner {
                 ? ProgramConfig.Interface.ASGI : ProgramConfig.Interface.EXECUTABLE;
         ProgramConfig.Builder config = ProgramConfig.builder(iface, code)
                 .itemHash(program.messageHash().value())
-                .variables(content.variablesOrEmpty())
+                .variables(ProgramIdentity.environment(program.messageHash(), content.variablesOrEmpty()))
                 .port(EXECUTABLE_PORT);
+        ProgramIdentity.hostname(program.messageHash()).ifPresent(config::hostname);
         for (ResolvedProgram.MountedVolume v : program.volumes()) {
             drives.add(new Drive("volume" + (drives.size()), v.item().file(), true));
             config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), v.mount(), true, null));
