@@ -116,7 +116,8 @@ public final class VmPlanner {
                     throw new NodeException(ErrorCode.UNSUPPORTED, "program " + program.messageHash() + " declares the"
                             + " persistent volume '" + k.name() + "'; this node was started without a place to keep them");
                 }
-                drives.add(persistent.attach(k.owner(), k.name(), k.sizeMib(), name, drives.size()));
+                drives.add(persistent.attach(k.owner(), k.name(), k.sizeMib(),
+                        k.parent() == null ? null : k.parent().file(), name, drives.size()));
                 config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), k.mount(), false, "ext4"));
             }
             for (ResolvedProgram.Scratch s : program.scratch()) {

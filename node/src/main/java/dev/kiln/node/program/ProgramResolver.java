@@ -100,17 +100,15 @@ public final class ProgramResolver {
         return new ResolvedProgram(programHash, p, code, runtime, volumes, scratch, kept, data);
     }
 
-    private static ResolvedProgram.Kept persistent(String field, PersistentVolume v, String owner) throws NodeException {
+    private ResolvedProgram.Kept persistent(String field, PersistentVolume v, String owner) throws NodeException {
         if (v.knownPersistence().orElse(null) != Persistence.HOST) {
             throw new NodeException(ErrorCode.UNSUPPORTED, field + ".persistence is '" + v.persistence()
                     + "'; this node keeps persistent volumes on its own disk only (persistence: host): volumes stored"
                     + " on the aleph network need the network's storage, which a Kiln node does not reach");
         }
-        if (v.parent() != null) {
-            throw new NodeException(ErrorCode.UNSUPPORTED, field + ".parent is set; this node creates persistent"
-                    + " volumes empty only so far (drop parent, or copy the files in from the program)");
-        }
-        return new ResolvedProgram.Kept(owner, v.name(), v.sizeMib(), v.mount());
+        ResolvedItem parent = v.parent() == null ? null
+                : item(field + ".parent.ref", v.parent().refHash(), v.parent().useLatestOrDefault());
+        return new ResolvedProgram.Kept(owner, v.name(), v.sizeMib(), v.mount(), parent);
     }
 
     /** The program's message, checked; recorded here if it came from a remote. */
