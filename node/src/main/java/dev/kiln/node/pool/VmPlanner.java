@@ -1,5 +1,6 @@
 package dev.kiln.node.pool;
 
+import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Resources;
 import dev.kiln.guest.Attachment;
@@ -7,6 +8,7 @@ import dev.kiln.guest.GuestInit;
 import dev.kiln.guest.ProgramConfig;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.export.DataExports;
 import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.program.ProgramIdentity;
 import dev.kiln.node.program.ResolvedProgram;
@@ -23,8 +25,9 @@ import java.util.Optional;
 
 /**
  * Lays a resolved program out as a VM: the runtime as the root drive, squashfs code as the next
- * drive ({@code /dev/vdb}), then one drive per immutable volume, then one fresh writable ext4 image
- * per ephemeral volume; zip and plain code and the data
+ * drive ({@code /dev/vdb}), then one drive per immutable volume, then the persistent volumes, then
+ * one fresh writable ext4 image per ephemeral volume and one for {@code export.mount}; zip and
+ * plain code and the data
  * archive travel inline over the guest channel. Guest RAM and vCPUs come from the message's
  * {@code resources}.
  */
@@ -38,6 +41,7 @@ public final class VmPlanner {
     private final Duration bootTimeout;
     private final ProgramNetworks networks;
     private final PersistentVolumes persistent;
+    private final DataExports exports;
 
     /**
      * A planner for a node without VM networking (a program that needs the internet is refused)
@@ -49,10 +53,22 @@ public final class VmPlanner {
 
     /** @param persistent where persistent volumes are kept, or null to refuse them */
     public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks, PersistentVolumes persistent) {
+        this(kernel, bootTimeout, networks, persistent, null);
+    }
+
+    /** @param exports where {@code export} packs data directories to, or null to refuse it */
+    public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks, PersistentVolumes persistent,
+                     DataExports exports) {
         this.kernel = kernel;
         this.bootTimeout = bootTimeout;
         this.networks = networks;
         this.persistent = persistent;
+        this.exports = exports;
+    }
+
+    /** Where data directories are exported to, unless this planner refuses {@code export}. */
+    public Optional<DataExports> dataExports() {
+        return Optional.ofNullable(exports);
     }
 
     /** Where persistent volumes are kept, unless this planner refuses them. */
@@ -63,7 +79,14 @@ public final class VmPlanner {
     /** The VM has exited (or never ran): its scratch images go, its persistent volumes are free again. */
     void releaseVolumes(VmSpec spec, boolean clean) {
         ScratchVolumes.discard(spec);
+        DataExports.discard(spec.drives());
         if (persistent != null) persistent.release(spec, clean);
+    }
+
+    /** A VM that ran has exited: its data directory is exported (if asked), then its volumes released. */
+    void endVolumes(VmSpec spec, boolean clean, ItemHash program, String execution) {
+        if (exports != null) exports.pack(spec, program, execution);
+        releaseVolumes(spec, clean);
     }
 
     public ProgramNetworks networks() {
@@ -124,8 +147,19 @@ public final class VmPlanner {
                 drives.add(ScratchVolumes.create(workDir, drives.size(), s.sizeMib()));
                 config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), s.mount(), false, "ext4"));
             }
+            if (content.export() != null) {
+                if (exports == null) {
+                    throw new NodeException(ErrorCode.UNSUPPORTED, "program " + program.messageHash() + " sets"
+                            + " content.export; this node was started without a store to export data directories to");
+                }
+                // Mounted before the data archive is unpacked, so the archive lands on it when both share a mount.
+                drives.add(DataExports.drive(workDir, drives.size()));
+                config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), content.export().mount(),
+                        false, "ext4"));
+            }
         } catch (VolumeException | NodeException x) {
             ScratchVolumes.discard(drives);
+            DataExports.discard(drives);
             if (persistent != null) persistent.release(drives, name, false);
             if (x instanceof NodeException n) throw n;
             ErrorCode error = x instanceof PersistentVolumes.InUseException ? ErrorCode.VOLUME_IN_USE : ErrorCode.INTERNAL;

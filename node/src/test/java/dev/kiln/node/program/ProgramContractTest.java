@@ -33,7 +33,6 @@ class ProgramContractTest {
     /** The fixture without what this node refuses. */
     static ObjectNode honourable() throws Exception {
         ObjectNode c = fixtureContent();
-        c.remove("export");
         ((ObjectNode) c.get("on")).remove("message");
         ((ObjectNode) c.get("environment")).put("aleph_api", false).put("shared_cache", false);
         return c;
@@ -51,14 +50,17 @@ class ProgramContractTest {
     @Test
     void theFixtureAsPublishedOnAlephIsRefusedForEachFieldThisNodeDoesNotDo() throws Exception {
         assertThat(ProgramContract.refusals(parse(fixtureContent()))).extracting(ProgramContract.Refusal::field)
-                .containsExactly("content.export", "content.on.message", "content.environment.aleph_api",
+                .containsExactly("content.on.message", "content.environment.aleph_api",
                         "content.environment.shared_cache");
     }
 
     static Stream<Arguments> fields() throws Exception {
         ObjectNode fixture = fixtureContent();
         return Stream.of(
-                Arguments.of("content.export", (Consumer<ObjectNode>) c -> c.set("export", fixture.get("export"))),
+                Arguments.of("content.export.encoding", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("export"))
+                        .put("encoding", "squashfs")),
+                Arguments.of("content.export.mount", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("export"))
+                        .put("mount", "/var/lib/example/out")),
                 Arguments.of("content.on.message", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("on"))
                         .set("message", fixture.get("on").get("message"))),
                 Arguments.of("content.environment.aleph_api", (Consumer<ObjectNode>) c -> ((ObjectNode) c.get("environment"))
