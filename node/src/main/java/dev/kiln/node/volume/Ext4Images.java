@@ -77,7 +77,7 @@ public final class Ext4Images {
     }
 
     /** The path of an e2fsprogs tool, or a clear error naming the package to install. */
-    static Path tool(String name) throws VolumeException {
+    public static Path tool(String name) throws VolumeException {
         String path = System.getenv("PATH");
         List<Path> dirs = new ArrayList<>();
         if (path != null) for (String d : path.split(":")) if (!d.isEmpty()) dirs.add(Path.of(d));
