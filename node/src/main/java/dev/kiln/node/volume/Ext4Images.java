@@ -49,12 +49,19 @@ public final class Ext4Images {
      * clean unmount; problems beyond what -p fixes are an error naming the command to run.
      */
     public static void checkUnattended(Path image, String what) throws VolumeException {
-        if (Ext4State.cleanlyDetached(image)) return;
-        int status = status(List.of(tool("e2fsck").toString(), "-p", image.toString()), "e2fsck -p on " + what);
+        if (!Ext4State.cleanlyDetached(image)) preen(image, what);
+    }
+
+    /**
+     * {@code e2fsck -p}: replays the journal and fixes what is safe to fix unattended; anything
+     * worse is left to a person, with the command to run, rather than guessed at with -y.
+     */
+    static void preen(Path image, String what) throws VolumeException {
+        int status = status(List.of(tool("e2fsck").toString(), "-p", image.toString()), "e2fsck -p on " + image);
         // 0: clean, 1: errors fixed, 2: fixed and "reboot" (meaningless for an unmounted image).
         if (status > 2) {
             throw new VolumeException(what + " has filesystem errors e2fsck -p will not fix (exit " + status
-                    + "); run: e2fsck -f -y " + image, null);
+                    + "); while no VM uses it, run: e2fsck -f -y " + image, null);
         }
     }
 

@@ -86,7 +86,7 @@ public final class PersistentVolumes {
             } else if (!Files.exists(image)) {
                 Ext4Images.create(image, sizeMib, true);
             } else if (Files.exists(dirty)) {
-                check(image, name);
+                Ext4Images.preen(image, "persistent volume '" + name + "'");
             }
             Files.writeString(dirty, vmName + "\n");
             return new Drive(DRIVE_PREFIX + index, image, false);
@@ -132,19 +132,5 @@ public final class PersistentVolumes {
 
     static Path dirtyMarker(Path image) {
         return image.resolveSibling(image.getFileName() + ".dirty");
-    }
-
-    /**
-     * {@code e2fsck -p}: replays the journal and fixes what is safe to fix unattended; anything
-     * worse is left to a person, with the command to run, rather than guessed at with -y.
-     */
-    private static void check(Path image, String name) throws VolumeException {
-        List<String> command = List.of(Ext4Images.tool("e2fsck").toString(), "-p", image.toString());
-        int status = Ext4Images.status(command, "e2fsck -p on " + image);
-        // 0: clean, 1: errors fixed, 2: fixed and "reboot" (meaningless for an unmounted image).
-        if (status > 2) {
-            throw new VolumeException("persistent volume '" + name + "' has filesystem errors e2fsck -p will not fix"
-                    + " (exit " + status + "); while no VM uses it, run: e2fsck -f -y " + image, null);
-        }
     }
 }
