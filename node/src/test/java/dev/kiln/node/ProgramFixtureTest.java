@@ -70,12 +70,10 @@ class ProgramFixtureTest {
     Path dir;
 
     FakeInternet internet;
-    QemuLauncher launcher;
 
     @Test
     void theFixtureRunsWithItsVolumesDataExportIdentityAndInternet() throws Exception {
         internet = new FakeInternet(lab);
-        launcher = NamespacedQemu.launcher(lab, internet.node);
         TestNode node = startNode();
         try {
             ItemHash program = publishFixture(node);
@@ -139,7 +137,9 @@ class ProgramFixtureTest {
         }
     }
 
+    /** A node on the test's home; its launcher and network are its own (a node closes both). */
     TestNode startNode() throws Exception {
+        QemuLauncher launcher = NamespacedQemu.launcher(lab, internet.node);
         HostCommands nodeNs = lab.in(internet.node);
         NetworkSettings settings = NetworkSettings.defaults().withDns(List.of(FakeInternet.SERVER));
         ProgramNetworks networks = ProgramNetworks.over(NodeNetwork.start(settings, nodeNs), p -> List.of());
