@@ -122,7 +122,8 @@ class PersistentVolumeTest {
         assertThat(PersistentVolumes.isDirty(image())).as("marked while attached").isTrue();
 
         stopVm(program);
-        assertThat(PersistentVolumes.isDirty(image())).as("a clean stop clears the mark").isFalse();
+        assertThat(PersistentVolumes.isDirty(image())).as("a clean stop clears the mark: the agent unmounted the volume,"
+                + " so its superblock says clean").isFalse();
         fsck(image());
         assertThat(get(program, "/read?name=kept").path("text").asText()).isEqualTo("first");
 
