@@ -100,7 +100,7 @@ class ProgramFixtureTest {
             awaitIdleStop(node, program);
             ExportRecord export = awaitExport(node, program, 1);
             Path image = image(node);
-            // The marker goes once the VM's end is processed (after the export), if the superblock is clean.
+            // The marker goes once the VM's end is processed, if the superblock is clean.
             await("the agent unmounted the volume at halt, so the mark goes").atMost(Duration.ofSeconds(30))
                     .until(() -> !PersistentVolumes.isDirty(image));
             fsckClean(image);

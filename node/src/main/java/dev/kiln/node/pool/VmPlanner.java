@@ -83,10 +83,15 @@ public final class VmPlanner {
         if (persistent != null) persistent.release(spec, clean);
     }
 
-    /** A VM that ran has exited: its data directory is exported (if asked), then its volumes released. */
+    /**
+     * A VM that ran has exited: its volumes are released first (a new VM of the program may claim
+     * its persistent ones at once), then its data directory is exported, if asked, and discarded.
+     */
     void endVolumes(VmSpec spec, boolean clean, ItemHash program, String execution) {
+        ScratchVolumes.discard(spec);
+        if (persistent != null) persistent.release(spec, clean);
         if (exports != null) exports.pack(spec, program, execution);
-        releaseVolumes(spec, clean);
+        DataExports.discard(spec.drives());
     }
 
     public ProgramNetworks networks() {
