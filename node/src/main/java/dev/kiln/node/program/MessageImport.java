@@ -63,8 +63,13 @@ public final class MessageImport {
             throw new NodeException(ErrorCode.INVALID_PROGRAM, "a " + m.type() + " message is not run by a node;"
                     + " publish PROGRAM or INSTANCE messages here (files go in with 'kiln store publish')");
         }
-        ExecutableContent content = type == MessageType.PROGRAM ? m.contentAs(ProgramContent.class)
-                : m.contentAs(InstanceContent.class);
+        ExecutableContent content;
+        try {
+            content = type == MessageType.PROGRAM ? m.contentAs(ProgramContent.class) : m.contentAs(InstanceContent.class);
+        } catch (RuntimeException e) {
+            throw new NodeException(ErrorCode.INVALID_PROGRAM, "the message carries no content to run (item_type "
+                    + m.itemType() + "): give a message with its content inline", e);
+        }
         List<ResolvedItem> references = resolver.references(content);
         List<ProgramContract.Refusal> refusals = content instanceof ProgramContent p ? ProgramContract.refusals(p) : List.of();
         ItemHash hash = m.hash();
