@@ -20,11 +20,26 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "message", mixinStandardHelpOptions = true, description = "Work with aleph messages.", subcommands = {MessageCommand.Validate.class, MessagePost.class, MessageDeliveries.class})
+@Command(name = "message", mixinStandardHelpOptions = true, description = "Work with aleph messages.", subcommands = {MessageCommand.Validate.class, MessagePost.class, MessageDeliveries.class, MessagePublish.class})
 final class MessageCommand {
 
     /** Far above any real message (aleph caps inline content at a few hundred KiB). */
     static final long MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
+
+    /** The file's text, refused with the reason when it cannot be a message (missing, huge, not UTF-8). */
+    static String readMessageFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new IOException("no such file: " + file);
+        long size = Files.size(file);
+        if (size > MAX_MESSAGE_BYTES) {
+            throw new IOException(file + " is " + Bytes.human(size) + "; a message is at most "
+                    + Bytes.human(MAX_MESSAGE_BYTES) + " — is this the right file?");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (CharacterCodingException e) {
+            throw new IOException(file + " is not UTF-8 text; a message is a JSON document");
+        }
+    }
 
     @Command(name = "validate", mixinStandardHelpOptions = true, description = "Check an aleph PROGRAM, INSTANCE or STORE message; prints every problem. Exit 1 if invalid.")
     static final class Validate implements Callable<Integer> {
@@ -35,18 +50,7 @@ final class MessageCommand {
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            if (!Files.isRegularFile(file)) throw new IOException("no such file: " + file);
-            long size = Files.size(file);
-            if (size > MAX_MESSAGE_BYTES) {
-                throw new IOException(file + " is " + Bytes.human(size) + "; a message is at most "
-                        + Bytes.human(MAX_MESSAGE_BYTES) + " — is this the right file?");
-            }
-            String json;
-            try {
-                json = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-            } catch (CharacterCodingException e) {
-                throw new IOException(file + " is not UTF-8 text; a message is a JSON document");
-            }
+            String json = readMessageFile(file);
             AlephMessage m;
             try {
                 m = AlephMessages.parse(json);

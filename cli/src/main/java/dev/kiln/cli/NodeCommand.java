@@ -13,7 +13,7 @@ import dev.kiln.node.guestapi.GuestApiSettings;
 import dev.kiln.node.NodeConfig;
 import dev.kiln.node.NodeServices;
 import dev.kiln.node.console.LocalRuntimeList;
-import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.core.hash.ProgramHostname;
 import dev.kiln.node.network.NetworkOptions;
 import dev.kiln.node.snapshot.SnapshotSettings;
 import dev.kiln.node.network.ProgramNetworks;
@@ -23,7 +23,6 @@ import dev.kiln.vm.qemu.QemuLauncher;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -53,9 +52,10 @@ final class NodeCommand implements Callable<Integer> {
             + " 0.0.0.0 for every interface, behind a reverse proxy).")
     String host = NodeConfig.DEFAULT_HOST;
 
-    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Keep a VM warm this long after its last"
-            + " request (default: each program's resources.seconds).")
-    Long idleSeconds;
+    @Option(names = {"--keep-warm", "--idle-timeout"}, paramLabel = "DURATION", description = "Keep a VM up this long"
+            + " after its last request: 90s, 10m, 1h, or plain seconds (default: 10m; idle VMs are evicted first when"
+            + " memory is needed). resources.seconds of a message is its per-request timeout, not this.")
+    String keepWarm;
 
     @Option(names = "--memory-budget", paramLabel = "MiB", description = "Memory all VMs together may reserve"
             + " (default: 75%% of this machine's RAM).")
@@ -145,12 +145,13 @@ final class NodeCommand implements Callable<Integer> {
         QemuLauncher launcher = new QemuLauncher(QemuLauncher.Options.in(kiln.home().root())
                 .withKernel(prepared.kernel().vmlinux()));
         NodeConfig config = NodeConfig.defaults(prepared.kernel().vmlinux()).withHost(host).withPort(port);
-        if (idleSeconds != null) {
-            if (idleSeconds < 1) {
-                err.println("kiln: --idle-timeout must be at least 1 second");
+        if (keepWarm != null) {
+            try {
+                config = config.withIdleTimeout(KeepWarmOption.parse(keepWarm));
+            } catch (IllegalArgumentException e) {
+                err.println("kiln: --keep-warm: " + e.getMessage());
                 return Main.USAGE;
             }
-            config = config.withIdleTimeout(Duration.ofSeconds(idleSeconds));
         }
         if (memoryBudget != null) config = config.withMemoryBudgetMiB(memoryBudget);
         if (maxBoots != null) {

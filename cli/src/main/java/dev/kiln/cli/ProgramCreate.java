@@ -6,7 +6,8 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.Resources;
-import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.core.message.Volume;
+import dev.kiln.core.hash.ProgramHostname;
 import dev.kiln.node.network.PublishedPorts;
 import dev.kiln.node.program.PackagingException;
 import dev.kiln.node.program.ProgramPublisher;
@@ -67,8 +68,8 @@ final class ProgramCreate implements Callable<Integer> {
     int vcpus;
 
     @Option(names = "--timeout-seconds", paramLabel = "SECONDS", defaultValue = "30",
-            description = "resources.seconds: how long a request may take and, unless the node overrides it, how long"
-                    + " the VM stays warm after the last one (default: ${DEFAULT-VALUE}).")
+            description = "resources.seconds: how long a request may take before 504 (default: ${DEFAULT-VALUE}; how"
+                    + " long the VM stays warm is the node's --keep-warm).")
     long seconds;
 
     @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the program (repeatable).")
@@ -89,6 +90,13 @@ final class ProgramCreate implements Callable<Integer> {
     boolean persistent;
 
     @Mixin OperatorClient operator;
+    @Option(names = "--volume", paramLabel = "MOUNT=KIND:...", description = {"A volume (repeatable):",
+            "  MOUNT=persistent:NAME:SIZE_MIB[:PARENT_HASH]  kept on this node per owner and NAME (a parent ext4 image"
+                    + " is copied in at first use), e.g. /var/lib/app=persistent:data:64",
+            "  MOUNT=ephemeral:SIZE_MIB  empty scratch space at each boot (at most 1000), e.g. /tmp/work=ephemeral:32",
+            "  MOUNT=ref:HASH  a published squashfs, read-only, e.g. /opt/lib=ref:<STORE message hash>"})
+    List<String> volumeOptions = new ArrayList<>();
+
 
     @Override
     public Integer call() throws Exception {
@@ -132,6 +140,13 @@ final class ProgramCreate implements Callable<Integer> {
             err.println("kiln: " + e.getMessage());
             return Main.USAGE;
         }
+        List<Volume> volumes = new ArrayList<>();
+        try {
+            for (String v : volumeOptions) volumes.add(VolumeOption.parse(v));
+        } catch (IllegalArgumentException e) {
+            err.println("kiln: " + e.getMessage());
+            return Main.USAGE;
+        }
         if (!publishPorts.isEmpty() && !internet) {
             err.println("kiln: --publish-port needs --internet: a forwarded port reaches the VM through its network"
                     + " card, which only internet programs get");
@@ -152,7 +167,7 @@ final class ProgramCreate implements Callable<Integer> {
         try {
             p = publisher.publish(new ProgramSpec(source, enc, entrypoint, iface, runtimeRef,
                     runtime.equals("default") ? "Kiln's default runtime (" + NodeSetup.DEFAULT_RUNTIME + ")" : runtime,
-                    Resources.of(vcpus, memory, seconds), variables, name, internet, persistent));
+                    Resources.of(vcpus, memory, seconds), variables, name, internet, persistent, volumes));
         } catch (PackagingException e) {
             err.println("kiln: " + e.getMessage());
             return Main.USER_ERROR;
@@ -165,6 +180,7 @@ final class ProgramCreate implements Callable<Integer> {
         out.println((p.reused() ? "already published: " : "published program ") + p.message());
         out.println("  code:    " + p.code() + " (" + enc.wire() + ", file " + p.codeFile().shortForm() + ")");
         out.println("  runtime: " + p.runtime());
+        for (Volume v : volumes) out.println("  volume:  " + v.mount() + " (" + VolumeOption.describe(v) + ")");
         out.println("  url:     " + base + "/vm/" + p.message() + "/");
         out.println("  host:    " + ProgramHostname.label(p.message()) + ".<your node's domain>");
         if (!publishPorts.isEmpty()) {

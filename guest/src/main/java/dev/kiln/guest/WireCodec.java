@@ -187,8 +187,13 @@ final class WireCodec {
 
     static HaltResult halted(byte[] payload) {
         JsonNode h = object(payload, "HALTED");
+        List<String> left = new ArrayList<>();
+        for (JsonNode v : h.path("volumes_left_mounted")) {
+            if (!v.isTextual()) throw new GuestProtocolException("HALTED volumes_left_mounted must list mount points");
+            left.add(v.asText());
+        }
         return new HaltResult(h.path("ok").asBoolean(), text(h, "shutdown"), text(h, "message"),
-                h.path("cancelled_streams").asInt());
+                h.path("cancelled_streams").asInt(), left);
     }
 
     // ------------------------------------------------------------------ JSON

@@ -30,7 +30,11 @@ import dev.kiln.node.network.ProgramNetworks;
 import dev.kiln.node.pool.ExecutionPool;
 import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.node.pool.PoolConfig;
+import dev.kiln.node.export.DataExports;
+import dev.kiln.node.export.ExportRecords;
 import dev.kiln.node.pool.VmPlanner;
+import dev.kiln.store.LocalPublisher;
+import dev.kiln.store.records.RecordsException;
 import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.program.ProgramResolver;
 import dev.kiln.node.program.SampleProgram;
@@ -148,7 +152,7 @@ public final class Node implements AutoCloseable {
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
                 new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()), services.fetcher());
         VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout(), networks,
-                new PersistentVolumes(services.home().dir("volumes")));
+                new PersistentVolumes(services.home().dir("volumes")), openExports(services));
         PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ProgramSnapshots snapshots = ProgramSnapshots.open(services.home().dir("snapshots"), config.snapshots(),
@@ -299,6 +303,7 @@ public final class Node implements AutoCloseable {
                 events.deliveries().close();
                 pool.networks().close();
                 guestApis.close();
+                pool.dataExports().ifPresent(DataExports::close);
                 services.launcher().close();
                 try {
                     services.nodeRecords().executions().flush();
@@ -307,6 +312,15 @@ public final class Node implements AutoCloseable {
                 }
                 deleteTree(vmsDir);
             }
+        }
+    }
+
+    private static DataExports openExports(NodeServices services) throws IOException {
+        try {
+            return new DataExports(LocalPublisher.open(services.home(), services.blobs(), services.storeRecords()),
+                    ExportRecords.open(services.home().db()));
+        } catch (RecordsException e) {
+            throw new IOException("cannot open the export records: " + e.getMessage(), e);
         }
     }
 

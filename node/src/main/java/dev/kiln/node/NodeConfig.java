@@ -15,8 +15,9 @@ import java.util.Objects;
  *                        for the world, as aleph nodes do with Caddy)
  * @param port            HTTP port (default 4020; 0 picks a free one)
  * @param kernel          the guest kernel (an uncompressed vmlinux)
- * @param idleTimeout     keep-warm time after a VM's last request; null (the default): each
- *                        program's {@code resources.seconds}
+ * @param idleTimeout     keep-warm: how long a VM stays up after its last request (default
+ *                        {@link #DEFAULT_KEEP_WARM}; null means that default). The node's setting,
+ *                        not the message's: {@code resources.seconds} is aleph's per-request timeout
  * @param memoryBudgetMiB memory all VMs together may reserve (default: 75 % of the host's RAM)
  * @param vmmOverheadMiB  what one VM costs beyond its guest RAM (default 64 MiB)
  * @param bootTimeout     how long a VM may take to say hello (default 30 s)
@@ -37,6 +38,12 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
     public static final Duration DEFAULT_BOOT_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(2);
     public static final Duration DEFAULT_BOOT_QUEUE_WAIT = Duration.ofSeconds(60);
+    /**
+     * Ten minutes: idle VMs are the first evicted (least recently used) when a start needs their
+     * memory, so a long keep-warm costs nothing while the budget has room, and a program called
+     * every few minutes skips the cold start. aleph's 3600 s suits KVM hosts with more memory.
+     */
+    public static final Duration DEFAULT_KEEP_WARM = Duration.ofMinutes(10);
 
     public NodeConfig {
         Objects.requireNonNull(host, "host");
@@ -44,6 +51,7 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(bootQueueWait, "bootQueueWait");
+        idleTimeout = idleTimeout == null ? DEFAULT_KEEP_WARM : idleTimeout;
         logs = logs == null ? LogSettings.defaults() : logs;
         snapshots = snapshots == null ? SnapshotSettings.defaults() : snapshots;
         if (maxConcurrentBoots < 1) {
@@ -53,7 +61,7 @@ public record NodeConfig(String host, int port, Path kernel, Duration idleTimeou
     }
 
     public static NodeConfig defaults(Path kernel) {
-        return new NodeConfig(DEFAULT_HOST, DEFAULT_PORT, kernel, null, defaultMemoryBudgetMiB(),
+        return new NodeConfig(DEFAULT_HOST, DEFAULT_PORT, kernel, DEFAULT_KEEP_WARM, defaultMemoryBudgetMiB(),
                 DEFAULT_VMM_OVERHEAD_MIB, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_GRACE, defaultMaxConcurrentBoots(),
                 DEFAULT_BOOT_QUEUE_WAIT, LogSettings.defaults(), SnapshotSettings.defaults());
     }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Encoding;
-import dev.kiln.node.http.ProgramHostname;
+import dev.kiln.core.hash.ProgramHostname;
 import dev.kiln.node.program.PublishedProgram;
 import dev.kiln.node.testing.AgentVmLauncher;
 import dev.kiln.node.testing.RawHttp;

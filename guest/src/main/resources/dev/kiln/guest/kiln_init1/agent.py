@@ -379,6 +379,8 @@ class Agent:
         result = {"ok": shutdown in ("complete", "none"), "shutdown": shutdown, "cancelled_streams": len(leftover)}
         if message:
             result["message"] = message
+        if self.system and system.WRITABLE_MOUNTS:
+            result["volumes_left_mounted"] = system.unmount_writable()
         say("t=%s halted (shutdown: %s)" % (uptime(), shutdown))
         if reply:
             self.outbox.send(HALTED, FLAG_END, 0, json_dumps(result))

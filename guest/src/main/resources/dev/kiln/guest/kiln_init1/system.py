@@ -13,13 +13,17 @@ from .config import ConfigError
 from .console import say
 
 
-def run_mount(args, timeout=30):
-    """The one external command the agent runs, with arguments built here from validated values."""
-    for candidate in ("/bin/mount", "/usr/bin/mount", "/sbin/mount"):
+# Writable volumes mounted by this agent, in mount order: unmounted, last first, at halt.
+WRITABLE_MOUNTS = []
+
+
+def run_mount(args, timeout=30, program="mount"):
+    """The external commands the agent runs (mount, umount), with arguments built here from validated values."""
+    for candidate in ("/bin/" + program, "/usr/bin/" + program, "/sbin/" + program):
         if os.path.exists(candidate):
             break
     else:
-        raise ConfigError("mount_failed", "no mount program in the runtime")
+        raise ConfigError("mount_failed", "no %s program in the runtime" % program)
     proc = subprocess.Popen([candidate] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, close_fds=True)
     try:
@@ -27,13 +31,42 @@ def run_mount(args, timeout=30):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        raise ConfigError("mount_failed", "mount %s timed out" % " ".join(args))
+        raise ConfigError("mount_failed", "%s %s timed out" % (program, " ".join(args)))
     if proc.returncode != 0:
-        raise ConfigError("mount_failed", "mount %s failed: %s" % (" ".join(args), out.decode("utf-8", "replace").strip()))
+        raise ConfigError("mount_failed", "%s %s failed: %s" % (program, " ".join(args),
+                                                                out.decode("utf-8", "replace").strip()))
 
 
 def mount_volume(device, target, read_only, fs):
     run_mount((["-t", fs] if fs else []) + ["-o", "ro" if read_only else "rw", device, target])
+    if not read_only:
+        WRITABLE_MOUNTS.append(target)
+
+
+def unmount_writable():
+    """At halt, after the program's shutdown: sync, then unmount each writable volume so its
+    filesystem is marked clean before power-off. A volume still busy (a file the program left open)
+    is remounted read-only instead, which flushes it as well; only if both fail is it left mounted,
+    synced, for the journal to settle at its next mount. Returns the mounts not detached."""
+    try:
+        os.sync()
+    except OSError:
+        pass
+    left = []
+    while WRITABLE_MOUNTS:
+        target = WRITABLE_MOUNTS.pop()
+        try:
+            run_mount([target], timeout=20, program="umount")
+            continue
+        except ConfigError as e:
+            first = e.message
+        try:
+            run_mount(["-o", "remount,ro", target], timeout=20)
+            say("volume %s busy at halt (%s): remounted read-only" % (target, first))
+        except ConfigError as e:
+            say("volume %s could not be detached at halt: %s; %s" % (target, first, e.message))
+            left.append(target)
+    return left
 
 
 def set_hostname(name):

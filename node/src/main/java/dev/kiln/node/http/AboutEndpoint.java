@@ -35,6 +35,7 @@ final class AboutEndpoint {
                 v.writeTo(list.addObject()).put("attached_to", v.attachedTo());
             }
         }
+        if (pool.dataExports().isPresent()) dev.kiln.node.export.ExportListing.write(root.putArray("exports"), pool.dataExports().get());
         try {
             return ErrorResponses.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {

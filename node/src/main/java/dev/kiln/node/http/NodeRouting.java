@@ -2,6 +2,7 @@ package dev.kiln.node.http;
 
 import dev.kiln.core.hash.InvalidItemHashException;
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.core.hash.ProgramHostname;
 import dev.kiln.node.console.WebConsole;
 import dev.kiln.node.error.ErrorCode;
 import io.helidon.http.HeaderNames;

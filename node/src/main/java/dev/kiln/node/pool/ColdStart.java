@@ -98,7 +98,7 @@ final class ColdStart {
         ItemHash hash = e.programHash();
         ResolvedProgram program = resolver.resolve(hash);
         long resolved = System.nanoTime();
-        Duration idle = config.idleTimeout() != null ? config.idleTimeout() : Duration.ofSeconds(program.resources().seconds());
+        Duration idle = config.idleTimeout();
         e.resolved(program, program.content().isPersistent() ? new KeepWarmPolicy.Persistent(RestartPolicy.DEFAULT)
                 : new KeepWarmPolicy.OnDemand(idle));
         long cost = VmPlanner.memoryCost(program, config.vmmOverheadMiB());

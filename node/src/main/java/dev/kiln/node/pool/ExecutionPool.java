@@ -267,6 +267,11 @@ public final class ExecutionPool implements AutoCloseable {
         return planner.persistentVolumes();
     }
 
+    /** Where the node exports data directories, unless it refuses {@code export}. */
+    public Optional<dev.kiln.node.export.DataExports> dataExports() {
+        return planner.dataExports();
+    }
+
     public ProgramNetworks networks() {
         return networks;
     }

@@ -7,8 +7,7 @@ import java.util.Objects;
 /**
  * The execution pool's knobs (docs/node.md lists them with their defaults).
  *
- * @param idleTimeout    how long a VM stays warm after its last request; null: each program's
- *                       {@code resources.seconds}
+ * @param idleTimeout    how long a VM stays warm after its last request (the node's keep-warm)
  * @param memoryBudgetMiB host memory the VMs may reserve in total
  * @param vmmOverheadMiB what each VM costs beyond its guest RAM (QEMU itself, its code cache)
  * @param stopGrace      how long a stopping program gets to finish (ASGI shutdown, SIGTERM)
@@ -23,7 +22,8 @@ public record PoolConfig(Duration idleTimeout, long memoryBudgetMiB, long vmmOve
         if (maxConcurrentBoots < 1) throw new IllegalArgumentException("at least one boot at a time, got " + maxConcurrentBoots);
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(vmsDir, "vmsDir");
-        if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("the idle timeout must be positive, got " + idleTimeout);
         }
         if (memoryBudgetMiB < 64) throw new IllegalArgumentException("the memory budget must be at least 64 MiB");

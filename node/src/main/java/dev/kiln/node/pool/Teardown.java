@@ -125,7 +125,7 @@ final class Teardown {
             LOG.log(System.Logger.Level.INFO, e.id() + " ended: " + ending.text());
         }
         // Only a clean stop let the agent sync and power off; anything else leaves the dirty marker.
-        planner.releaseVolumes(vm.spec(), finalState.equals(VmState.STOPPED.name()));
+        planner.endVolumes(vm.spec(), finalState.equals(VmState.STOPPED.name()), e.programHash(), e.id());
         if (finalState.equals(VmState.STOPPED.name())) deleteQuietly(vm.spec().workDir());
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.node.pool;
 
+import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.CodeInterface;
 import dev.kiln.core.message.Resources;
 import dev.kiln.guest.Attachment;
@@ -8,7 +9,9 @@ import dev.kiln.guest.ProgramConfig;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.guestapi.GuestApiAccess;
+import dev.kiln.node.export.DataExports;
 import dev.kiln.node.network.ProgramNetworks;
+import dev.kiln.node.program.ProgramIdentity;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.volume.ScratchVolumes;
@@ -23,8 +26,9 @@ import java.util.Optional;
 
 /**
  * Lays a resolved program out as a VM: the runtime as the root drive, squashfs code as the next
- * drive ({@code /dev/vdb}), then one drive per immutable volume, then one fresh writable ext4 image
- * per ephemeral volume; zip and plain code and the data
+ * drive ({@code /dev/vdb}), then one drive per immutable volume, then the persistent volumes, then
+ * one fresh writable ext4 image per ephemeral volume and one for {@code export.mount}; zip and
+ * plain code and the data
  * archive travel inline over the guest channel. Guest RAM and vCPUs come from the message's
  * {@code resources}.
  */
@@ -38,6 +42,7 @@ public final class VmPlanner {
     private final Duration bootTimeout;
     private final ProgramNetworks networks;
     private final PersistentVolumes persistent;
+    private final DataExports exports;
 
     /**
      * A planner for a node without VM networking (a program that needs the internet is refused)
@@ -49,10 +54,22 @@ public final class VmPlanner {
 
     /** @param persistent where persistent volumes are kept, or null to refuse them */
     public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks, PersistentVolumes persistent) {
+        this(kernel, bootTimeout, networks, persistent, null);
+    }
+
+    /** @param exports where {@code export} packs data directories to, or null to refuse it */
+    public VmPlanner(Path kernel, Duration bootTimeout, ProgramNetworks networks, PersistentVolumes persistent,
+                     DataExports exports) {
         this.kernel = kernel;
         this.bootTimeout = bootTimeout;
         this.networks = networks;
         this.persistent = persistent;
+        this.exports = exports;
+    }
+
+    /** Where data directories are exported to, unless this planner refuses {@code export}. */
+    public Optional<DataExports> dataExports() {
+        return Optional.ofNullable(exports);
     }
 
     /** Where persistent volumes are kept, unless this planner refuses them. */
@@ -63,7 +80,19 @@ public final class VmPlanner {
     /** The VM has exited (or never ran): its scratch images go, its persistent volumes are free again. */
     void releaseVolumes(VmSpec spec, boolean clean) {
         ScratchVolumes.discard(spec);
+        DataExports.discard(spec.drives());
         if (persistent != null) persistent.release(spec, clean);
+    }
+
+    /**
+     * A VM that ran has exited: its volumes are released first (a new VM of the program may claim
+     * its persistent ones at once), then its data directory is exported, if asked, and discarded.
+     */
+    void endVolumes(VmSpec spec, boolean clean, ItemHash program, String execution) {
+        ScratchVolumes.discard(spec);
+        if (persistent != null) persistent.release(spec, clean);
+        if (exports != null) exports.pack(spec, program, execution);
+        DataExports.discard(spec.drives());
     }
 
     public ProgramNetworks networks() {
@@ -79,7 +108,8 @@ public final class VmPlanner {
         if (attached.isEmpty()) return plan;
         ProgramConfig c = plan.config();
         ProgramConfig config = new ProgramConfig(c.itemHash(), c.programInterface(), c.code(), c.variables(), c.volumes(),
-                c.data(), c.dataMount(), attached.get().guest(), attached.get().hostname(), c.sshAuthorizedKeys(),
+                c.data(), c.dataMount(), attached.get().guest(), c.hostname() != null ? c.hostname() : attached.get().hostname(),
+                c.sshAuthorizedKeys(),
                 c.port(), c.startupTimeout(), c.guestApiSocket());
         return new VmPlan(plan.spec().withNic(attached.get().nic()), config);
     }
@@ -102,11 +132,12 @@ public final class VmPlanner {
                 ? ProgramConfig.Interface.ASGI : ProgramConfig.Interface.EXECUTABLE;
         ProgramConfig.Builder config = ProgramConfig.builder(iface, code)
                 .itemHash(program.messageHash().value())
-                .variables(content.variablesOrEmpty())
+                .variables(ProgramIdentity.environment(program.messageHash(), content.variablesOrEmpty()))
                 .port(EXECUTABLE_PORT);
         if (GuestApiAccess.of(content).any()) {
             config.guestApiSocket(ProgramConfig.DEFAULT_GUEST_API_SOCKET);
         }
+        ProgramIdentity.hostname(program.messageHash()).ifPresent(config::hostname);
         for (ResolvedProgram.MountedVolume v : program.volumes()) {
             drives.add(new Drive("volume" + (drives.size()), v.item().file(), true));
             config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), v.mount(), true, null));
@@ -117,15 +148,27 @@ public final class VmPlanner {
                     throw new NodeException(ErrorCode.UNSUPPORTED, "program " + program.messageHash() + " declares the"
                             + " persistent volume '" + k.name() + "'; this node was started without a place to keep them");
                 }
-                drives.add(persistent.attach(k.owner(), k.name(), k.sizeMib(), name, drives.size()));
+                drives.add(persistent.attach(k.owner(), k.name(), k.sizeMib(),
+                        k.parent() == null ? null : k.parent().file(), name, drives.size()));
                 config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), k.mount(), false, "ext4"));
             }
             for (ResolvedProgram.Scratch s : program.scratch()) {
                 drives.add(ScratchVolumes.create(workDir, drives.size(), s.sizeMib()));
                 config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), s.mount(), false, "ext4"));
             }
+            if (content.export() != null) {
+                if (exports == null) {
+                    throw new NodeException(ErrorCode.UNSUPPORTED, "program " + program.messageHash() + " sets"
+                            + " content.export; this node was started without a store to export data directories to");
+                }
+                // Mounted before the data archive is unpacked, so the archive lands on it when both share a mount.
+                drives.add(DataExports.drive(workDir, drives.size()));
+                config.volume(new ProgramConfig.Volume(Drive.guestDevice(drives.size() - 1), content.export().mount(),
+                        false, "ext4"));
+            }
         } catch (VolumeException | NodeException x) {
             ScratchVolumes.discard(drives);
+            DataExports.discard(drives);
             if (persistent != null) persistent.release(drives, name, false);
             if (x instanceof NodeException n) throw n;
             ErrorCode error = x instanceof PersistentVolumes.InUseException ? ErrorCode.VOLUME_IN_USE : ErrorCode.INTERNAL;

@@ -1,11 +1,15 @@
 package dev.kiln.node.program;
 
+import dev.kiln.core.message.Encoding;
+import dev.kiln.core.message.Environment;
+import dev.kiln.core.message.Export;
 import dev.kiln.core.message.ProgramContent;
+import dev.kiln.core.message.Volume;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The fields of PROGRAM content this node does not honour yet, found before anything is fetched
+ * The fields of PROGRAM content this node does not honour (or not in the form given), found before anything is fetched
  * or booted: a program that relies on one learns it at its first request, with the field named,
  * instead of running without it. docs/messages.md has the table of every field.
  */
@@ -22,10 +26,7 @@ public final class ProgramContract {
 
     public static List<Refusal> refusals(ProgramContent p) {
         List<Refusal> out = new ArrayList<>();
-        if (p.export() != null) {
-            out.add(new Refusal("content.export", "packing the data directory into the store when the VM stops"
-                    + " is not done by this node; remove export"));
-        }
+        if (p.export() != null) export(p, out);
         if (p.on() != null) {
             // Honoured (docs/events.md); only filters aleph's matcher cannot compare are refused.
             var filters = p.on().subscriptions();
@@ -50,5 +51,35 @@ public final class ProgramContract {
                     + " (CPU, node hash); remove requirements"));
         }
         return out;
+    }
+
+    /** The data directory packed at stop is a drive of its own: it must be zip, and not inside another volume. */
+    private static void export(ProgramContent p, List<Refusal> out) {
+        Export e = p.export();
+        if (e.knownEncoding().orElse(null) != Encoding.ZIP) {
+            out.add(new Refusal("content.export.encoding", "is '" + e.encoding() + "'; this node packs data directories"
+                    + " as zip only: set encoding to zip"));
+        }
+        if (e.mount() == null || !e.mount().startsWith("/") || e.mount().equals("/")) {
+            out.add(new Refusal("content.export.mount", "is '" + e.mount() + "'; set it to the absolute directory"
+                    + " to pack, e.g. /data"));
+            return;
+        }
+        List<Volume> volumes = p.volumesOrEmpty();
+        for (int i = 0; i < volumes.size(); i++) {
+            String m = volumes.get(i).mount();
+            if (m != null && (within(e.mount(), m) || within(m, e.mount()))) {
+                out.add(new Refusal("content.export.mount", "'" + e.mount() + "' overlaps content.volumes[" + i
+                        + "].mount '" + m + "'; the exported directory is a volume of its own: set export.mount to"
+                        + " a directory outside the other volumes"));
+                return;
+            }
+        }
+    }
+
+    private static boolean within(String path, String dir) {
+        String d = dir.endsWith("/") ? dir.substring(0, dir.length() - 1) : dir;
+        String q = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        return q.equals(d) || q.startsWith(d + "/");
     }
 }

@@ -5,9 +5,12 @@ import dev.kiln.core.message.AlephMessage;
 import dev.kiln.core.message.AlephMessages;
 import dev.kiln.core.message.Encoding;
 import dev.kiln.core.message.EphemeralVolume;
+import dev.kiln.core.message.ExecutableContent;
 import dev.kiln.core.message.ImmutableVolume;
+import dev.kiln.core.message.InstanceContent;
 import dev.kiln.core.message.MessageFormatException;
 import dev.kiln.core.message.MessageType;
+import dev.kiln.core.message.ParentVolume;
 import dev.kiln.core.message.Persistence;
 import dev.kiln.core.message.PersistentVolume;
 import dev.kiln.core.message.ProgramContent;
@@ -115,17 +118,47 @@ public final class ProgramResolver {
                 + " is not started by HTTP requests (content.on.http is false); publish it with on.http = true");
     }
 
-    private static ResolvedProgram.Kept persistent(String field, PersistentVolume v, String owner) throws NodeException {
+    private ResolvedProgram.Kept persistent(String field, PersistentVolume v, String owner) throws NodeException {
         if (v.knownPersistence().orElse(null) != Persistence.HOST) {
             throw new NodeException(ErrorCode.UNSUPPORTED, field + ".persistence is '" + v.persistence()
                     + "'; this node keeps persistent volumes on its own disk only (persistence: host): volumes stored"
                     + " on the aleph network need the network's storage, which a Kiln node does not reach");
         }
-        if (v.parent() != null) {
-            throw new NodeException(ErrorCode.UNSUPPORTED, field + ".parent is set; this node creates persistent"
-                    + " volumes empty only so far (drop parent, or copy the files in from the program)");
+        ResolvedItem parent = v.parent() == null ? null
+                : item(field + ".parent.ref", v.parent().refHash(), v.parent().useLatestOrDefault());
+        return new ResolvedProgram.Kept(owner, v.name(), v.sizeMib(), v.mount(), parent);
+    }
+
+    /**
+     * Every reference of PROGRAM or INSTANCE content — code, runtime or root filesystem parent,
+     * immutable volumes, persistent volume parents, data — resolved to a verified local file (fetched
+     * from a remote if this node lacks it), in the message's order. Nothing is refused here: this is
+     * what {@code kiln message publish} checks before recording a message.
+     */
+    public List<ResolvedItem> references(ExecutableContent content) throws NodeException {
+        List<ResolvedItem> out = new ArrayList<>();
+        if (content instanceof ProgramContent p) {
+            out.add(item("content.code.ref", p.codeRef(), p.code().useLatestOrDefault()));
+            out.add(item("content.runtime.ref", p.runtimeRef(), p.runtime().useLatestOrDefault()));
+        } else if (content instanceof InstanceContent i && i.rootfs() != null && i.rootfs().parent() != null) {
+            ParentVolume parent = i.rootfs().parent();
+            out.add(item("content.rootfs.parent.ref", parent.refHash(), parent.useLatestOrDefault()));
         }
-        return new ResolvedProgram.Kept(owner, v.name(), v.sizeMib(), v.mount());
+        List<Volume> declared = content.volumes() == null ? List.of() : content.volumes();
+        for (int i = 0; i < declared.size(); i++) {
+            String field = "content.volumes[" + i + "]";
+            switch (declared.get(i)) {
+                case ImmutableVolume v -> out.add(item(field + ".ref", v.refHash(), v.useLatestOrDefault()));
+                case PersistentVolume v when v.parent() != null ->
+                        out.add(item(field + ".parent.ref", v.parent().refHash(), v.parent().useLatestOrDefault()));
+                default -> {
+                }
+            }
+        }
+        if (content instanceof ProgramContent p && p.data() != null && p.data().refHash().isPresent()) {
+            out.add(item("content.data.ref", p.data().refHash().get(), p.data().useLatestOrDefault()));
+        }
+        return out;
     }
 
     /** The program's message, checked; recorded here if it came from a remote. */

@@ -27,8 +27,12 @@ public record ResolvedProgram(ItemHash messageHash, ProgramContent content, Reso
     public record Scratch(long sizeMib, String mount) {
     }
 
-    /** A persistent volume: found again by its owner address and name. */
-    public record Kept(String owner, String name, long sizeMib, String mount) {
+    /**
+     * A persistent volume: found again by its owner address and name.
+     *
+     * @param parent the verified image it is first made from, or null (made empty)
+     */
+    public record Kept(String owner, String name, long sizeMib, String mount, ResolvedItem parent) {
     }
 
     public ResolvedProgram {

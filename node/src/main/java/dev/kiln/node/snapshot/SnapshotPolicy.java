@@ -38,6 +38,9 @@ final class SnapshotPolicy {
                 return Optional.of("it declares a writable volume (" + v.mount() + ")");
             }
         }
+        if (program.content().export() != null) {
+            return Optional.of("it exports its data directory (a writable volume of its own)");
+        }
         // A copy would come up with the saved VM's address and MAC on another VM's TAP.
         if (spec.nic() != null) return Optional.of("it is networked (a copy would reuse the saved address)");
         return Optional.empty();

@@ -44,8 +44,47 @@ public final class Ext4Images {
         run(command, "mkfs.ext4 on " + file);
     }
 
+    /**
+     * Checks an image that is not attached with {@code e2fsck -p} unless its superblock shows a
+     * clean unmount; problems beyond what -p fixes are an error naming the command to run.
+     */
+    public static void checkUnattended(Path image, String what) throws VolumeException {
+        if (!Ext4State.cleanlyDetached(image)) preen(image, what);
+    }
+
+    /**
+     * {@code e2fsck -p}: replays the journal and fixes what is safe to fix unattended; anything
+     * worse is left to a person, with the command to run, rather than guessed at with -y.
+     */
+    static void preen(Path image, String what) throws VolumeException {
+        int status = status(List.of(tool("e2fsck").toString(), "-p", image.toString()), "e2fsck -p on " + image);
+        // 0: clean, 1: errors fixed, 2: fixed and "reboot" (meaningless for an unmounted image).
+        if (status > 2) {
+            throw new VolumeException(what + " has filesystem errors e2fsck -p will not fix (exit " + status
+                    + "); while no VM uses it, run: e2fsck -f -y " + image, null);
+        }
+    }
+
+    /**
+     * Copies every file of the (unattached) image into {@code into} with {@code debugfs rdump},
+     * which reads the filesystem itself: no mount, no privileges.
+     */
+    public static void dumpTree(Path image, Path into) throws VolumeException {
+        if (into.toString().contains("\"") || image.toString().contains("\"")) {
+            throw new VolumeException("cannot dump " + image + " into " + into + ": a path contains a double quote", null);
+        }
+        String out = run(List.of(tool("debugfs").toString(), "-R", "rdump / \"" + into + "\"", image.toString()),
+                "debugfs rdump of " + image);
+        // debugfs exits 0 even when a request fails; it reports on its output instead.
+        for (String line : out.lines().toList()) {
+            if (line.startsWith("rdump:") || line.contains("while ")) {
+                throw new VolumeException("debugfs could not read " + image + ": " + line, null);
+            }
+        }
+    }
+
     /** The path of an e2fsprogs tool, or a clear error naming the package to install. */
-    static Path tool(String name) throws VolumeException {
+    public static Path tool(String name) throws VolumeException {
         String path = System.getenv("PATH");
         List<Path> dirs = new ArrayList<>();
         if (path != null) for (String d : path.split(":")) if (!d.isEmpty()) dirs.add(Path.of(d));

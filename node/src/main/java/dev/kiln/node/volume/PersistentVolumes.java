@@ -21,8 +21,10 @@ import java.util.regex.Pattern;
  * concurrent map entry), so volumes of different programs never wait on each other.
  *
  * <p>While attached, a {@code .dirty} file sits beside the image; it is removed only after the
- * VM has stopped cleanly (the agent syncs before powering off). An image found dirty — its QEMU
- * was killed, or the node was — is checked with {@code e2fsck -p} before it is attached again.
+ * VM has stopped cleanly and the image's superblock confirms the guest unmounted it (the agent
+ * syncs and unmounts writable volumes at halt). An image found dirty — its QEMU was killed, or
+ * the node was, or the guest could not unmount it — is checked with {@code e2fsck -p} before it
+ * is attached again.
  */
 public final class PersistentVolumes {
     /** Owners are aleph addresses; anything else could not be a directory name safely. */
@@ -56,11 +58,21 @@ public final class PersistentVolumes {
         return root.resolve(owner.toLowerCase(Locale.ROOT)).resolve(name + ".ext4");
     }
 
-    /**
-     * Claims the volume for the VM {@code vmName}, creating it empty on first use and checking it
-     * after an unclean stop, and returns its writable drive.
-     */
+    /** {@link #attach(String, String, long, Path, String, int)} of a volume without parent. */
     public Drive attach(String owner, String name, long sizeMib, String vmName, int index) throws VolumeException {
+        return attach(owner, name, sizeMib, null, vmName, index);
+    }
+
+    /**
+     * Claims the volume for the VM {@code vmName}, creating it on first use (empty, or a copy of
+     * {@code parent} grown to {@code sizeMib}) and checking it after an unclean stop, and returns
+     * its writable drive. The parent matters only the first time: afterwards the volume is the
+     * program's own, as on aleph.
+     *
+     * @param parent a verified local ext4 image, or null
+     */
+    public Drive attach(String owner, String name, long sizeMib, Path parent, String vmName, int index)
+            throws VolumeException {
         Path image = image(owner, name);
         String holder = claims.putIfAbsent(image, vmName);
         if (holder != null) {
@@ -69,10 +81,12 @@ public final class PersistentVolumes {
         }
         try {
             Path dirty = dirtyMarker(image);
-            if (!Files.exists(image)) {
+            if (!Files.exists(image) && parent != null) {
+                ParentCopy.create(parent, image, sizeMib, name);
+            } else if (!Files.exists(image)) {
                 Ext4Images.create(image, sizeMib, true);
             } else if (Files.exists(dirty)) {
-                check(image, name);
+                Ext4Images.preen(image, "persistent volume '" + name + "'");
             }
             Files.writeString(dirty, vmName + "\n");
             return new Drive(DRIVE_PREFIX + index, image, false);
@@ -84,8 +98,9 @@ public final class PersistentVolumes {
     }
 
     /**
-     * The VM is gone: its volumes are free again; when it stopped cleanly their dirty markers go,
-     * else they stay for the check before the next attach.
+     * The VM is gone: its volumes are free again; when it stopped cleanly and each filesystem was
+     * unmounted by the guest their dirty markers go, else they stay for the check before the next
+     * attach.
      */
     public void release(VmSpec spec, boolean clean) {
         release(spec.drives(), spec.name(), clean);
@@ -95,7 +110,7 @@ public final class PersistentVolumes {
         for (Drive d : drives) {
             if (!d.id().startsWith(DRIVE_PREFIX) || d.readOnly()) continue;
             if (!claims.remove(d.file(), vmName)) continue;
-            if (clean) {
+            if (clean && Ext4State.cleanlyDetached(d.file())) {
                 try {
                     Files.deleteIfExists(dirtyMarker(d.file()));
                 } catch (IOException ignored) {
@@ -136,19 +151,5 @@ public final class PersistentVolumes {
 
     static Path dirtyMarker(Path image) {
         return image.resolveSibling(image.getFileName() + ".dirty");
-    }
-
-    /**
-     * {@code e2fsck -p}: replays the journal and fixes what is safe to fix unattended; anything
-     * worse is left to a person, with the command to run, rather than guessed at with -y.
-     */
-    private static void check(Path image, String name) throws VolumeException {
-        List<String> command = List.of(Ext4Images.tool("e2fsck").toString(), "-p", image.toString());
-        int status = Ext4Images.status(command, "e2fsck -p on " + image);
-        // 0: clean, 1: errors fixed, 2: fixed and "reboot" (meaningless for an unmounted image).
-        if (status > 2) {
-            throw new VolumeException("persistent volume '" + name + "' has filesystem errors e2fsck -p will not fix"
-                    + " (exit " + status + "); while no VM uses it, run: e2fsck -f -y " + image, null);
-        }
     }
 }

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * file written on the volume survives a stop, another program of the same owner naming the same
  * volume (an amend), a SIGKILL of QEMU in the middle of writes (the filesystem clean afterwards
  * per e2fsck), and a node restart; the volume is attached to one VM at a time; the program's
- * ephemeral scratch is empty at each boot.
+ * ephemeral scratch is empty at each boot; a volume with a {@code parent} starts as a copy of it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PersistentVolumeTest {
@@ -122,7 +122,8 @@ class PersistentVolumeTest {
         assertThat(PersistentVolumes.isDirty(image())).as("marked while attached").isTrue();
 
         stopVm(program);
-        assertThat(PersistentVolumes.isDirty(image())).as("a clean stop clears the mark").isFalse();
+        assertThat(PersistentVolumes.isDirty(image())).as("a clean stop clears the mark: the agent unmounted the volume,"
+                + " so its superblock says clean").isFalse();
         fsck(image());
         assertThat(get(program, "/read?name=kept").path("text").asText()).isEqualTo("first");
 
@@ -178,17 +179,38 @@ class PersistentVolumeTest {
 
     @Test
     @Order(5)
-    void storedOnTheNetworkOrCopiedFromAParentIsRefusedNamingTheField() throws Exception {
+    void storedOnTheNetworkIsRefusedNamingTheField() throws Exception {
         PublishedProgram store = publish("on-store", PersistentVolume.of(MOUNT, "elsewhere", Persistence.STORE, 8));
         HttpResponse<String> r = node.get(store.message(), "/");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
         assertThat(JSON.readTree(r.body()).path("error").path("code").asText()).isEqualTo("unsupported");
         assertThat(r.body()).contains("content.volumes[0].persistence");
+    }
 
-        PersistentVolume withParent = new PersistentVolume(null, MOUNT, ParentVolume.of(node.runtime), "host", "copy", 8L,
+    @Test
+    @Order(6)
+    void aVolumeWithAParentStartsAsACopyOfItGrownToItsSize() throws Exception {
+        Path content = Files.createDirectories(dir.resolve("parent-content"));
+        Files.writeString(content.resolve("seed"), "from the parent");
+        Path parentImage = dir.resolve("parent.ext4");
+        try (var raf = new java.io.RandomAccessFile(parentImage.toFile(), "rw")) {
+            raf.setLength(8L << 20);
+        }
+        Ext4Images.run(List.of(Ext4Images.tool("mkfs.ext4").toString(), "-q", "-F", "-d", content.toString(),
+                parentImage.toString()), "mkfs.ext4 -d");
+        var parent = node.localPublisher.publish(parentImage, null).messageHash();
+        PersistentVolume withParent = new PersistentVolume(null, MOUNT, ParentVolume.of(parent), "host", "copy", SIZE_MIB,
                 Map.of());
-        HttpResponse<String> p = node.get(publish("with-parent", withParent).message(), "/");
-        assertThat(p.statusCode()).as(p.body()).isEqualTo(400);
-        assertThat(p.body()).contains("content.volumes[0].parent");
+        PublishedProgram copied = publish("with-parent", withParent);
+
+        JsonNode first = get(copied, "/read?name=seed");
+        assertThat(first.path("text").asText()).isEqualTo("from the parent");
+        assertThat(first.path("total_bytes").asLong()).as("grown from the parent's 8 MiB to size_mib")
+                .isGreaterThan((SIZE_MIB - 8) << 20);
+        get(copied, "/write?name=seed&text=changed");
+        stopVm(copied);
+        assertThat(get(copied, "/read?name=seed").path("text").asText())
+                .as("the parent is copied once; afterwards the volume is the program's own").isEqualTo("changed");
+        stopVm(copied);
     }
 }

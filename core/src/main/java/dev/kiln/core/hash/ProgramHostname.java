@@ -1,6 +1,5 @@
-package dev.kiln.node.http;
+package dev.kiln.core.hash;
 
-import dev.kiln.core.hash.ItemHash;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;

@@ -1,8 +1,7 @@
-package dev.kiln.node.http;
+package dev.kiln.core.hash;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.core.hash.ItemHash;
 import org.junit.jupiter.api.Test;
 
 class ProgramHostnameTest {
