@@ -42,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue #12's acceptance: the real aleph PROGRAM fixture (fixtures/aleph-messages/program.json)
  * runs through a networked node on real QEMU, with only its references replaced by items published
- * here (code, runtime, the /opt/venv volume, the data archive) and the fields of
- * {@link #FIELDS_OF_ISSUE_14} taken out. The message is recorded the way {@code kiln message
+ * here (code, runtime, the /opt/venv volume, the data archive); every other field is as aleph
+ * published it (on.message, aleph_api and shared_cache included). The message is recorded the way {@code kiln message
  * publish} does it ({@link MessageImport}), and run by its hash.
  *
  * <p>One node home, four boots, in order: the program sees its identity, variables, volumes, data
@@ -55,12 +55,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProgramFixtureTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    /**
-     * Issue #14 (built in parallel): the node does not do these yet and refuses them. The integrator
-     * removes this list once #14 is merged, and the fixture then runs whole.
-     */
-    static final List<String> FIELDS_OF_ISSUE_14 = List.of("on.message", "environment.aleph_api",
-            "environment.shared_cache");
     static final String MOUNT = "/var/lib/example";
 
     @RegisterExtension
@@ -166,10 +160,6 @@ class ProgramFixtureTest {
         ((ObjectNode) content.get("runtime")).put("ref", node.runtime.value());
         ((ObjectNode) content.get("volumes").get(0)).put("ref", venvRef.value());
         ((ObjectNode) content.get("data")).put("ref", dataRef.value());
-        for (String field : FIELDS_OF_ISSUE_14) {
-            String[] path = field.split("\\.");
-            ((ObjectNode) content.get(path[0])).remove(path[1]);
-        }
         String itemContent = JSON.writeValueAsString(content);
         message.put("item_content", itemContent);
         message.set("content", content);
