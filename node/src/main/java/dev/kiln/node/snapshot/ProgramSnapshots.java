@@ -119,8 +119,8 @@ public final class ProgramSnapshots {
         long t0 = System.nanoTime();
         try {
             RestoreNotice notice = spec.nic() == null || config.network() == null
-                    ? new RestoreNotice(generation, entropy, Instant.now(), null)
-                    : new RestoreNotice(generation, entropy, Instant.now(), null, config.network(), spec.nic().mac());
+                    ? new RestoreNotice(generation, entropy, Instant.now(), config.hostname())
+                    : new RestoreNotice(generation, entropy, Instant.now(), config.hostname(), config.network(), spec.nic().mac());
             Restored r = vm.guest().restored(notice, REFRESH_TIMEOUT);
             Duration refresh = Duration.ofNanos(System.nanoTime() - t0);
             LOG.log(System.Logger.Level.INFO, "restored snapshot " + key.shortForm() + " as copy " + generation

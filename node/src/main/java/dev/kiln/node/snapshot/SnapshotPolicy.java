@@ -61,7 +61,9 @@ final class SnapshotPolicy {
                 .guestConfig("port", String.valueOf(config.port()))
                 .guestConfig("data-mount", String.valueOf(config.dataMount()))
                 .guestConfig("volume-mounts", config.volumes().toString())
-                .guestConfig("hostname", String.valueOf(config.hostname()))
+                // Whether it has one, not which: a networked VM's hostname is its execution's, and a
+                // copy is given its own with RESTORED.
+                .guestConfig("hostname", config.hostname() == null ? "none" : "per-vm")
                 .guestConfig("kernel-args", String.join(" ", spec.kernelArgs()))
                 .guestConfig("network", networkShape(spec, config))
                 .build();

@@ -59,6 +59,8 @@ def _answer(path, q):
         return _gateway()
     if path == "/address":
         return _address()
+    if path == "/hostname":
+        return socket.gethostname()
     if path == "/mac":
         with open("/sys/class/net/eth0/address") as f:
             return f.read().strip()
