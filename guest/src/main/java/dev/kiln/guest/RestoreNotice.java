@@ -6,9 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * What the host tells the agent of a VM restored from a snapshot (docs/guest-protocol.md §9): every
- * copy starts with the same memory, so each gets its own randomness, the time, and its own hostname
- * if it differs from the saved one's, and a networked copy its own network configuration (it runs
- * on another TAP with another address and MAC than the VM that was saved).
+ * copy starts with the same memory, so each gets its own randomness, the time, its own hostname
+ * when it has one, and a networked copy its own network configuration (it runs on another TAP with
+ * another address and MAC than the VM that was saved).
  *
  * @param generation counts the copies made of one snapshot by this host (1 for the first)
  * @param entropy    fresh host randomness, 32–512 bytes, credited to the guest's kernel pool
