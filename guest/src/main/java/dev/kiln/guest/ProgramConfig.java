@@ -81,6 +81,18 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
         public Network(String interfaceName, String address, String gateway, List<String> dns) {
             this(interfaceName, address, gateway, dns, null, null);
         }
+
+        /** The JSON object CONFIGURE and RESTORED carry (docs/guest-protocol.md §5, §7.1). */
+        Map<String, Object> wire() {
+            Map<String, Object> n = new LinkedHashMap<>();
+            if (interfaceName != null) n.put("interface", interfaceName);
+            n.put("address", address);
+            if (gateway != null) n.put("gateway", gateway);
+            n.put("dns", dns);
+            if (address6 != null) n.put("address6", address6);
+            if (gateway6 != null) n.put("gateway6", gateway6);
+            return n;
+        }
     }
 
     public ProgramConfig {
@@ -144,16 +156,7 @@ public record ProgramConfig(String itemHash, Interface programInterface, Code co
             if (dataMount != null) d.put("mount", dataMount);
             m.put("data", d);
         }
-        if (network != null) {
-            Map<String, Object> n = new LinkedHashMap<>();
-            if (network.interfaceName() != null) n.put("interface", network.interfaceName());
-            n.put("address", network.address());
-            if (network.gateway() != null) n.put("gateway", network.gateway());
-            n.put("dns", network.dns());
-            if (network.address6() != null) n.put("address6", network.address6());
-            if (network.gateway6() != null) n.put("gateway6", network.gateway6());
-            m.put("network", n);
-        }
+        if (network != null) m.put("network", network.wire());
         if (hostname != null) m.put("hostname", hostname);
         m.put("ssh_authorized_keys", sshAuthorizedKeys);
         m.put("port", port);

@@ -29,6 +29,11 @@ final class RestoreCall {
         m.put("entropy", Base64.getEncoder().encodeToString(n.entropy()));
         m.put("time", n.hostTime().toEpochMilli() / 1000.0);
         if (n.hostname() != null) m.put("hostname", n.hostname());
+        if (n.network() != null) {
+            Map<String, Object> net = n.network().wire();
+            net.put("mac", n.mac());
+            m.put("network", net);
+        }
         return WireCodec.json(m);
     }
 

@@ -54,6 +54,36 @@ class RestoreNoticeTest {
     }
 
     @Test
+    void aNetworkedCopysNetworkIsCheckedThenReportedAsNotDoneOutsideAVm(@TempDir Path own) throws Exception {
+        try (AgentProcess networked = AgentProcess.start(own)) {
+            GuestConnection guest = networked.connection;
+            guest.configure(ProgramConfig.builder(ProgramConfig.Interface.ASGI,
+                    ProgramConfig.Code.zip("main:app", Attachment.of(Zips.app("asgi")))).build());
+            var network = new ProgramConfig.Network("eth0", "172.16.0.6/30", "172.16.0.5", java.util.List.of("203.0.113.53"),
+                    "2001:db8::2/124", "2001:db8::1");
+            Restored r = guest.restored(new RestoreNotice(4, new byte[64], Instant.now(), null, network, "02:4b:4c:00:00:01"),
+                    Duration.ofSeconds(10));
+            assertThat(r.skipped()).extracting(Configured.Skipped::step).contains("network");
+
+            // The agent checks what it would apply, as it does for CONFIGURE.
+            var bogus = new ProgramConfig.Network("eth0", "172.16.0.300/30", "172.16.0.5", java.util.List.of());
+            assertThatThrownBy(() -> guest.restored(new RestoreNotice(5, new byte[64], Instant.now(), null, bogus,
+                    "02:4b:4c:00:00:02"), Duration.ofSeconds(10)))
+                    .isInstanceOfSatisfying(GuestStreamException.class, e -> assertThat(e.code()).isEqualTo("bad_frame"));
+            assertThat(guest.request(GuestRequest.get("/state")).status()).as("still serving").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aNetworkComesWithAWellFormedMac() {
+        var network = new ProgramConfig.Network("eth0", "172.16.0.6/30", "172.16.0.5", java.util.List.of());
+        assertThatThrownBy(() -> new RestoreNotice(1, new byte[64], Instant.now(), null, network, null))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RestoreNotice(1, new byte[64], Instant.now(), null, network, "02:4B:4C:00:00:01,x"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aNoticeNeedsEnoughEntropy() {
         assertThatThrownBy(() -> new RestoreNotice(1, new byte[8], Instant.now(), null))
                 .isInstanceOf(IllegalArgumentException.class);

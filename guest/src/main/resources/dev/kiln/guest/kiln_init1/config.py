@@ -95,33 +95,7 @@ class Config:
             fs = _get(vol, "fs", str, None)
             _require(fs is None or re.match(r"^[a-z0-9]{1,16}$", fs), "volume fs %r is not valid" % fs)
             self.volumes.append((device, mount, bool(_get(vol, "read_only", bool, True)), fs))
-        net = _get(raw, "network", dict, None)
-        self.network = None
-        self.network6 = None
-        if net:
-            iface = _get(net, "interface", str, "eth0")
-            _require(re.match(r"^[A-Za-z0-9._-]{1,15}$", iface) is not None, "network.interface is not valid")
-            address = _get(net, "address", str, required=True)
-            m = re.match(r"^(\d{1,3}(?:\.\d{1,3}){3})/(\d{1,2})$", address)
-            _require(m is not None and int(m.group(2)) <= 32, "network.address must be IPv4 a.b.c.d/prefix")
-            _check_ipv4(m.group(1), "network.address")
-            gateway = _get(net, "gateway", str, None)
-            if gateway:
-                _check_ipv4(gateway, "network.gateway")
-            dns = _get(net, "dns", list, [])
-            for server in dns:
-                _require(isinstance(server, str) and re.match(r"^[0-9A-Fa-f:.]{2,45}$", server),
-                         "network.dns entries must be addresses")
-            self.network = (iface, m.group(1), int(m.group(2)), gateway, dns)
-            address6 = _get(net, "address6", str, None)
-            if address6:
-                m6 = re.match(r"^([0-9A-Fa-f:]{2,39})/(\d{1,3})$", address6)
-                _require(m6 is not None and int(m6.group(2)) <= 128, "network.address6 must be IPv6 address/prefix")
-                _check_ipv6(m6.group(1), "network.address6")
-                gateway6 = _get(net, "gateway6", str, None)
-                if gateway6:
-                    _check_ipv6(gateway6, "network.gateway6")
-                self.network6 = (iface, m6.group(1), int(m6.group(2)), gateway6)
+        self.network, self.network6 = parse_network(_get(raw, "network", dict, None))
         self.hostname = _get(raw, "hostname", str, None)
         _require(self.hostname is None or HOSTNAME_RE.match(self.hostname), "hostname is not valid")
         self.ssh_keys = _get(raw, "ssh_authorized_keys", list, [])
@@ -153,3 +127,33 @@ def _check_ipv4(text, what):
     except (OSError, ValueError):
         raise ConfigError("bad_config", "%s is not an IPv4 address" % what)
 
+
+def parse_network(net):
+    """CONFIGURE's (and RESTORED's) network object: ((iface, address, prefix, gateway, dns) or None,
+    (iface, address6, prefix6, gateway6) or None)."""
+    if not net:
+        return None, None
+    network6 = None
+    iface = _get(net, "interface", str, "eth0")
+    _require(re.match(r"^[A-Za-z0-9._-]{1,15}$", iface) is not None, "network.interface is not valid")
+    address = _get(net, "address", str, required=True)
+    m = re.match(r"^(\d{1,3}(?:\.\d{1,3}){3})/(\d{1,2})$", address)
+    _require(m is not None and int(m.group(2)) <= 32, "network.address must be IPv4 a.b.c.d/prefix")
+    _check_ipv4(m.group(1), "network.address")
+    gateway = _get(net, "gateway", str, None)
+    if gateway:
+        _check_ipv4(gateway, "network.gateway")
+    dns = _get(net, "dns", list, [])
+    for server in dns:
+        _require(isinstance(server, str) and re.match(r"^[0-9A-Fa-f:.]{2,45}$", server),
+                 "network.dns entries must be addresses")
+    address6 = _get(net, "address6", str, None)
+    if address6:
+        m6 = re.match(r"^([0-9A-Fa-f:]{2,39})/(\d{1,3})$", address6)
+        _require(m6 is not None and int(m6.group(2)) <= 128, "network.address6 must be IPv6 address/prefix")
+        _check_ipv6(m6.group(1), "network.address6")
+        gateway6 = _get(net, "gateway6", str, None)
+        if gateway6:
+            _check_ipv6(gateway6, "network.gateway6")
+        network6 = (iface, m6.group(1), int(m6.group(2)), gateway6)
+    return (iface, m.group(1), int(m.group(2)), gateway, dns), network6

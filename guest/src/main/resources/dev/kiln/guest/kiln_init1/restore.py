@@ -1,15 +1,18 @@
 """A restored copy refreshes what every copy of a snapshot shares (docs/guest-protocol.md §9, RESTORED):
-the kernel's entropy pool, the wall clock, Python's `random`, the hostname, and tells an executable.
+the kernel's entropy pool, the wall clock, Python's `random`, the hostname, a networked copy's own
+address, routes, resolvers and MAC, and tells an executable.
 Run on the reader thread before the next frame is read, so no request can see the stale state."""
 
 import binascii
 import fcntl
 import os
+import re
 import signal
 import struct
 import time
 
 from . import system
+from .config import ConfigError, parse_network
 from .console import say
 from .json_codec import json_object
 from .wire import ProtocolError
@@ -18,6 +21,7 @@ from .wire import ProtocolError
 RNDADDENTROPY = 0x40085203
 RNDRESEEDCRNG = 0x5207
 MARKER = "/run/kiln/restored"
+MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
 def parse(payload):
@@ -37,7 +41,19 @@ def parse(payload):
     hostname = msg.get("hostname")
     if hostname is not None and not isinstance(hostname, str):
         raise ProtocolError("bad_frame", "RESTORED hostname must be a string")
-    return generation, entropy, float(host_time), hostname
+    network = msg.get("network")
+    if network is not None:
+        if not isinstance(network, dict):
+            raise ProtocolError("bad_frame", "RESTORED network must be an object")
+        mac = network.get("mac")
+        if not isinstance(mac, str) or not MAC_RE.match(mac):
+            raise ProtocolError("bad_frame", "RESTORED network.mac must be six lower-case hex pairs")
+        try:
+            v4, v6 = parse_network(network)
+        except ConfigError as e:
+            raise ProtocolError("bad_frame", "RESTORED " + e.message)
+        network = (mac, v4, v6)
+    return generation, entropy, float(host_time), hostname, network
 
 
 def seed_kernel(entropy):
@@ -54,7 +70,7 @@ def seed_kernel(entropy):
 def apply(agent, payload):
     """Returns the answer's JSON object. Steps that cannot run here are listed as skipped, the way
     CONFIGURE reports them; a step that fails is an error (the host then boots instead)."""
-    generation, entropy, host_time, hostname = parse(payload)
+    generation, entropy, host_time, hostname, network = parse(payload)
     skipped = []
     if agent.system:
         seed_kernel(entropy)
@@ -78,9 +94,28 @@ def apply(agent, payload):
             system.set_hostname(hostname)
         else:
             skipped.append({"step": "hostname", "reason": "not in system mode: hostname unchanged"})
+    if network:
+        if agent.system:
+            readdress(agent, network)
+        else:
+            skipped.append({"step": "network", "reason": "not in system mode: network not reconfigured"})
     tell_executable(agent, generation, host_time, skipped)
-    say("restored copy %d: clock moved by %.3f s" % (generation, offset))
+    say("restored copy %d: clock moved by %.3f s%s" % (generation, offset,
+                                                       ", now %s/%d" % network[1][1:3] if network else ""))
     return {"generation": generation, "clock_offset": round(offset, 6), "skipped": skipped}
+
+
+def readdress(agent, network):
+    """The copy runs on its own TAP with its own address, gateway and MAC: the saved VM's must go
+    before the first request (the node's rules drop packets from any other address)."""
+    mac, (iface, address, prefix, gateway, dns), v6 = network
+    system.readdress(iface, mac)
+    system.configure_network(iface, address, prefix, gateway)
+    if v6:
+        iface6, address6, prefix6, gateway6 = v6
+        system.configure_network6(iface6, address6, prefix6, gateway6)
+    if dns:
+        system.write_resolv_conf(agent.path("/etc/resolv.conf"), dns)
 
 
 def tell_executable(agent, generation, host_time, skipped):

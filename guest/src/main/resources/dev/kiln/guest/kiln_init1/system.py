@@ -93,6 +93,8 @@ SIOCSIFFLAGS = 0x8914
 SIOCSIFADDR = 0x8916
 SIOCSIFNETMASK = 0x891C
 SIOCADDRT = 0x890B
+SIOCSIFHWADDR = 0x8924
+ARPHRD_ETHER = 1
 IFF_UP = 0x1
 RTF_UP = 0x1
 RTF_GATEWAY = 0x2
@@ -109,6 +111,25 @@ def _ifreq(name, body):
 def interface_up(sock, name):
     flags = struct.unpack_from("=H", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, _ifreq(name, b"")), 16)[0]
     fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, _ifreq(name, struct.pack("=H", flags | IFF_UP)))
+
+
+def interface_down(sock, name):
+    flags = struct.unpack_from("=H", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, _ifreq(name, b"")), 16)[0]
+    fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, _ifreq(name, struct.pack("=H", flags & ~IFF_UP)))
+
+
+def readdress(iface, mac):
+    """For a restored copy, before configure_network gives it its own address: taking the link down
+    drops what belonged to the saved VM's link (IPv4 routes through it, neighbour entries such as
+    the old gateway's MAC, IPv6 addresses), then the NIC takes the copy's MAC (virtio-net passes it
+    to the device, whose saved state brought back the old one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        interface_down(sock, iface)
+        hwaddr = struct.pack("=H6s8x", ARPHRD_ETHER, bytes(int(part, 16) for part in mac.split(":")))
+        fcntl.ioctl(sock.fileno(), SIOCSIFHWADDR, _ifreq(iface, hwaddr))
+    finally:
+        sock.close()
 
 
 def configure_network(iface, address, prefix, gateway):

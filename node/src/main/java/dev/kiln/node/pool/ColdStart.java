@@ -133,7 +133,7 @@ final class ColdStart {
         if (closing.getAsBoolean()) throw StartErrors.shuttingDown();
         ProgramSnapshots.Plan snapshot = snapshots.plan(program, plan.spec(), plan.config());
         SnapshotKey key = snapshot instanceof ProgramSnapshots.Plan.Keyed k ? k.key() : null;
-        Optional<ProgramSnapshots.Restore> restored = key == null ? Optional.empty() : snapshots.restore(key, plan.spec());
+        Optional<ProgramSnapshots.Restore> restored = key == null ? Optional.empty() : snapshots.restore(key, plan.spec(), plan.config());
         if (restored.isPresent()) {
             restoredVm(e, restored.get(), record, start, resolved);
             return;

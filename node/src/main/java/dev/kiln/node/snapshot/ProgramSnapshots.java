@@ -89,10 +89,11 @@ public final class ProgramSnapshots {
 
     /**
      * Restores the key's snapshot into a new VM described by {@code spec}, and has its agent refresh
-     * itself (randomness, clock). Empty if there is no snapshot, or it failed: then it was discarded
-     * (the reason logged) and the caller boots.
+     * itself (randomness, clock; with a NIC, the address, routes, resolvers and MAC of
+     * {@code config}'s network and {@code spec}'s card). Empty if there is no snapshot, or it failed:
+     * then it was discarded (the reason logged) and the caller boots.
      */
-    public Optional<Restore> restore(SnapshotKey key, VmSpec spec) throws InterruptedException {
+    public Optional<Restore> restore(SnapshotKey key, VmSpec spec, ProgramConfig config) throws InterruptedException {
         Snapshot snapshot;
         try {
             Optional<Snapshot> found = store.find(key);
@@ -117,7 +118,10 @@ public final class ProgramSnapshots {
         random.nextBytes(entropy);
         long t0 = System.nanoTime();
         try {
-            Restored r = vm.guest().restored(new RestoreNotice(generation, entropy, Instant.now(), null), REFRESH_TIMEOUT);
+            RestoreNotice notice = spec.nic() == null || config.network() == null
+                    ? new RestoreNotice(generation, entropy, Instant.now(), config.hostname())
+                    : new RestoreNotice(generation, entropy, Instant.now(), config.hostname(), config.network(), spec.nic().mac());
+            Restored r = vm.guest().restored(notice, REFRESH_TIMEOUT);
             Duration refresh = Duration.ofNanos(System.nanoTime() - t0);
             LOG.log(System.Logger.Level.INFO, "restored snapshot " + key.shortForm() + " as copy " + generation
                     + " (clock moved " + String.format("%.3f", r.clockOffset()) + " s, refresh " + refresh.toMillis() + " ms)");

@@ -21,7 +21,7 @@ import java.util.Optional;
  */
 final class SnapshotPolicy {
     /** Bumped when the node changes what a snapshot of a program contains or how it is restored. */
-    static final String NODE_SNAPSHOT_VERSION = "1";
+    static final String NODE_SNAPSHOT_VERSION = "2";
     /** The agent the node puts in guests (init1's bytes): a new agent must not wake up in an old copy. */
     private static final String AGENT = ItemHash.sha256Of(GuestInit.init1()).value();
 
@@ -41,8 +41,6 @@ final class SnapshotPolicy {
         if (program.content().export() != null) {
             return Optional.of("it exports its data directory (a writable volume of its own)");
         }
-        // A copy would come up with the saved VM's address and MAC on another VM's TAP.
-        if (spec.nic() != null) return Optional.of("it is networked (a copy would reuse the saved address)");
         return Optional.empty();
     }
 
@@ -66,9 +64,26 @@ final class SnapshotPolicy {
                 .guestConfig("port", String.valueOf(config.port()))
                 .guestConfig("data-mount", String.valueOf(config.dataMount()))
                 .guestConfig("volume-mounts", config.volumes().toString())
-                .guestConfig("hostname", String.valueOf(config.hostname()))
+                // Whether it has one, not which: a networked VM's hostname is its execution's, and a
+                // copy is given its own with RESTORED.
+                .guestConfig("hostname", config.hostname() == null ? "none" : "per-vm")
                 .guestConfig("kernel-args", String.join(" ", spec.kernelArgs()))
+                .guestConfig("network", networkShape(spec, config))
                 .build();
+    }
+
+    /**
+     * What a networked guest's snapshot has in common with every copy: that it has a NIC and which
+     * families it was configured with. Not the address, gateway, resolvers or MAC: each VM has its
+     * own, and a copy takes them from RESTORED (docs/snapshots.md, "Networked programs").
+     */
+    private static String networkShape(VmSpec spec, ProgramConfig config) {
+        ProgramConfig.Network n = config.network();
+        if (spec.nic() == null || n == null) return spec.nic() == null ? "none" : "nic, unconfigured";
+        String prefix = n.address().substring(n.address().indexOf('/') + 1);
+        return "nic " + (n.interfaceName() == null ? "eth0" : n.interfaceName()) + " ipv4/" + prefix
+                + (n.gateway() == null ? "" : " gateway") + (n.address6() == null ? "" : " ipv6")
+                + (n.gateway6() == null ? "" : " gateway6");
     }
 
     /** A file's identity for the key: its name, size and modification time (hashing it every cold start costs too much). */

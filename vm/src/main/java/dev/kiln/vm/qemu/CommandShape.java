@@ -13,7 +13,9 @@ import java.util.Map;
  * ({@code {kernel}}, {@code {drive:root}}, {@code {console-socket}}, …). Two VMs with equal shapes have
  * the same devices in the same order with the same options: what QEMU needs for a saved device
  * state to load into the other. Any change of Kiln's command line (a new device, another option)
- * changes the shape, so snapshots taken before it are refused, not mis-restored.
+ * changes the shape, so snapshots taken before it are refused, not mis-restored. A NIC's TAP and
+ * MAC are placeholders too ({@code {tap}}, {@code {mac}}): a restored copy runs on its own TAP, and
+ * its agent takes the copy's MAC itself (the saved device state brings the saved one back).
  */
 final class CommandShape {
     private CommandShape() {
@@ -29,6 +31,11 @@ final class CommandShape {
         placeholders.put(files.consoleSocket().toString(), "{console-socket}");
         placeholders.put(files.guestSocket().toString(), "{guest-socket}");
         placeholders.put(files.qmpSocket().toString(), "{qmp-socket}");
+        // As whole options: a TAP name like kiln-5 could also be part of another argument.
+        if (spec.nic() != null) {
+            placeholders.put("ifname=" + spec.nic().tapName() + ",", "ifname={tap},");
+            placeholders.put("mac=" + spec.nic().mac(), "mac={mac}");
+        }
 
         List<String> command = plain.command();
         List<String> shape = new ArrayList<>(command.size());

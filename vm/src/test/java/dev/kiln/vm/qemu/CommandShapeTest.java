@@ -33,6 +33,20 @@ class CommandShapeTest {
     }
 
     @Test
+    void copiesOnOtherTapsWithOtherMacsHaveOneShapeButANicIsADevice() {
+        VmSpec plain = spec("p", Path.of("/srv/kiln/vms/a"), Path.of("/store/code.sqsh"));
+        VmSpec onTap3 = plain.withNic(new dev.kiln.vm.VmNic("kiln-3", "02:4b:4c:00:00:03"));
+        VmSpec onTap30 = spec("q", Path.of("/srv/kiln/vms/b"), Path.of("/store/code.sqsh"))
+                .withNic(new dev.kiln.vm.VmNic("kiln-30", "02:4b:4c:00:00:1e"));
+        List<String> a = CommandShape.of(QemuCommandLineTest.tcg(onTap3), onTap3, VmFiles.in(onTap3.workDir()));
+        List<String> b = CommandShape.of(QemuCommandLineTest.tcg(onTap30), onTap30, VmFiles.in(onTap30.workDir()));
+        assertThat(a).isEqualTo(b);
+        assertThat(String.join(" ", a)).contains("ifname={tap},", "mac={mac}").doesNotContain("kiln-3", "02:4b:4c");
+        assertThat(CommandShape.of(QemuCommandLineTest.tcg(plain), plain, VmFiles.in(plain.workDir())))
+                .as("a VM without a NIC is another shape").isNotEqualTo(a);
+    }
+
+    @Test
     void anotherDeviceOrOptionIsAnotherShape() {
         VmSpec a = spec("p", Path.of("/srv/kiln/vms/a"), Path.of("/store/code.sqsh"));
         VmSpec writable = new VmSpec("p", a.kernel(), a.rootfs(), null, List.of(new Drive("code", Path.of("/store/code.sqsh"), false)),

@@ -59,6 +59,11 @@ def _answer(path, q):
         return _gateway()
     if path == "/address":
         return _address()
+    if path == "/hostname":
+        return socket.gethostname()
+    if path == "/mac":
+        with open("/sys/class/net/eth0/address") as f:
+            return f.read().strip()
     if path == "/download":
         start, size = time.monotonic(), 0
         with urllib.request.urlopen(q["url"], timeout=60) as r:
