@@ -6,7 +6,9 @@ import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
+import dev.kiln.node.pool.Detachment;
 import dev.kiln.node.pool.ExecutionPool;
+import dev.kiln.node.restart.DetachedSweep;
 import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.node.pool.PoolConfig;
 import dev.kiln.node.pool.VmPlanner;
@@ -67,8 +69,10 @@ public final class Node implements AutoCloseable {
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ProgramSnapshots snapshots = ProgramSnapshots.open(services.home().dir("snapshots"), config.snapshots(),
                 services.launcher());
+        Detachment detachment = new Detachment(Files.createDirectories(services.home().dir("vms").resolve("detached")),
+                services.nodeRecords().detachedVms());
         ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
-                services.nodeRecords().executions(), metrics, snapshots);
+                services.nodeRecords().executions(), metrics, snapshots, detachment);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
         checkPortFree(config.host(), config.port());
@@ -124,13 +128,26 @@ public final class Node implements AutoCloseable {
         return server.uri().resolve("/vm/" + program.value() + "/");
     }
 
+    /**
+     * Stops the node: no more requests, every VM stopped gracefully — except persistent programs'
+     * VMs, which keep running for the next node on this home to adopt (docs/node.md, "Restarts").
+     */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** As {@link #close()}, but persistent programs' VMs are stopped too. */
+    public void closeStoppingAll() {
+        close(false);
+    }
+
+    private void close(boolean leavePersistent) {
         try {
             server.close();
         } finally {
             try {
-                pool.close();
+                if (leavePersistent) pool.close(); else pool.closeStoppingAll();
             } finally {
                 pool.networks().close();
                 services.launcher().close();
@@ -164,6 +181,7 @@ public final class Node implements AutoCloseable {
      * home is allocated to it: the node keeps each running from its start.
      */
     private static void keepPersistent(NodeServices services, ExecutionPool pool) {
+        java.util.Set<ItemHash> kept = new java.util.LinkedHashSet<>();
         try {
             for (var r : services.nodeRecords().programs().list()) {
                 boolean persistent;
@@ -173,11 +191,14 @@ public final class Node implements AutoCloseable {
                 } catch (RuntimeException unreadable) {
                     continue; // its requests get the resolver's clear error
                 }
-                if (persistent) pool.keepRunning(r.messageHash());
+                if (persistent) kept.add(r.messageHash());
             }
         } catch (RecordsException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot list programs to start the persistent ones: " + e.getMessage());
         }
+        // Before any boot: VMs left running that no kept program will adopt are ended first.
+        DetachedSweep.sweep(pool.detachment(), services.launcher(), kept);
+        for (ItemHash program : kept) pool.keepRunning(program);
     }
 
     private static ItemHash sampleOrNull(NodeServices services) {

@@ -18,6 +18,11 @@ public enum EndReason {
     STOPPED_BY_OPERATOR(true, "stopped by the operator"),
     /** The node is shutting down. */
     SHUTDOWN(true, "node shutdown"),
+    /**
+     * The node is shutting down and this persistent program's VM was left running for the next
+     * node to adopt (docs/node.md, "Restarts"): nothing is stopped.
+     */
+    LEFT_RUNNING(true, "left running for the next node"),
     /** The start failed (boot, configure); nothing of it serves. */
     START_FAILED(false, "the start failed"),
     /** The VMM exited, or the VM's state went to FAILED, without being asked to. */

@@ -72,6 +72,34 @@ final class ConsoleCapture implements Closeable {
         return new ConsoleCapture(server, socket, log);
     }
 
+    /**
+     * For an adopted VM: listens again on {@code socket}, where QEMU (started with
+     * {@code reconnect}) connects within a second, and continues the log the earlier driver kept
+     * (its bytes count as the head, as far as they fill it). What the guest printed while no
+     * driver listened is lost: QEMU drops console output it cannot deliver.
+     */
+    static ConsoleCapture resume(Path socket, Path log) throws IOException {
+        Files.deleteIfExists(socket);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            server.bind(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
+        ConsoleCapture c = new ConsoleCapture(server, socket, log);
+        if (Files.exists(log)) {
+            try (var in = Files.newInputStream(log)) {
+                c.headLength = in.readNBytes(c.head, 0, HEAD_BYTES);
+            }
+            // The file holds the head; whatever lay beyond it goes, as with any console past its head.
+            if (Files.size(log) > c.headLength) Files.write(log, java.util.Arrays.copyOf(c.head, c.headLength));
+        } else {
+            Files.createFile(log);
+        }
+        return c;
+    }
+
     /** Accepts QEMU's connection and reads it until QEMU closes it, on a virtual thread. */
     void start(String vmId) {
         Thread.ofVirtual().name("kiln-console-" + vmId).start(this::readAll);
