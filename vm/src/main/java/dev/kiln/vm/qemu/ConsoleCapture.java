@@ -59,6 +59,13 @@ final class ConsoleCapture implements Closeable {
 
     /** Listens on {@code socket} (a stale one is replaced); QEMU must be started after this. */
     static ConsoleCapture listen(Path socket, Path log) throws IOException {
+        ServerSocketChannel server = bind(socket);
+        Files.deleteIfExists(log);
+        Files.createFile(log);
+        return new ConsoleCapture(server, socket, log);
+    }
+
+    private static ServerSocketChannel bind(Path socket) throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -67,9 +74,7 @@ final class ConsoleCapture implements Closeable {
             server.close();
             throw e;
         }
-        Files.deleteIfExists(log);
-        Files.createFile(log);
-        return new ConsoleCapture(server, socket, log);
+        return server;
     }
 
     /**
@@ -79,15 +84,7 @@ final class ConsoleCapture implements Closeable {
      * driver listened is lost: QEMU drops console output it cannot deliver.
      */
     static ConsoleCapture resume(Path socket, Path log) throws IOException {
-        Files.deleteIfExists(socket);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            server.bind(UnixDomainSocketAddress.of(socket));
-        } catch (IOException e) {
-            server.close();
-            throw e;
-        }
-        ConsoleCapture c = new ConsoleCapture(server, socket, log);
+        ConsoleCapture c = new ConsoleCapture(bind(socket), socket, log);
         if (Files.exists(log)) {
             try (var in = Files.newInputStream(log)) {
                 c.headLength = in.readNBytes(c.head, 0, HEAD_BYTES);
