@@ -175,8 +175,14 @@ class NodeRestartTest {
             assertThat(r.vm().pid()).isEqualTo(pid);
             assertThat(r.execution()).isEqualTo(e.id());
         });
-        JsonNode list = JSON.readTree(node.get("/about/executions/list").body());
-        assertThat(list.toString()).contains(program.value());
+        JsonNode about = null;
+        for (JsonNode x : JSON.readTree(node.get("/about/executions/list").body()).path("executions")) {
+            if (x.path("program").asText().equals(program.value())) about = x;
+        }
+        assertThat(about).as("/about/executions/list shows the adopted VM").isNotNull();
+        assertThat(about.path("start").asText()).isEqualTo("adopt");
+        assertThat(about.path("uptime_seconds").asDouble()).as("up since the first node booted it").isGreaterThan(uptime - 1);
+        assertThat(node.node.pool().memoryReservedMiB()).as("its memory is accounted for again").isGreaterThanOrEqualTo(128);
     }
 
     @Test
