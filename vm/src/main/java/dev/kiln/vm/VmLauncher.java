@@ -1,6 +1,9 @@
 package dev.kiln.vm;
 
-/** Boots microVMs. Implementations must never leave a VMM process behind (see docs/vm.md). */
+/**
+ * Boots microVMs. Implementations must never leave a VMM process behind (see docs/vm.md), except
+ * the {@link #launchDetached detached} VMs that are meant to outlive their node.
+ */
 public interface VmLauncher extends AutoCloseable {
 
     /**

@@ -38,7 +38,8 @@ import java.util.function.BiConsumer;
  * }
  * }</pre>
  *
- * <p>No VMM outlives the launcher's JVM: QEMU is started through {@code setpriv --pdeathsig KILL}
+ * <p>No VMM outlives the launcher's JVM — but a {@link #launchDetached detached} one, made to (then
+ * {@link #adopt} takes it over in the next JVM): QEMU is started through {@code setpriv --pdeathsig KILL}
  * from one long-lived thread ({@link VmmSpawner}), each VMM is recorded in the run directory and
  * a new launcher kills the ones whose JVM is gone ({@link VmmRegistry}), {@link #close()} stops
  * every VM, and a shutdown hook does the same when the JVM exits without closing the launcher.
