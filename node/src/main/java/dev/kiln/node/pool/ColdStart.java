@@ -271,6 +271,17 @@ final class ColdStart {
                     + "; it is not started, so that it never runs twice", x);
         }
         if (row.isEmpty()) return false;
+        java.util.OptionalLong other;
+        try {
+            other = records.otherLiveNode(row.get().execution());
+        } catch (dev.kiln.store.records.RecordsException x) {
+            other = java.util.OptionalLong.empty();
+        }
+        if (other.isPresent()) {
+            // Neither adopt (QEMU serves one monitor and one guest connection) nor boot a second VM.
+            throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of persistent program " + hash + " is driven by another node"
+                    + " process on this Kiln home (pid " + other.getAsLong() + "); run one node per home");
+        }
         Vm vm;
         try {
             vm = launcher.adopt(row.get().vm());
