@@ -203,9 +203,12 @@ final class NodeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             int vms = node.pool().executions().size();
+            long kept = node.pool().persistent().keySet().stream()
+                    .filter(p -> node.pool().running(p).map(e -> e.vm().adoption().isPresent()).orElse(false)).count();
             node.close();
             records.close();
-            out.println("Kiln node stopped" + (vms == 0 ? "." : "; " + vms + " VM(s) halted."));
+            out.println("Kiln node stopped" + (vms == 0 ? "." : "; " + (vms - kept) + " VM(s) halted")
+                    + (kept == 0 ? (vms == 0 ? "" : ".") : ", " + kept + " persistent VM(s) left running for the next node."));
             out.flush();
             stopped.countDown();
         }, "kiln-node-shutdown"));
@@ -226,7 +229,7 @@ final class NodeCommand implements Callable<Integer> {
         // Where the token is, never the token: it must not end up in a terminal log.
         out.println("  operator API (kiln allocation, kiln instance): token in " + node.operatorTokenFile()
                 + (node.operatorTokenCreated() ? " (made now, mode 0600)" : ""));
-        out.println("Press Ctrl-C to stop (every VM is halted first).");
+        out.println("Press Ctrl-C to stop (VMs are halted first; persistent programs' VMs keep running for the next node).");
         out.println("Console: " + node.consoleUri());
         out.flush();
         stopped.await();

@@ -27,7 +27,9 @@ import dev.kiln.node.instance.Instances;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
 import dev.kiln.node.network.ProgramNetworks;
+import dev.kiln.node.pool.Detachment;
 import dev.kiln.node.pool.ExecutionPool;
+import dev.kiln.node.restart.DetachedSweep;
 import dev.kiln.node.snapshot.ProgramSnapshots;
 import dev.kiln.node.pool.PoolConfig;
 import dev.kiln.node.export.DataExports;
@@ -157,8 +159,10 @@ public final class Node implements AutoCloseable {
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ProgramSnapshots snapshots = ProgramSnapshots.open(services.home().dir("snapshots"), config.snapshots(),
                 services.launcher());
+        Detachment detachment = new Detachment(Files.createDirectories(services.home().dir("vms").resolve("detached")),
+                services.nodeRecords().detachedVms());
         ExecutionPool pool = new ExecutionPool(poolConfig, services.launcher(), resolver, planner,
-                services.nodeRecords().executions(), metrics, snapshots);
+                services.nodeRecords().executions(), metrics, snapshots, detachment);
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
         Instances instances = null;
@@ -186,8 +190,8 @@ public final class Node implements AutoCloseable {
         Map<MachineKind, Machines> machines = new EnumMap<>(MachineKind.class);
         machines.put(MachineKind.PERSISTENT_PROGRAM, new PersistentPrograms(pool, resolver, logs));
         machines.put(MachineKind.INSTANCE, instances);
-        Allocations allocations = new Allocations(machines, new AllocationFile(services.home().dir("control")),
-                h -> messageKind(services, h));
+        AllocationFile allocationFile = new AllocationFile(services.home().dir("control"));
+        Allocations allocations = new Allocations(machines, allocationFile, h -> messageKind(services, h));
         pool.serveGuestApi(guestApis);
         NodeServer server;
         try {
@@ -207,6 +211,9 @@ public final class Node implements AutoCloseable {
                     + (config.port() == NodeConfig.DEFAULT_PORT ? "; is another node running? Choose another port with --port" : ""), e);
         }
         try {
+            // Before any boot: VMs an earlier node left running that no allocated program will adopt are ended first.
+            DetachedSweep.sweep(pool.detachment(), services.launcher(),
+                    allocationFile.load().map(a -> a.of(MachineKind.PERSISTENT_PROGRAM)).orElse(java.util.Set.of()));
             var restored = allocations.restore();
             if (!restored.listed().isEmpty()) {
                 LOG.log(System.Logger.Level.INFO, "converging to the recorded allocation: " + restored.listed().size()
@@ -289,8 +296,21 @@ public final class Node implements AutoCloseable {
         return server.uri().resolve("/vm/" + program.value() + "/");
     }
 
+    /**
+     * Stops the node: no more requests, every VM stopped gracefully — except persistent programs'
+     * VMs, which keep running for the next node on this home to adopt (docs/node.md, "Restarts").
+     */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** As {@link #close()}, but persistent programs' VMs are stopped too. */
+    public void closeStoppingAll() {
+        close(false);
+    }
+
+    private void close(boolean leavePersistent) {
         // Instances keep running: the next node re-adopts them (docs/instances.md).
         instances.close();
         try {
@@ -298,7 +318,7 @@ public final class Node implements AutoCloseable {
         } finally {
             try {
                 events.stopTaking();
-                pool.close();
+                if (leavePersistent) pool.close(); else pool.closeStoppingAll();
             } finally {
                 events.deliveries().close();
                 pool.networks().close();

@@ -70,6 +70,24 @@ public interface Vm extends AutoCloseable {
      */
     void stop(Duration grace);
 
+    /**
+     * For a detached VM (launched to outlive its node): what the next node needs to adopt it.
+     * Empty for VMs that end with their driver.
+     */
+    default java.util.Optional<VmAdoption> adoption() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Lets go of a detached VM and leaves it running: the guest channel, monitor and console are
+     * closed on this side only, nothing is stopped or cleaned, and this object is of no further use
+     * (its {@link #exited()} never completes). False, and nothing done, for a VM that is not
+     * detached or has ended.
+     */
+    default boolean release() {
+        return false;
+    }
+
     /** Kills the VMM at once; the state becomes FAILED unless it was already terminal. */
     void kill();
 

@@ -47,10 +47,13 @@ final class ColdStart {
     private final Supplier<VmObserver> observer;
     private final ProgramSnapshots snapshots;
     private final Supplier<GuestApis> guestApis;
+    /** Null: no VM outlives the node. */
+    private final Detachment detachment;
 
     ColdStart(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner, Admission admission,
               Teardown teardown, KeepWarm keepWarm, ExecutionRecords records, NodeMetrics metrics, BooleanSupplier closing,
-              Supplier<VmObserver> observer, ProgramSnapshots snapshots, Supplier<GuestApis> guestApis) {
+              Supplier<VmObserver> observer, ProgramSnapshots snapshots, Supplier<GuestApis> guestApis, Detachment detachment) {
+        this.detachment = detachment;
         this.config = config;
         this.launcher = launcher;
         this.resolver = resolver;
@@ -91,7 +94,11 @@ final class ColdStart {
     }
 
     private static String kind(Execution e) {
-        return e.startKind() == StartKind.RESTORE ? "restore" : "boot";
+        return switch (e.startKind()) {
+            case RESTORE -> "restore";
+            case ADOPT -> "adopt";
+            case BOOT -> "boot";
+        };
     }
 
     private void start(Execution e, long start) throws NodeException, InterruptedException {
@@ -103,6 +110,7 @@ final class ColdStart {
                 : new KeepWarmPolicy.OnDemand(idle));
         long cost = VmPlanner.memoryCost(program, config.vmmOverheadMiB());
         admission.checkFits(program, cost);
+        if (detaching(e) && adopt(e, program, cost, start, resolved)) return;
         try (Admission.BootSlot slot = admission.awaitBootSlot(program)) {
             boot(e, program, cost, start, resolved);
         }
@@ -126,19 +134,27 @@ final class ColdStart {
             planner.releaseVolumes(plan.spec(), false);
             throw x;
         }
+        boolean detached = detaching(e) && Detachment.possibleFor(plan.spec());
+        if (detached) {
+            plan = new VmPlan(detachment.place(plan.spec(), e.id()), plan.config());
+        } else if (detaching(e)) {
+            LOG.log(System.Logger.Level.INFO, "persistent program " + hash + " uses networking or writable volumes:"
+                    + " its VM stops with this node (only self-contained VMs are left running for the next one)");
+        }
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
                 VmState.BOOTING.name(), Instant.now(), null, null, 0, null, null);
         records.save(record);
         e.recorded(record);
         if (closing.getAsBoolean()) throw StartErrors.shuttingDown();
-        ProgramSnapshots.Plan snapshot = snapshots.plan(program, plan.spec(), plan.config());
+        // A detached VM is booted, never restored: a restore's RAM file is this process's to release.
+        ProgramSnapshots.Plan snapshot = detached ? new ProgramSnapshots.Plan.Refused("detached") : snapshots.plan(program, plan.spec(), plan.config());
         SnapshotKey key = snapshot instanceof ProgramSnapshots.Plan.Keyed k ? k.key() : null;
         Optional<ProgramSnapshots.Restore> restored = key == null ? Optional.empty() : snapshots.restore(key, plan.spec(), plan.config());
         if (restored.isPresent()) {
             restoredVm(e, restored.get(), record, start, resolved);
             return;
         }
-        Vm vm = launch(e, plan, key != null);
+        Vm vm = launch(e, plan, key != null, detached);
         long launched = System.nanoTime();
         try {
             vm.guest().configure(plan.config());
@@ -213,10 +229,11 @@ final class ColdStart {
         if (apis != null) apis.handlerFor(e.program(), e.id()).ifPresent(vm.guest()::serveApi);
     }
 
-    private Vm launch(Execution e, VmPlan plan, boolean snapshottable) throws NodeException, InterruptedException {
+    private Vm launch(Execution e, VmPlan plan, boolean snapshottable, boolean detached) throws NodeException, InterruptedException {
         Vm vm;
         try {
-            vm = snapshottable ? snapshots.launchSnapshottable(plan.spec()) : launcher.launch(plan.spec());
+            vm = detached ? launcher.launchDetached(plan.spec())
+                    : snapshottable ? snapshots.launchSnapshottable(plan.spec()) : launcher.launch(plan.spec());
         } catch (VmBootException x) {
             planner.releaseVolumes(plan.spec(), false); // no VM, so no teardown to release them
             LOG.log(System.Logger.Level.WARNING, "the VM of program " + e.programHash() + " did not boot ("
@@ -230,6 +247,94 @@ final class ColdStart {
         observer.get().launched(e.id(), e.programHash(), vm);
         serveGuestApi(e, vm);
         teardown.watch(e, vm);
+        if (detached) remember(e, vm);
         return vm;
+    }
+
+    private boolean detaching(Execution e) {
+        return detachment != null && e.keepWarm() instanceof KeepWarmPolicy.Persistent;
+    }
+
+    /** The VM outlives this node only if the next one can find it: no record, no start. */
+    private void remember(Execution e, Vm vm) throws NodeException {
+        if (vm.adoption().isEmpty()) return; // the launcher cannot detach: an ordinary VM
+        try {
+            detachment.records().put(e.programHash(), e.id(), vm.adoption().get());
+        } catch (dev.kiln.store.records.RecordsException x) {
+            throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of persistent program " + e.programHash()
+                    + " cannot be recorded for the next node (" + x.getMessage() + "); it is not started", x);
+        }
+    }
+
+    /**
+     * Takes over the program's VM if an earlier node left one running; false (and the caller
+     * boots) if there is none or it could not be adopted — the launcher then guarantees that it
+     * no longer runs, so the boot never makes a second one.
+     */
+    private boolean adopt(Execution e, ResolvedProgram program, long cost, long start, long resolved)
+            throws NodeException, InterruptedException {
+        ItemHash hash = e.programHash();
+        Optional<dev.kiln.node.records.DetachedVmRecords.Row> row;
+        try {
+            row = detachment.records().find(hash);
+        } catch (dev.kiln.store.records.RecordsException x) {
+            throw new NodeException(ErrorCode.BOOT_FAILED, "cannot read the record of program " + hash + "'s VM: " + x.getMessage()
+                    + "; it is not started, so that it never runs twice", x);
+        }
+        if (row.isEmpty()) return false;
+        java.util.OptionalLong other;
+        try {
+            other = records.otherLiveNode(row.get().execution());
+        } catch (dev.kiln.store.records.RecordsException x) {
+            other = java.util.OptionalLong.empty();
+        }
+        if (other.isPresent()) {
+            // Neither adopt (QEMU serves one monitor and one guest connection) nor boot a second VM.
+            throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of persistent program " + hash + " is driven by another node"
+                    + " process on this Kiln home (pid " + other.getAsLong() + "); run one node per home");
+        }
+        Vm vm;
+        try {
+            vm = launcher.adopt(row.get().vm());
+        } catch (VmBootException x) {
+            LOG.log(System.Logger.Level.INFO, "persistent program " + hash + ": " + x.getMessage() + "; starting it again");
+            forget(hash, row.get());
+            return false;
+        }
+        e.adopting();
+        // The new connection has no API handler yet; the program's guest API resumes once it has.
+        serveGuestApi(e, vm);
+        try {
+            admission.reserve(program, cost);
+        } catch (NodeException x) {
+            vm.kill();
+            forget(hash, row.get());
+            throw x;
+        }
+        e.reserved(cost);
+        long adopted = System.nanoTime();
+        ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), vm.accelerator().id(),
+                VmState.READY.name(), Instant.now(), null, null, 0, null, null);
+        records.save(record);
+        e.recorded(record);
+        observer.get().launched(e.id(), hash, vm);
+        teardown.watch(e, vm);
+        remember(e, vm);
+        Duration took = Duration.ofNanos(adopted - start);
+        var parts = new Execution.BootBreakdown(Duration.ofNanos(resolved - start), Duration.ofNanos(adopted - resolved), Duration.ZERO);
+        if (!e.started(took, parts)) throw StartErrors.ended(hash, e.ending());
+        ready(e, record, took, parts);
+        LOG.log(System.Logger.Level.INFO, "program " + hash + ": adopted its running VM " + vm.id() + " (pid " + vm.pid()
+                + ", up since " + vm.startedAt() + ") in " + took.toMillis() + " ms (" + e.id() + ")");
+        if (closing.getAsBoolean()) e.retire(EndReason.SHUTDOWN, null);
+        return true;
+    }
+
+    private void forget(ItemHash hash, dev.kiln.node.records.DetachedVmRecords.Row row) {
+        try {
+            detachment.records().remove(hash, row.vm().workDir());
+        } catch (dev.kiln.store.records.RecordsException x) {
+            LOG.log(System.Logger.Level.WARNING, "cannot forget the record of program " + hash + "'s VM: " + x.getMessage());
+        }
     }
 }

@@ -23,6 +23,11 @@ public enum EndReason {
     AMENDED(true, "a reference it follows was amended"),
     /** The node is shutting down. */
     SHUTDOWN(true, "node shutdown"),
+    /**
+     * The node is shutting down and this persistent program's VM was left running for the next
+     * node to adopt (docs/node.md, "Restarts"): nothing is stopped.
+     */
+    LEFT_RUNNING(true, "left running for the next node"),
     /** The start failed (boot, configure); nothing of it serves. */
     START_FAILED(false, "the start failed"),
     /** The VMM exited, or the VM's state went to FAILED, without being asked to. */

@@ -229,6 +229,11 @@ public final class Execution {
         startKind = StartKind.RESTORE;
     }
 
+    /** While STARTING: this start takes over a VM an earlier node left running. */
+    void adopting() {
+        startKind = StartKind.ADOPT;
+    }
+
     void recorded(ExecutionRecord r) {
         record = r;
     }

@@ -60,6 +60,7 @@ public final class ExecutionPool implements AutoCloseable {
 
     private final ProgramNetworks networks;
     private final VmPlanner planner;
+    private final Detachment detachment;
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics) {
@@ -69,16 +70,26 @@ public final class ExecutionPool implements AutoCloseable {
     /** With {@code snapshots}: cold starts after a program's first restore its snapshot (docs/snapshots.md). */
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
                          ExecutionRecords records, NodeMetrics metrics, ProgramSnapshots snapshots) {
+        this(config, launcher, resolver, planner, records, metrics, snapshots, null);
+    }
+
+    /**
+     * With {@code detachment} (null: none), persistent programs' VMs outlive the pool: {@link #close()}
+     * leaves them running and a later pool on the same records adopts them (docs/node.md, "Restarts").
+     */
+    public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
+                         ExecutionRecords records, NodeMetrics metrics, ProgramSnapshots snapshots, Detachment detachment) {
         this.config = config;
+        this.detachment = detachment;
         this.budget = new MemoryBudget(config.memoryBudgetMiB());
         this.ids = new ExecutionIds(records.beginNodeStart());
         Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
                 config.bootQueueWait());
         this.networks = planner.networks();
         this.planner = planner;
-        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks, planner);
+        this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks, planner, detachment);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
-                () -> closing, () -> observer, snapshots, () -> guestApis);
+                () -> closing, () -> observer, snapshots, () -> guestApis, detachment);
         for (VmState s : VmState.values()) metrics.vmsInState(s.name(), () -> vmsByState().getOrDefault(s, 0L));
         metrics.memoryGauges(budget::reservedMiB, budget::totalMiB);
     }
@@ -123,7 +134,8 @@ public final class ExecutionPool implements AutoCloseable {
     /**
      * Keeps a persistent program running from now on: started at once (in the background, not by
      * a request), restarted with backoff after a death, never stopped for idleness or room, until
-     * {@link #release}. Idempotent: a program already kept is left as it is.
+     * {@link #release}. Idempotent: a program already kept is left as it is. If an earlier node
+     * left the program's VM running, that VM is adopted instead of a boot.
      */
     public void keepRunning(ItemHash program) {
         if (closing) return;
@@ -276,13 +288,35 @@ public final class ExecutionPool implements AutoCloseable {
         return networks;
     }
 
+    /** Where persistent VMs that outlive the pool are recorded; null if none do. */
+    public Detachment detachment() {
+        return detachment;
+    }
+
+    /**
+     * Retires every execution and waits for their VMMs to exit — except the persistent programs'
+     * detached VMs, which are left running for the next node (docs/node.md, "Restarts").
+     */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** As {@link #close()}, but persistent VMs are stopped too (tests; a node that is being removed). */
+    public void closeStoppingAll() {
+        close(false);
+    }
+
+    private void close(boolean leaveDetached) {
         closing = true;
         keepWarm.close();
         restarts.close();
         List<Execution> all = new ArrayList<>(live);
-        for (Execution e : all) e.retire(EndReason.SHUTDOWN, null);
+        for (Execution e : all) {
+            Vm vm = e.vm();
+            boolean leave = leaveDetached && vm != null && vm.adoption().isPresent() && e.phase() == Phase.SERVING;
+            e.retire(leave ? EndReason.LEFT_RUNNING : EndReason.SHUTDOWN, null);
+        }
         long deadline = System.nanoTime() + config.stopGrace().plus(EXIT_WAIT).toNanos();
         for (Execution e : all) {
             // A start still in its launch stops its VM itself when the launch returns; the launcher's close kills it.

@@ -10,5 +10,7 @@ public enum StartKind {
     /** A full boot: VMM, kernel, init, then the program configured. */
     BOOT,
     /** A VM restored from a snapshot, its program already configured. */
-    RESTORE
+    RESTORE,
+    /** A persistent program's VM left running by an earlier node and taken over by this one. */
+    ADOPT
 }

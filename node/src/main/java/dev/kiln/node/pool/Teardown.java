@@ -31,9 +31,12 @@ final class Teardown {
     private final NodeMetrics metrics;
     private final Duration stopGrace;
     private final ProgramNetworks networks;
+    /** Null: no VM outlives the node. */
+    private final Detachment detachment;
 
     Teardown(Collection<Execution> live, Admission admission, ExecutionRecords records, NodeMetrics metrics,
-             Duration stopGrace, ProgramNetworks networks, VmPlanner planner) {
+             Duration stopGrace, ProgramNetworks networks, VmPlanner planner, Detachment detachment) {
+        this.detachment = detachment;
         this.networks = networks;
         this.planner = planner;
         this.live = live;
@@ -72,6 +75,11 @@ final class Teardown {
     }
 
     private void stop(Execution e, Vm vm, Ending ending) {
+        if (ending.reason() == EndReason.LEFT_RUNNING && vm.release()) {
+            // Nothing will report this VM's exit to this node any more: the execution ends here.
+            end(e, null);
+            return;
+        }
         if (ending.reason().graceful()) {
             Thread.ofVirtual().name("kiln-stop-" + e.id()).start(() -> {
                 if (ending.reason() == EndReason.AMENDED) drain(e);
@@ -106,11 +114,16 @@ final class Teardown {
     }
 
     private void release(Execution e, Integer status) {
+        Ending ending = e.ending();
+        Vm vm = e.vm();
+        if (ending.reason() == EndReason.LEFT_RUNNING && vm != null && vm.adoption().isPresent() && !vm.state().isTerminal()) {
+            leftRunning(e, vm);
+            return;
+        }
         detach(e);
         live.remove(e);
         admission.release(e.memoryMiB());
-        Ending ending = e.ending();
-        Vm vm = e.vm();
+        if (vm != null) forgetDetached(e, vm);
         String finalState = finalState(e, vm, ending);
         ExecutionRecord record = e.record();
         if (record != null) {
@@ -127,6 +140,30 @@ final class Teardown {
         // Only a clean stop let the agent sync and power off; anything else leaves the dirty marker.
         planner.endVolumes(vm.spec(), finalState.equals(VmState.STOPPED.name()), e.programHash(), e.id());
         if (finalState.equals(VmState.STOPPED.name())) deleteQuietly(vm.spec().workDir());
+    }
+
+    /** Released, still running: its files, volumes and record stay for the node that adopts it. */
+    private void leftRunning(Execution e, Vm vm) {
+        live.remove(e);
+        admission.release(e.memoryMiB());
+        ExecutionRecord record = e.record();
+        if (record != null) {
+            ExecutionRecord base = e.bootDuration() == null ? record : record.ready(vm.state().name(), e.bootDuration());
+            records.save(base.ended(vm.state().name(), Instant.now(), e.requestsServed(), e.ending().text(),
+                    EndReason.LEFT_RUNNING.label()));
+        }
+        LOG.log(System.Logger.Level.INFO, e.id() + ": VM " + vm.id() + " (pid " + vm.pid() + ") left running for the next node");
+    }
+
+    /** A detached VM that ended: the next node must not look for it. */
+    private void forgetDetached(Execution e, Vm vm) {
+        if (detachment == null || vm.adoption().isEmpty()) return;
+        try {
+            detachment.records().remove(e.programHash(), vm.adoption().get().workDir());
+        } catch (dev.kiln.store.records.RecordsException x) {
+            LOG.log(System.Logger.Level.WARNING, "cannot forget the record of " + e.id() + "'s VM (the next node finds it gone): "
+                    + x.getMessage());
+        }
     }
 
     /** Once the VMM is gone (or never ran): its TAP, rules and forwarded ports go too. */

@@ -114,6 +114,37 @@ public final class ExecutionRecords implements AutoCloseable {
         return closed;
     }
 
+    /**
+     * The pid of the node process that made execution {@code executionId} (ids name their node
+     * start: {@code <program>-<node start>-<n>}) if it is another process and still runs: a node
+     * must not take over a VM that another live node on the same home drives. Empty if it is this
+     * process, gone, or unknown.
+     */
+    public java.util.OptionalLong otherLiveNode(String executionId) throws RecordsException {
+        String[] parts = executionId.split("-");
+        long start;
+        try {
+            start = parts.length == 3 ? Long.parseLong(parts[1]) : -1;
+        } catch (NumberFormatException e) {
+            start = -1;
+        }
+        if (start < 0) return java.util.OptionalLong.empty();
+        long id = start;
+        return db.read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pid, process_start_us FROM node_start WHERE id = ?")) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) return java.util.OptionalLong.empty();
+                    long pid = rs.getLong(1);
+                    long recorded = rs.getLong(2);
+                    Long processStart = rs.wasNull() ? null : recorded;
+                    if (pid == ProcessHandle.current().pid() || !alive(pid, processStart)) return java.util.OptionalLong.empty();
+                    return java.util.OptionalLong.of(pid);
+                }
+            }
+        });
+    }
+
     /** The same process (not a later one given the same pid) is still running. */
     private static boolean alive(long pid, Long processStartMicros) {
         Optional<ProcessHandle> p = ProcessHandle.of(pid);

@@ -75,9 +75,11 @@ public final class NodeRecords implements AutoCloseable {
     private final ProgramRecords programs;
     private final ExecutionRecords executions;
     private final PortRecords ports;
+    private final DetachedVmRecords detachedVms;
 
-    private NodeRecords(Database db) {
+    private NodeRecords(Database db) throws RecordsException {
         this.db = db;
+        this.detachedVms = DetachedVmRecords.open(db);
         this.programs = new ProgramRecords(db);
         this.executions = new ExecutionRecords(db);
         this.ports = new PortRecords(db);
@@ -93,7 +95,13 @@ public final class NodeRecords implements AutoCloseable {
     }
 
     public static NodeRecords open(Path file) throws RecordsException {
-        return new NodeRecords(Database.open(file, MIGRATIONS, READ_CONNECTIONS));
+        Database db = Database.open(file, MIGRATIONS, READ_CONNECTIONS);
+        try {
+            return new NodeRecords(db);
+        } catch (RecordsException e) {
+            db.close();
+            throw e;
+        }
     }
 
     public ProgramRecords programs() {
@@ -107,6 +115,11 @@ public final class NodeRecords implements AutoCloseable {
     /** The guest ports each program has forwarded from the node. */
     public PortRecords ports() {
         return ports;
+    }
+
+    /** The persistent programs' VMs that outlive a node process (docs/node.md, "Restarts"). */
+    public DetachedVmRecords detachedVms() {
+        return detachedVms;
     }
 
     public Path file() {

@@ -183,10 +183,20 @@ public final class TestNode implements AutoCloseable {
         return http;
     }
 
+    /** Stops the node and every VM, persistent ones too: a test leaves nothing running. */
     @Override
     public void close() {
+        close(false);
+    }
+
+    /** Stops the node as {@code kiln node} does: persistent programs' VMs keep running for the next node. */
+    public void closeLeavingPersistent() {
+        close(true);
+    }
+
+    private void close(boolean leavePersistent) {
         try {
-            node.close();
+            if (leavePersistent) node.close(); else node.closeStoppingAll();
         } finally {
             nodeRecords.close();
             storeRecords.close();

@@ -46,9 +46,10 @@ final class BootSequence {
         }
         Process p;
         try {
-            p = spawner.start(new ProcessBuilder(vm.commandLine().command()).directory(files.workDir().toFile())
+            ProcessBuilder builder = new ProcessBuilder(vm.commandLine().command()).directory(files.workDir().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                    .redirectErrorStream(true).redirectOutput(files.vmmLog().toFile()));
+                    .redirectErrorStream(true).redirectOutput(files.vmmLog().toFile());
+            p = vm.detached() ? spawner.startDetached(builder) : spawner.start(builder);
         } catch (IOException e) {
             vm.abandon();
             throw new VmBootException(Reason.VMM_START_FAILED, "VM " + vm.id() + " did not boot: cannot start "

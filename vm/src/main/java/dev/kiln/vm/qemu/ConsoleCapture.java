@@ -59,6 +59,13 @@ final class ConsoleCapture implements Closeable {
 
     /** Listens on {@code socket} (a stale one is replaced); QEMU must be started after this. */
     static ConsoleCapture listen(Path socket, Path log) throws IOException {
+        ServerSocketChannel server = bind(socket);
+        Files.deleteIfExists(log);
+        Files.createFile(log);
+        return new ConsoleCapture(server, socket, log);
+    }
+
+    private static ServerSocketChannel bind(Path socket) throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -67,9 +74,27 @@ final class ConsoleCapture implements Closeable {
             server.close();
             throw e;
         }
-        Files.deleteIfExists(log);
-        Files.createFile(log);
-        return new ConsoleCapture(server, socket, log);
+        return server;
+    }
+
+    /**
+     * For an adopted VM: listens again on {@code socket}, where QEMU (started with
+     * {@code reconnect}) connects within a second, and continues the log the earlier driver kept
+     * (its bytes count as the head, as far as they fill it). What the guest printed while no
+     * driver listened is lost: QEMU drops console output it cannot deliver.
+     */
+    static ConsoleCapture resume(Path socket, Path log) throws IOException {
+        ConsoleCapture c = new ConsoleCapture(bind(socket), socket, log);
+        if (Files.exists(log)) {
+            try (var in = Files.newInputStream(log)) {
+                c.headLength = in.readNBytes(c.head, 0, HEAD_BYTES);
+            }
+            // The file holds the head; whatever lay beyond it goes, as with any console past its head.
+            if (Files.size(log) > c.headLength) Files.write(log, java.util.Arrays.copyOf(c.head, c.headLength));
+        } else {
+            Files.createFile(log);
+        }
+        return c;
     }
 
     /** Accepts QEMU's connection and reads it until QEMU closes it, on a virtual thread. */

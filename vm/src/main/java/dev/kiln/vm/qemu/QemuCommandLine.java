@@ -125,6 +125,18 @@ public record QemuCommandLine(List<String> command, String kernelCommandLine) {
     }
 
     /**
+     * For a detached VM: the console socket is reconnected (every second) when its driver goes
+     * away, so that the next node's capture gets the console again.
+     */
+    public QemuCommandLine withConsoleReconnect() {
+        List<String> a = new ArrayList<>(command);
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i).startsWith("socket,id=console,")) a.set(i, a.get(i) + ",reconnect=1");
+        }
+        return new QemuCommandLine(a, kernelCommandLine);
+    }
+
+    /**
      * Kiln's words (DESIGN.md), then the spec's own: a later word wins in the kernel (e.g. a test's
      * {@code init=}), so the spec can override.
      */

@@ -38,7 +38,8 @@ import java.util.function.BiConsumer;
  * }
  * }</pre>
  *
- * <p>No VMM outlives the launcher's JVM: QEMU is started through {@code setpriv --pdeathsig KILL}
+ * <p>No VMM outlives the launcher's JVM — but a {@link #launchDetached detached} one, made to (then
+ * {@link #adopt} takes it over in the next JVM): QEMU is started through {@code setpriv --pdeathsig KILL}
  * from one long-lived thread ({@link VmmSpawner}), each VMM is recorded in the run directory and
  * a new launcher kills the ones whose JVM is gone ({@link VmmRegistry}), {@link #close()} stops
  * every VM, and a shutdown hook does the same when the JVM exits without closing the launcher.
@@ -181,7 +182,50 @@ public final class QemuLauncher implements VmLauncher {
 
     @Override
     public QemuVm launch(VmSpec spec) throws VmBootException, InterruptedException {
-        return start(spec, null, false);
+        return start(spec, null, false, false);
+    }
+
+    /**
+     * Boots a VM that outlives this JVM (docs/vm.md, "Detached VMs"): QEMU in its own session
+     * without a parent-death signal, not in the orphan sweep's registry, its console socket
+     * reconnecting, and {@code vm.properties} written in its work directory once READY so that a
+     * later launcher can {@link #adopt} it. {@link #close()} still stops it unless it was
+     * {@link QemuVm#release() released}; the JVM's exit alone does not.
+     */
+    @Override
+    public QemuVm launchDetached(VmSpec spec) throws VmBootException, InterruptedException {
+        return start(spec, null, false, true);
+    }
+
+    @Override
+    public QemuVm adopt(dev.kiln.vm.VmAdoption adoption) throws VmBootException, InterruptedException {
+        if (closed.get()) {
+            throw new VmBootException(Reason.LAUNCHER_CLOSED, "cannot adopt VM " + adoption.vmId() + ": the VM launcher is closed");
+        }
+        return Adopter.adopt(this, adoption);
+    }
+
+    @Override
+    public void discard(Path workDir) {
+        Adopter.discard(workDir, options.logDirectory(), options.consoleLogsKept());
+    }
+
+    /** Registers an adopted VM as this launcher's (its work directory taken), or refuses a clash. */
+    QemuVm register(String vmId, VmSpec spec, AcceleratorChoice accel, QemuCommandLine commandLine) throws VmBootException {
+        VmFiles files = VmFiles.in(spec.workDir());
+        String id = live.containsKey(vmId) ? vmId + "-adopted-" + IDS.incrementAndGet() : vmId;
+        String holder = workDirs.putIfAbsent(files.workDir(), id);
+        if (holder != null) {
+            throw new VmBootException(Reason.INVALID_SPEC, "cannot adopt VM " + vmId + ": its work directory " + files.workDir()
+                    + " is in use by " + holder);
+        }
+        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options,
+                new StartPlan(VmStart.BOOT, null, List.of(), null), true, () -> {
+            live.remove(id);
+            workDirs.remove(files.workDir(), id);
+        });
+        live.put(id, vm);
+        return vm;
     }
 
     /**
@@ -189,7 +233,7 @@ public final class QemuLauncher implements VmLauncher {
      * {@link QemuVm#saveSnapshot save snapshots} (docs/snapshots.md). Costs what a plain boot costs.
      */
     public QemuVm launchSnapshottable(VmSpec spec) throws VmBootException, InterruptedException {
-        return start(spec, null, true);
+        return start(spec, null, true, false);
     }
 
     /**
@@ -206,14 +250,15 @@ public final class QemuLauncher implements VmLauncher {
         Objects.requireNonNull(snapshot, "snapshot");
         SnapshotVerifier.shared().verify(snapshot);
         try {
-            return start(spec, snapshot, false);
+            return start(spec, snapshot, false, false);
         } catch (VmBootException e) {
             if (e.getCause() instanceof SnapshotException s) throw new SnapshotException(s.reason(), e.getMessage(), e);
             throw e;
         }
     }
 
-    private QemuVm start(VmSpec spec, Snapshot snapshot, boolean snapshottable) throws VmBootException, InterruptedException {
+    private QemuVm start(VmSpec spec, Snapshot snapshot, boolean snapshottable, boolean detached)
+            throws VmBootException, InterruptedException {
         Objects.requireNonNull(spec, "spec");
         if (closed.get()) {
             throw new VmBootException(Reason.LAUNCHER_CLOSED, "cannot boot VM " + spec.name()
@@ -232,6 +277,7 @@ public final class QemuLauncher implements VmLauncher {
         try {
             commandLine = QemuCommandLine.of(options.qemuBinary(), spec, accel.accelerator(), tsc, files)
                     .withConsoleSocket(files.consoleSocket());
+            if (detached) commandLine = commandLine.withConsoleReconnect();
         } catch (IllegalArgumentException e) {
             throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": " + e.getMessage());
         }
@@ -265,7 +311,7 @@ public final class QemuLauncher implements VmLauncher {
             throw new VmBootException(Reason.INVALID_SPEC, "cannot boot VM " + spec.name() + ": cannot prepare its work directory " + files.workDir()
                     + ": " + e.getMessage(), e);
         }
-        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options, plan, () -> {
+        QemuVm vm = new QemuVm(id, spec, accel, files, commandLine, registry, options, plan, detached, () -> {
             live.remove(id);
             workDirs.remove(files.workDir(), id);
         });
@@ -277,6 +323,15 @@ public final class QemuLauncher implements VmLauncher {
             throw new VmBootException(Reason.LAUNCHER_CLOSED, "cannot boot VM " + spec.name() + ": the VM launcher is closed (shutting down)");
         }
         vm.boot(spawner, options.guest());
+        if (detached) {
+            try {
+                vm.recordDetached();
+            } catch (IOException e) {
+                vm.kill();
+                throw new VmBootException(Reason.INVALID_SPEC, "VM " + spec.name() + " was not started: it is to outlive this node,"
+                        + " but its adoption record cannot be written in " + files.workDir() + " (" + e.getMessage() + ")", e);
+            }
+        }
         return vm;
     }
 
@@ -295,12 +350,17 @@ public final class QemuLauncher implements VmLauncher {
     private void onJvmExit() {
         closed.set(true);
         // Exiting should be quick: a short grace, then QMP quit, then SIGKILL.
-        stopAll(options.closeGrace().compareTo(Duration.ofSeconds(1)) < 0 ? options.closeGrace() : Duration.ofSeconds(1));
+        stopAll(options.closeGrace().compareTo(Duration.ofSeconds(1)) < 0 ? options.closeGrace() : Duration.ofSeconds(1), true);
     }
 
     private void stopAll(Duration grace) {
+        stopAll(grace, false);
+    }
+
+    /** @param sparingDetached leave detached VMs running (the JVM exits: they are meant to survive that) */
+    private void stopAll(Duration grace, boolean sparingDetached) {
         List<Thread> stops = new ArrayList<>();
-        for (QemuVm vm : live.values()) stops.add(Thread.ofVirtual().name("kiln-vm-stop-" + vm.id()).start(() -> vm.stop(grace)));
+        for (QemuVm vm : live.values()) if (!(sparingDetached && vm.detached())) stops.add(Thread.ofVirtual().name("kiln-vm-stop-" + vm.id()).start(() -> vm.stop(grace)));
         for (Thread t : stops) {
             try {
                 t.join(grace.plusSeconds(10));
@@ -309,10 +369,14 @@ public final class QemuLauncher implements VmLauncher {
                 break;
             }
         }
-        for (QemuVm vm : live.values()) vm.kill();
+        for (QemuVm vm : live.values()) if (!(sparingDetached && vm.detached())) vm.kill();
     }
 
     // ------------------------------------------------------------------ helpers
+
+    GuestConnection.Options guestOptions(QemuVm vm) {
+        return options.guest().withLogSink(log -> options.guestLog().accept(vm, log));
+    }
 
     private static HostTsc tsc(VmSpec spec) throws VmBootException {
         HostTsc t = hostTsc;

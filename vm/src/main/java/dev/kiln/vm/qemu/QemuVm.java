@@ -67,8 +67,14 @@ public final class QemuVm implements Vm {
     private final CompletableFuture<Integer> exited = new CompletableFuture<>();
     private final StopSequence stopping = new StopSequence(this);
     private final AtomicBoolean cleaned = new AtomicBoolean();
+    /** Launched to outlive this JVM (docs/vm.md, "Detached VMs"). */
+    private final boolean detached;
+    /** Let go of, left running: nothing here touches it any more. */
+    private final AtomicBoolean released = new AtomicBoolean();
 
+    /** Null for an adopted VM: QEMU is not this JVM's child then, only {@link #vmm} is known. */
     private volatile Process process;
+    private volatile ProcessHandle vmm;
     private volatile GuestConnection guest;
     private volatile Instant startedAt;
     private volatile Duration bootDuration;
@@ -78,8 +84,9 @@ public final class QemuVm implements Vm {
     private QmpClient qmp;
 
     QemuVm(String id, VmSpec spec, AcceleratorChoice accelerator, VmFiles files, QemuCommandLine commandLine,
-           VmmRegistry registry, QemuLauncher.Options options, StartPlan plan, Runnable onGone) {
+           VmmRegistry registry, QemuLauncher.Options options, StartPlan plan, boolean detached, Runnable onGone) {
         this.id = id;
+        this.detached = detached;
         this.spec = spec;
         this.accelerator = accelerator;
         this.files = files;
@@ -107,14 +114,44 @@ public final class QemuVm implements Vm {
     /** QEMU runs: the console starts recording, the VMM is registered and its exit watched. */
     void attachProcess(Process p) {
         process = p;
+        vmm = p.toHandle();
         console.start(id);
-        try {
-            registry.record(id, p.toHandle(), files.workDir());
-        } catch (IOException e) {
-            // setpriv still ties QEMU to this JVM; only the sweep after a crash loses this VM.
-            LOG.log(System.Logger.Level.WARNING, "cannot record the VMM of " + id + " in " + registry.directory() + ": " + e.getMessage());
+        if (!detached) {
+            try {
+                registry.record(id, p.toHandle(), files.workDir());
+            } catch (IOException e) {
+                // setpriv still ties QEMU to this JVM; only the sweep after a crash loses this VM.
+                LOG.log(System.Logger.Level.WARNING, "cannot record the VMM of " + id + " in " + registry.directory() + ": " + e.getMessage());
+            }
         }
         p.onExit().thenRunAsync(this::onVmmExit, WATCHERS);
+    }
+
+    /**
+     * Once READY: a detached VM writes down what the next driver needs to adopt it. A VM that
+     * cannot be found again must not outlive its node, so a failure here fails the launch.
+     */
+    void recordDetached() throws IOException {
+        ProcessHandle h = vmm;
+        long start = h.info().startInstant().map(Instant::toEpochMilli)
+                .orElseThrow(() -> new IOException("the start time of pid " + h.pid() + " is unknown"));
+        new DetachedVmFile(id, spec, commandLine.command(), h.pid(), start, accelerator.accelerator(), startedAt, bootDuration)
+                .write();
+    }
+
+    /** An adopted VM: QEMU runs already (not as this JVM's child), monitor and agent answered. */
+    void attachAdopted(ProcessHandle h, ConsoleCapture capture, GuestConnection g, Instant started, Duration booted) {
+        vmm = h;
+        console = capture;
+        guest = g;
+        startedAt = started;
+        bootDuration = booted;
+        capture.start(id);
+        h.onExit().thenRunAsync(this::onVmmExit, WATCHERS);
+    }
+
+    synchronized void attachMonitor(QmpClient client) {
+        qmp = client;
     }
 
     void attachGuest(GuestConnection g, Duration booted) {
@@ -125,7 +162,7 @@ public final class QemuVm implements Vm {
     /** Once READY: a guest channel that closes fails the VM. */
     void watchGuest(GuestConnection g) {
         g.closed().thenAcceptAsync(this::onGuestClosed, WATCHERS);
-        LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + " ready in " + bootDuration.toMillis() + " ms (pid " + process.pid()
+        LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + " ready in " + bootDuration.toMillis() + " ms (pid " + pid()
                 + ", " + accelerator.accelerator().id() + ")");
     }
 
@@ -155,8 +192,9 @@ public final class QemuVm implements Vm {
     // ------------------------------------------------------------------ watchers
 
     private void onVmmExit() {
+        if (released.get()) return;
         Process p = process;
-        int status = p.exitValue();
+        int status = p != null ? p.exitValue() : -1;
         ConsoleCapture c = console;
         if (c != null) c.awaitEnd(CONSOLE_DRAIN);
         exitReport = new ExitReport(status, ConsoleLog.readSmall(files.vmmLog(), 8192), consoleTail(FAILURE_TAIL_LINES));
@@ -172,10 +210,11 @@ public final class QemuVm implements Vm {
     }
 
     private void onGuestClosed(GuestChannelClosedException cause) {
+        if (released.get()) return;
         if (failIfServing()) {
             LOG.log(System.Logger.Level.WARNING, "VM " + id + " failed: its guest channel closed (" + cause.getMessage()
                     + "); stopping QEMU");
-            Process p = process;
+            ProcessHandle p = vmm;
             if (p != null) p.destroyForcibly();
         }
     }
@@ -206,9 +245,10 @@ public final class QemuVm implements Vm {
 
     @Override
     public void kill() {
+        if (released.get()) return;
         failIfLive();
         if (lifecycle.state() == VmState.STOPPING) lifecycle.transition(VmState.STOPPING, VmState.FAILED);
-        Process p = process;
+        ProcessHandle p = vmm;
         if (p != null) p.destroyForcibly();
     }
 
@@ -237,6 +277,14 @@ public final class QemuVm implements Vm {
         }
         synchronized (this) {
             if (qmp != null) qmp.close();
+        }
+        if (detached) {
+            // The VM is over: no later driver may look for it.
+            try {
+                java.nio.file.Files.deleteIfExists(DetachedVmFile.in(files.workDir()));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "VM " + id + ": cannot remove its adoption record: " + e.getMessage());
+            }
         }
         ExitReport r = exitReport;
         Path archived = workDirectory.clear(id, r != null ? r.vmmOutput() : ConsoleLog.readSmall(files.vmmLog(), 8192));
@@ -307,8 +355,46 @@ public final class QemuVm implements Vm {
 
     @Override
     public long pid() {
-        Process p = process;
+        ProcessHandle p = vmm;
         return p == null ? -1 : p.pid();
+    }
+
+    /** The VMM's process (whether this JVM started it or adopted it); null before QEMU started. */
+    ProcessHandle vmm() {
+        return vmm;
+    }
+
+    @Override
+    public java.util.Optional<dev.kiln.vm.VmAdoption> adoption() {
+        ProcessHandle p = vmm;
+        if (!detached || p == null) return java.util.Optional.empty();
+        return java.util.Optional.of(new dev.kiln.vm.VmAdoption(id, files.workDir(), p.pid()));
+    }
+
+    /** True if this VM was launched or adopted to outlive its driver. */
+    public boolean detached() {
+        return detached;
+    }
+
+    @Override
+    public boolean release() {
+        if (!detached || lifecycle.state().isTerminal() || lifecycle.state() == VmState.STOPPING || hasExited()) return false;
+        if (!released.compareAndSet(false, true)) return false;
+        // Only this side closes: QEMU keeps the guest port, the monitor and the console, and the
+        // agent waits for the next host (docs/guest-protocol.md, re-hello).
+        GuestConnection g = guest;
+        if (g != null) g.close();
+        synchronized (this) {
+            if (qmp != null) qmp.close();
+        }
+        ConsoleCapture c = console;
+        if (c != null) {
+            c.close();
+            c.awaitEnd(CONSOLE_DRAIN);
+        }
+        onGone.run();
+        LOG.log(System.Logger.Level.INFO, "VM " + id + " (pid " + pid() + ") left running for the next node");
+        return true;
     }
 
     @Override

@@ -49,7 +49,7 @@ final class StopSequence {
     }
 
     private void shutDown(VmState was, Duration grace) {
-        Process p = vm.process();
+        ProcessHandle p = vm.vmm();
         if (p == null) {
             // Never started: nothing runs. The booting thread sees STOPPING and gives up.
             vm.lifecycle().transition(VmState.STOPPING, VmState.STOPPED);

@@ -28,7 +28,7 @@ final class VmmSpawner {
     private static final System.Logger LOG = System.getLogger(VmmSpawner.class.getName());
     private static final VmmSpawner SHARED = new VmmSpawner(true);
 
-    private record Job(ProcessBuilder builder, CompletableFuture<Process> result) {}
+    private record Job(ProcessBuilder builder, boolean detached, CompletableFuture<Process> result) {}
 
     private final LinkedBlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
     private final boolean deathSignal;
@@ -55,7 +55,20 @@ final class VmmSpawner {
      * fork itself (a few milliseconds).
      */
     Process start(ProcessBuilder builder) throws IOException, InterruptedException {
-        Job job = new Job(builder, new CompletableFuture<>());
+        return submit(new Job(builder, false, new CompletableFuture<>()));
+    }
+
+    /**
+     * Starts a VMM that is meant to outlive this JVM (a persistent VM, docs/vm.md "Detached VMs"):
+     * no parent-death signal, and {@code setsid} puts it in a session of its own, so neither the
+     * node's death nor a signal to the node's process group or terminal reaches it.
+     */
+    Process startDetached(ProcessBuilder builder) throws IOException, InterruptedException {
+        return submit(new Job(builder, true, new CompletableFuture<>()));
+    }
+
+    private Process submit(Job job) throws IOException, InterruptedException {
+        ProcessBuilder builder = job.builder();
         jobs.put(job);
         try {
             return job.result().get();
@@ -79,7 +92,7 @@ final class VmmSpawner {
                 continue;
             }
             try {
-                List<String> command = new ArrayList<>(prefix());
+                List<String> command = new ArrayList<>(job.detached() ? sessionPrefix() : prefix());
                 command.addAll(job.builder().command());
                 ProcessBuilder wrapped = new ProcessBuilder(command)
                         .directory(job.builder().directory())
@@ -103,6 +116,12 @@ final class VmmSpawner {
             prefix = p;
         }
         return p;
+    }
+
+    /** {@code setsid} (util-linux) if installed; a child of the JVM is no group leader, so it execs without forking. */
+    private static List<String> sessionPrefix() {
+        Path setsid = onPath("setsid");
+        return setsid == null ? List.of() : List.of(setsid.toString());
     }
 
     /** {@code setpriv --pdeathsig KILL --} if this host's setpriv can do it, else nothing. */
