@@ -99,8 +99,9 @@ class NetworkedSnapshotTest {
         String address = node.get(program, "/address").body();
         String gateway = node.get(program, "/gateway").body();
         String mac = node.get(program, "/mac").body();
-        assertThat(node.get(program, "/hostname").body()).as("each VM's hostname is its execution's")
-                .isEqualTo(execution.view().id().toLowerCase(java.util.Locale.ROOT));
+        // Every copy is named as aleph names a program's VM: the base32 label of its item hash.
+        assertThat(node.get(program, "/hostname").body()).as("the program's hostname, in a restored copy too")
+                .isEqualTo(dev.kiln.core.hash.ProgramHostname.label(program));
         assertThat(address).startsWith("172.16.");
         // One /30 per VM: the gateway (the host side of this VM's TAP) is .1, the guest .2.
         assertThat(InetAddress.getByName(gateway).getAddress()[3] + 1).isEqualTo(InetAddress.getByName(address).getAddress()[3]);

@@ -81,7 +81,10 @@ class NodeRestartTest {
         program = node.publisher.publish(new ProgramSpec(code, Encoding.ZIP, "main:app", CodeInterface.ASGI, node.runtime, "test",
                 Resources.of(1, 128, 10), Map.of(), "counter", false, true)).message();
         onDemand = node.publish(code, Encoding.ZIP, "main:app", CodeInterface.ASGI, Resources.of(1, 128, 10), "on-demand").message();
-        node.node.pool().keepRunning(program);
+        // Allocated as an operator would: every later node on this home converges to the recorded allocation.
+        var allocated = node.operator("POST", "/control/allocations",
+                "{\"persistent_vms\": [\"" + program.value() + "\"], \"instances\": []}");
+        assertThat(allocated.statusCode()).as(allocated.body()).isEqualTo(200);
     }
 
     static TestNode startNode() throws Exception {

@@ -2,6 +2,7 @@ package dev.kiln.builder.runtime;
 
 import dev.kiln.builder.step.BuildLog;
 import dev.kiln.builder.step.ExternalCommand;
+import dev.kiln.builder.step.KeyLock;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,7 +92,11 @@ final class Chroot {
         String shown = String.join(" ", argv);
         log.line("# (chroot) " + shown);
         int status;
-        try {
+        // apt in two chroots sharing one package cache fails on the cache's own lock ("Could not get
+        // lock /var/cache/apt/archives/lock"): builds of different images, in this JVM or another,
+        // take turns for the commands that mount it; everything else of a build still overlaps.
+        try (KeyLock shared = packageCache == null ? null
+                : KeyLock.acquire(packageCache.resolveSibling(packageCache.getFileName() + ".lock"))) {
             status = command(argv).run(text -> {
                 log.line(text);
                 onLine.accept(text);
