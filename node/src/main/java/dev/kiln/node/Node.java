@@ -11,14 +11,9 @@ import dev.kiln.node.control.OperatorToken;
 import dev.kiln.node.control.PersistentPrograms;
 import dev.kiln.node.guestapi.GuestApiSettings;
 import dev.kiln.node.guestapi.GuestApis;
-import dev.kiln.node.events.AlephMessageFeed;
-import dev.kiln.node.events.DeliveryPolicy;
-import dev.kiln.node.events.DeliveryRecords;
-import dev.kiln.node.events.MessageRejectedException;
 import dev.kiln.node.events.MessageTriggers;
 import dev.kiln.node.http.MessageEndpoint;
 import dev.kiln.node.update.AmendWatch;
-import dev.kiln.store.remote.RemoteSource;
 import java.time.Duration;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.instance.HostSev;
@@ -69,54 +64,16 @@ public final class Node implements AutoCloseable {
     private final Path vmsDir;
     private final LogStore logs;
 
-    /** Message triggers and updates on amend (docs/events.md), closed with the node. */
-    private record Events(MessageTriggers triggers, DeliveryRecords deliveries, AmendWatch amends, AlephMessageFeed feed) {
-        static Events start(NodeServices services, ExecutionPool pool) throws IOException {
-            DeliveryRecords deliveries;
-            try {
-                deliveries = DeliveryRecords.open(services.home());
-            } catch (RecordsException e) {
-                throw new IOException(e.getMessage(), e);
-            }
-            AmendWatch amends = new AmendWatch(pool, services.storeRecords(), AMEND_CHECK).start();
-            MessageTriggers triggers = new MessageTriggers(pool, services.nodeRecords().programs(), services.storeRecords(),
-                    deliveries, DeliveryPolicy.DEFAULT, amends::amended);
-            // aleph-vm follows its API server's stream; a Kiln node follows its first remote's.
-            AlephMessageFeed feed = services.fetcher().remotes().stream().map(RemoteSource::location)
-                    .filter(u -> "http".equals(u.getScheme()) || "https".equals(u.getScheme())).findFirst()
-                    .map(u -> new AlephMessageFeed(u, text -> fromFeed(triggers, text), Duration.ofMillis(500),
-                            Duration.ofSeconds(30)).start())
-                    .orElse(null);
-            return new Events(triggers, deliveries, amends, feed);
-        }
-
-        private static void fromFeed(MessageTriggers triggers, String text) {
-            try {
-                triggers.accept(text, MessageTriggers.FEED);
-            } catch (MessageRejectedException e) {
-                LOG.log(System.Logger.Level.INFO, "a message from the feed is not taken: " + e.getMessage());
-            }
-        }
-
-        void stopTaking() {
-            if (feed != null) feed.close();
-            amends.close();
-            triggers.close();
-        }
-    }
-
-    private static final Duration AMEND_CHECK = Duration.ofSeconds(2);
-
     private final Allocations allocations;
     private final OperatorToken token;
     private final boolean tokenCreated;
     private final GuestApis guestApis;
     private final Instances instances;
-    private final Events events;
+    private final NodeEvents events;
 
     private Node(NodeServer server, ExecutionPool pool, NodeServices services, NodeMetrics metrics, Path vmsDir,
                  LogStore logs, Allocations allocations, OperatorToken token, boolean tokenCreated, GuestApis guestApis,
-                 Instances instances, Events events) {
+                 Instances instances, NodeEvents events) {
         this.guestApis = guestApis;
         this.instances = instances;
         this.events = events;
@@ -166,7 +123,7 @@ public final class Node implements AutoCloseable {
         LogStore logs = new LogStore(config.logs());
         pool.observe(new LogObserver(logs));
         Instances instances = null;
-        Events events = null;
+        NodeEvents events = null;
         MessageEndpoint messages;
         GuestApis guestApis;
         try {
@@ -174,7 +131,7 @@ public final class Node implements AutoCloseable {
             instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
                     new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
                     config.kernel());
-            events = Events.start(services, pool);
+            events = NodeEvents.start(services, pool);
             messages = new MessageEndpoint(events.triggers(), token, events.feed(), events.amends());
             guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),
                     version());
