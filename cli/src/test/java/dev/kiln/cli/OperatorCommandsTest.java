@@ -124,9 +124,9 @@ class OperatorCommandsTest {
         assertThat(content.path("rootfs").path("parent").path("ref").asText()).isEqualTo(node.runtime.value());
         assertThat(content.path("rootfs").path("size_mib").asLong()).isEqualTo(1024);
         assertThat(content.path("authorized_keys").get(0).asText()).startsWith("ssh-ed25519 ");
-        // Until this node runs instances, the allocation is refused and says which kind.
+        // The node runs instances, but this parent is no instance root filesystem: refused by name.
         assertThat(r.exit()).isEqualTo(Main.USER_ERROR);
-        assertThat(r.err()).contains("instances");
+        assertThat(r.err()).contains("content.rootfs.parent.ref", "not an ext4 filesystem image");
 
         Run list = kiln("instance", "list", "--json");
         assertThat(list.exit()).as(list.err()).isZero();
