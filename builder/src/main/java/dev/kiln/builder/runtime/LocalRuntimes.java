@@ -164,7 +164,7 @@ public final class LocalRuntimes {
         }
         Set<String> builtNames = new HashSet<>();
         for (BuiltRuntime b : new RuntimeBuilder(home, BuildListener.SILENT).list()) {
-            // Newest first: an older build of a spec that has changed since is not listed.
+            // Most recently built or reused first: an older build of a spec that has changed since is not listed.
             if (publishedImages.contains(b.imageHash().value()) || !builtNames.add(b.name())) continue;
             entries.add(new RuntimeEntry("built/" + b.name(), "built here, not published ('kiln runtime publish "
                     + b.image() + "')", b.imageHash(), builtKind(b), b.filesystem(), RuntimeStatus.SUPPORTED,

@@ -85,11 +85,11 @@ public final class RuntimeBuilder {
     }
 
     /**
-     * Every image in the cache, newest build first (unverified: listing must stay cheap). A spec
+     * Every image in the cache, most recently built or reused first (unverified: listing must stay cheap). A spec
      * that changed has older entries under the same name; they stay until removed by hand.
      */
     public List<BuiltRuntime> list() {
-        record Listed(BuiltRuntime runtime, String builtAt) {
+        record Listed(BuiltRuntime runtime, long lastUsed, String builtAt) {
         }
         List<Listed> out = new ArrayList<>();
         try {
@@ -97,7 +97,8 @@ public final class RuntimeBuilder {
                 try {
                     RuntimeManifest m = RuntimeManifest.read(entry.resolve(RuntimeManifest.FILE_NAME));
                     BuildRecord r = BuildRecord.read(entry.resolve(BuildRecord.FILE_NAME));
-                    out.add(new Listed(ImageEntry.toBuiltRuntime(entry, m, r, true), r.builtAt()));
+                    out.add(new Listed(ImageEntry.toBuiltRuntime(entry, m, r, true), BuildCache.lastUsedMillis(entry),
+                            r.builtAt()));
                 } catch (IOException | RuntimeException e) {
                     // an unreadable entry is rebuilt when its spec is built again; it lists as nothing
                 }
@@ -105,7 +106,8 @@ public final class RuntimeBuilder {
         } catch (IOException e) {
             // no cache directory yet: nothing built
         }
-        out.sort(Comparator.comparing(Listed::builtAt).reversed());
+        // Most recently built or reused first: that is the entry of each spec's current key.
+        out.sort(Comparator.comparingLong(Listed::lastUsed).thenComparing(Listed::builtAt).reversed());
         return out.stream().map(Listed::runtime).toList();
     }
 

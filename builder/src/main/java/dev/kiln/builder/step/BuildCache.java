@@ -119,10 +119,33 @@ public final class BuildCache {
             // Looked up under the lock: a build that was running when we arrived has now finished.
             Lookup<T> found = lookup(name, reader);
             if (found.hit()) {
+                markUsed(entry(name));
                 listener.onProgress(new BuildProgress(cacheStep, 1, 1, 1, 1, "cached " + name));
                 return found.entry();
             }
             return fresh.build(found.problem());
+        }
+    }
+
+    /**
+     * An entry's directory time is when it was last built or reused, so listings can put the
+     * entry of a spec's current key before older ones: the time a build was made says nothing
+     * when a spec changes and then changes back.
+     */
+    private static void markUsed(Path entry) {
+        try {
+            Files.setLastModifiedTime(entry, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+        } catch (IOException e) {
+            // a read-only cache still serves its entries; listings fall back to the build time
+        }
+    }
+
+    /** When {@code entry} was last built or reused ({@link #reuseOrBuild}). */
+    public static long lastUsedMillis(Path entry) {
+        try {
+            return Files.getLastModifiedTime(entry).toMillis();
+        } catch (IOException e) {
+            return 0;
         }
     }
 
