@@ -47,6 +47,15 @@ class GuestKernelBuildTest {
         assertThat(KernelRecipe.standard().droppedIn(config)).isEmpty();
     }
 
+    /** Here, not with the image tests: those run while the kernel still builds (KernelAhead). */
+    @Test
+    void theGuestKernelHasEveryOptionTheMinimalRuntimesManifestRequires() throws Exception {
+        String config = Files.readString(kernel.config());
+        for (String option : TestBuilds.runtime("minimal").readManifest().kernel().config()) {
+            assertThat(config).as(option).containsPattern("(?m)^" + option + "=y$");
+        }
+    }
+
     @Test
     void aSecondBuildIsAVerifiedCacheHit() throws Exception {
         long start = System.nanoTime();

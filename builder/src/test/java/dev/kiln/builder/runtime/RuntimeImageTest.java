@@ -1,7 +1,5 @@
 package dev.kiln.builder.runtime;
 
-import dev.kiln.builder.kernel.GuestKernel;
-import dev.kiln.builder.kernel.KernelBuilder;
 import dev.kiln.builder.step.BuildListener;
 import dev.kiln.builder.step.ExternalCommand;
 import dev.kiln.builder.step.FileTrees;
@@ -155,16 +153,6 @@ class RuntimeImageTest {
             }
             // PEP 552: flags word 0b01 = hash-based, source not checked.
             assertThat(head[4]).as(pyc.toString()).isEqualTo((byte) 1);
-        }
-    }
-
-    @Test
-    void theGuestKernelHasEveryOptionTheManifestRequires() throws Exception {
-        GuestKernel kernel = new KernelBuilder(TestBuilds.kilnHome(), BuildListener.SILENT).build();
-        String config = Files.readString(kernel.config());
-
-        for (String option : runtime.readManifest().kernel().config()) {
-            assertThat(config).as(option).containsPattern("(?m)^" + option + "=y$");
         }
     }
 

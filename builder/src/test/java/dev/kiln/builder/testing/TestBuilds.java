@@ -24,6 +24,7 @@ import java.util.Map;
  */
 public final class TestBuilds {
     private static GuestKernel kernel;
+    private static final Object KERNEL_LOCK = new Object(); // not the class's: an image build must not wait for the kernel
     private static final Map<String, BuiltRuntime> RUNTIMES = new HashMap<>();
 
     private TestBuilds() {
@@ -34,9 +35,32 @@ public final class TestBuilds {
         return configured != null ? Path.of(configured) : Path.of(System.getProperty("user.home"), ".cache", "kiln-test");
     }
 
-    public static synchronized GuestKernel kernel() throws KernelBuildException, InterruptedException {
-        if (kernel == null) kernel = new KernelBuilder(kilnHome(), new KernelLog()).build();
-        return kernel;
+    public static GuestKernel kernel() throws KernelBuildException, InterruptedException {
+        synchronized (KERNEL_LOCK) {
+            if (kernel == null) kernel = new KernelBuilder(kilnHome(), new KernelLog()).build();
+            return kernel;
+        }
+    }
+
+    /**
+     * Builds the kernel on a background thread (a no-op once it is cached): {@link KernelAhead}
+     * calls it as a test JVM starts, so that the compile (≈ 7 min of CPU, at nice 10) fills the
+     * time the image builds spend downloading and unpacking packages. A failure here is not
+     * reported: the first test that needs the kernel builds it again and fails with the reason.
+     */
+    static Thread buildKernelInBackground() {
+        Thread t = new Thread(() -> {
+            try {
+                kernel();
+            } catch (KernelBuildException | RuntimeException e) {
+                System.err.println("[kernel build] in the background: " + e.getMessage() + " (retried by the first test that needs it)");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kernel-ahead");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** An official runtime by spec name (e.g. "minimal", "debian-12-python"), built on first use. */

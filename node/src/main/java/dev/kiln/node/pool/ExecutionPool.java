@@ -60,6 +60,7 @@ public final class ExecutionPool implements AutoCloseable {
 
     private final ProgramNetworks networks;
     private final VmPlanner planner;
+    private final ProgramSnapshots snapshots;
     private final Detachment detachment;
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
@@ -87,6 +88,7 @@ public final class ExecutionPool implements AutoCloseable {
                 config.bootQueueWait());
         this.networks = planner.networks();
         this.planner = planner;
+        this.snapshots = snapshots;
         this.teardown = new Teardown(live, admission, records, metrics, config.stopGrace(), networks, planner, detachment);
         this.coldStart = new ColdStart(config, launcher, resolver, planner, admission, teardown, keepWarm, records, metrics,
                 () -> closing, () -> observer, snapshots, () -> guestApis, detachment);
@@ -331,5 +333,6 @@ public final class ExecutionPool implements AutoCloseable {
                 vm.kill();
             }
         }
+        snapshots.close();
     }
 }

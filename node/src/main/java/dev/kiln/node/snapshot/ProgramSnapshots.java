@@ -36,11 +36,14 @@ public final class ProgramSnapshots {
     static final Duration REFRESH_TIMEOUT = Duration.ofSeconds(5);
     /** How long a save waits for the VM's first request to finish before saving anyway, between requests. */
     static final Duration QUIET_WAIT = Duration.ofSeconds(10);
+    /** How long a node's close waits for an interrupted save to remove what it staged. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
     private final SnapshotSettings settings;
     private final SnapshotStore store;
     private final QemuLauncher qemu;
-    private final ConcurrentHashMap<SnapshotKey, Boolean> saving = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<SnapshotKey, Thread> saving = new ConcurrentHashMap<>();
+    private volatile boolean closed;
     private final ConcurrentHashMap<SnapshotKey, AtomicLong> generations = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
@@ -146,15 +149,35 @@ public final class ProgramSnapshots {
      */
     public void saveInBackground(SnapshotKey key, Vm vm, BooleanSupplier quiet, BooleanSupplier idle, BooleanSupplier alive) {
         if (!(vm instanceof QemuVm q) || !q.snapshottable() || !q.guest().hello().can("restore")) return;
-        if (has(key)) return;
-        if (saving.putIfAbsent(key, Boolean.TRUE) != null) return;
-        Thread.ofVirtual().name("snapshot-" + key.shortForm()).start(() -> {
+        if (closed || has(key)) return;
+        Thread saver = Thread.ofVirtual().name("snapshot-" + key.shortForm()).unstarted(() -> {
             try {
-                save(key, q, quiet, idle, alive);
+                if (!closed) save(key, q, quiet, idle, alive);
             } finally {
                 saving.remove(key);
             }
         });
+        if (saving.putIfAbsent(key, saver) != null) return;
+        saver.start();
+    }
+
+    /**
+     * Stops the saves in progress and waits for them to clean up after themselves (a staged
+     * snapshot is removed, never left half-written): after this returns nothing writes under the
+     * snapshot directory. Called once the pool's VMs are stopped, so a save cannot wait on one.
+     */
+    public void close() {
+        closed = true;
+        for (Thread t : saving.values()) t.interrupt();
+        long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+        for (Thread t : saving.values()) {
+            try {
+                t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private void save(SnapshotKey key, QemuVm vm, BooleanSupplier quiet, BooleanSupplier idle, BooleanSupplier alive) {
