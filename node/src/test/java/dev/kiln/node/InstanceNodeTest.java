@@ -222,9 +222,13 @@ class InstanceNodeTest {
         return node.node.instances().list().stream().filter(i -> i.message().equals(instance)).findFirst().orElseThrow();
     }
 
-    /** The pids of every process on the host whose command line names this instance's VM. */
     static List<Long> qemuProcesses() {
-        String name = "kiln-instance-" + instance.value();
+        return qemuProcesses(instance);
+    }
+
+    /** The pids of every process on the host whose command line names {@code of}'s VM. */
+    static List<Long> qemuProcesses(ItemHash of) {
+        String name = "kiln-instance-" + of.value();
         return ProcessHandle.allProcesses().filter(p -> {
             try {
                 byte[] cmd = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
