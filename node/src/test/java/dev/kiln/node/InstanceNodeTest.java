@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A rootfs instance run by the node, on real QEMU (TCG) with the real OpenSSH client. The message
  * is fixtures/aleph-messages/instance.json with its references replaced by images built here (the
  * Debian 12 instance-rootfs and a small squashfs volume), its key replaced by one made for the
- * test, and aleph_api/shared_cache turned off (this node refuses them: InstanceContractTest).
+ * test, aleph_api/shared_cache turned off (this node refuses them: InstanceContractTest), and an
+ * ephemeral volume added (kept by a re-adopted QEMU, new and empty after a reboot).
  * One instance, two boots shared by the ordered checks: SSH (loopback only), seed and volume; a
  * node restart that re-adopts the running QEMU instead of rebooting it; the guest's power-off
  * ending its QEMU; reboot starting it again on the kept disk; erase; the parent image unchanged.
@@ -77,6 +78,8 @@ class InstanceNodeTest {
         ObjectNode content = fixture("instance.json");
         ((ObjectNode) content.get("rootfs").get("parent")).put("ref", parent.value());
         ((ObjectNode) content.get("volumes").get(0)).put("ref", venv.value());
+        // An ephemeral volume beside the fixture's immutable one: one QEMU's scratch space.
+        content.withArray("volumes").addObject().put("mount", "/scratch").put("ephemeral", true).put("size_mib", 16);
         content.putArray("authorized_keys").add(ssh.publicKey());
         ((ObjectNode) content.get("environment")).put("aleph_api", false).put("shared_cache", false);
         instance = record(content);
@@ -133,6 +136,9 @@ class InstanceNodeTest {
         assertThat(ssh.check(port, "cat /etc/kiln/variables")).isEqualTo("VM_CUSTOM_NUMBER=32");
         assertThat(ssh.check(port, "cat /opt/venv/hello")).isEqualTo("from the volume");
         assertThat(ssh.check(port, "findmnt -no OPTIONS /opt/venv")).startsWith("ro");
+        assertThat(ssh.check(port, "findmnt -no FSTYPE,OPTIONS /scratch")).startsWith("ext4").contains("rw");
+        ssh.check(port, "echo this-qemu > /scratch/note && sync");
+        assertThat(scratchImage()).exists();
         long rootBytes = Long.parseLong(ssh.check(port, "df -B1 --output=size / | tail -1"));
         assertThat(rootBytes).as("grown towards size_mib 5000").isGreaterThan(4000L << 20);
         assertThat(forwardReachableOffLoopback(port)).as("SSH forward bound to loopback only").isFalse();
@@ -164,6 +170,8 @@ class InstanceNodeTest {
         assertThat(ssh.check(port, "cat /proc/sys/kernel/random/boot_id")).as("same boot").isEqualTo(bootId);
         assertThat(uptime(port)).isGreaterThan(uptimeBeforeRestart);
         assertThat(ssh.check(port, "cat /root/marker")).isEqualTo("kept");
+        assertThat(ssh.check(port, "cat /scratch/note")).as("the re-adopted QEMU keeps its scratch volume").isEqualTo("this-qemu");
+        assertThat(scratchImage()).exists();
     }
 
     @Test
@@ -177,6 +185,7 @@ class InstanceNodeTest {
         MachineInfo info = node.node.instances().list().getFirst();
         assertThat(info.detail().get("last_failure")).contains("QEMU exited");
         assertThat(qemuProcesses()).isEmpty();
+        assertThat(scratchImage()).as("discarded with its QEMU").doesNotExist();
     }
 
     @Test
@@ -192,6 +201,9 @@ class InstanceNodeTest {
                 + (System.nanoTime() - t0) / 1_000_000 + " ms");
         assertThat(ssh.check(port, "cat /proc/sys/kernel/random/boot_id")).as("a new boot").isNotEqualTo(bootId);
         assertThat(ssh.check(port, "cat /root/marker")).as("the disk is kept").isEqualTo("kept");
+        assertThat(ssh.check(port, "findmnt -no FSTYPE /scratch")).isEqualTo("ext4");
+        assertThat(ssh.run(port, "test -e /scratch/note", Duration.ofSeconds(60)).status())
+                .as("a new QEMU gets a new, empty scratch volume").isEqualTo(1);
         assertThat(qemuProcesses()).hasSize(1);
         assertThat(node.node.instances().logs(instance, 1 << 20)).contains("Linux version");
     }
@@ -214,6 +226,10 @@ class InstanceNodeTest {
     static TestNode startNode() throws Exception {
         return TestNode.start(dir.resolve("home"), QemuImages.launcher(), QemuImages.runtime().image(), QemuImages.kernel(),
                 c -> c);
+    }
+
+    static Path scratchImage() {
+        return node.node.instances().dir(instance).resolve("scratch1.ext4");
     }
 
     static MachineInfo awaitRunning() {
