@@ -93,7 +93,9 @@ class DiskImageInstanceTest {
             // erased by the test
         } finally {
             node.close();
-            if (instance != null) InstanceNodeTest.qemuProcesses(instance).forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
+            if (instance != null) {
+                InstanceNodeTest.qemuProcesses(instance).forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
+            }
         }
     }
 
