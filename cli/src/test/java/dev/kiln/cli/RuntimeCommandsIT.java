@@ -114,7 +114,7 @@ class RuntimeCommandsIT {
     @Test
     void importTakesAPartitionedDiskAndRefusesGarbage() throws Exception {
         // A small raw disk with an MBR partition table: what qemu-img and the import's checks see in
-        // a cloud image (DiskImageBootTest boots the real one; this is about the command).
+        // a cloud image (node's DiskImageInstanceTest boots the built one; this is about the command).
         Path disk = dir.resolve("tiny-cloud.img");
         try (var f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
             f.setLength(4L << 20);

@@ -110,8 +110,9 @@ public final class Node implements AutoCloseable {
         NodeMetrics metrics = new NodeMetrics();
         ProgramResolver resolver = new ProgramResolver(services.nodeRecords().programs(),
                 new ItemResolver(services.blobs(), services.storeRecords(), services.fetcher()), services.fetcher());
-        VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout(), networks,
-                new PersistentVolumes(services.home().dir("volumes")), openExports(services));
+        // One store of persistent volumes, so that a program and an instance never attach one image at once.
+        PersistentVolumes volumes = new PersistentVolumes(services.home().dir("volumes"));
+        VmPlanner planner = new VmPlanner(config.kernel(), config.bootTimeout(), networks, volumes, openExports(services));
         PoolConfig poolConfig = new PoolConfig(config.idleTimeout(), config.memoryBudgetMiB(), config.vmmOverheadMiB(),
                 config.stopGrace(), vmsDir, config.maxConcurrentBoots(), config.bootQueueWait());
         ProgramSnapshots snapshots = ProgramSnapshots.open(services.home().dir("snapshots"), config.snapshots(),
@@ -130,7 +131,7 @@ public final class Node implements AutoCloseable {
             checkPortFree(config.host(), config.port());
             instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
                     new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
-                    config.kernel());
+                    config.kernel(), volumes);
             events = NodeEvents.start(services, pool);
             messages = new MessageEndpoint(events.triggers(), token, events.feed(), events.amends());
             guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),

@@ -38,7 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A rootfs instance run by the node, on real QEMU (TCG) with the real OpenSSH client. The message
  * is fixtures/aleph-messages/instance.json with its references replaced by images built here (the
  * Debian 12 instance-rootfs and a small squashfs volume), its key replaced by one made for the
- * test, and aleph_api/shared_cache turned off (this node refuses them: InstanceContractTest).
+ * test, aleph_api/shared_cache turned off (this node refuses them: InstanceContractTest), and an
+ * ephemeral volume added (kept by a re-adopted QEMU, new and empty after a reboot) and a
+ * persistent one (claimed by the next node before it re-adopts the QEMU, clean after the guest's
+ * power-off, kept by reboot, deleted by erase).
  * One instance, two boots shared by the ordered checks: SSH (loopback only), seed and volume; a
  * node restart that re-adopts the running QEMU instead of rebooting it; the guest's power-off
  * ending its QEMU; reboot starting it again on the kept disk; erase; the parent image unchanged.
@@ -60,6 +63,7 @@ class InstanceNodeTest {
     static String bootId;
     static double uptimeBeforeRestart;
     static Path parentImage;
+    static String owner;
     static ItemHash parentBefore;
 
     @BeforeAll
@@ -77,6 +81,12 @@ class InstanceNodeTest {
         ObjectNode content = fixture("instance.json");
         ((ObjectNode) content.get("rootfs").get("parent")).put("ref", parent.value());
         ((ObjectNode) content.get("volumes").get(0)).put("ref", venv.value());
+        // An ephemeral volume beside the fixture's immutable one: one QEMU's scratch space.
+        content.withArray("volumes").addObject().put("mount", "/scratch").put("ephemeral", true).put("size_mib", 16);
+        // And a persistent one: claimed while the QEMU runs, by the next node too.
+        content.withArray("volumes").addObject().put("mount", "/var/lib/kept").put("name", "kept")
+                .put("persistence", "host").put("size_mib", 8);
+        owner = content.path("address").asText();
         content.putArray("authorized_keys").add(ssh.publicKey());
         ((ObjectNode) content.get("environment")).put("aleph_api", false).put("shared_cache", false);
         instance = record(content);
@@ -133,6 +143,12 @@ class InstanceNodeTest {
         assertThat(ssh.check(port, "cat /etc/kiln/variables")).isEqualTo("VM_CUSTOM_NUMBER=32");
         assertThat(ssh.check(port, "cat /opt/venv/hello")).isEqualTo("from the volume");
         assertThat(ssh.check(port, "findmnt -no OPTIONS /opt/venv")).startsWith("ro");
+        assertThat(ssh.check(port, "findmnt -no FSTYPE,OPTIONS /scratch")).startsWith("ext4").contains("rw");
+        ssh.check(port, "echo this-qemu > /scratch/note && sync");
+        assertThat(scratchImage()).exists();
+        assertThat(ssh.check(port, "findmnt -no FSTYPE,OPTIONS /var/lib/kept")).startsWith("ext4").contains("rw");
+        ssh.check(port, "echo kept-on-the-volume > /var/lib/kept/file && sync");
+        assertThat(keptVolume().attachedTo()).isEqualTo(vmName());
         long rootBytes = Long.parseLong(ssh.check(port, "df -B1 --output=size / | tail -1"));
         assertThat(rootBytes).as("grown towards size_mib 5000").isGreaterThan(4000L << 20);
         assertThat(forwardReachableOffLoopback(port)).as("SSH forward bound to loopback only").isFalse();
@@ -157,6 +173,8 @@ class InstanceNodeTest {
         assertThat(alive(firstPid)).as("the node's stop leaves the instance running").isTrue();
         assertThat(ssh.check(port, "cat /root/marker")).as("reachable while no node runs").isEqualTo("kept");
         node = startNode();
+        // Claimed by the new node as it opens, before the instance is re-adopted: no program can take it meanwhile.
+        assertThat(keptVolume().attachedTo()).isEqualTo(vmName());
         MachineInfo info = awaitRunning();
         assertThat(info.detail()).containsEntry("adopted", "true").containsEntry("pid", Long.toString(firstPid));
         assertThat(info.sshPort()).contains(port);
@@ -164,6 +182,12 @@ class InstanceNodeTest {
         assertThat(ssh.check(port, "cat /proc/sys/kernel/random/boot_id")).as("same boot").isEqualTo(bootId);
         assertThat(uptime(port)).isGreaterThan(uptimeBeforeRestart);
         assertThat(ssh.check(port, "cat /root/marker")).isEqualTo("kept");
+        assertThat(ssh.check(port, "cat /scratch/note")).as("the re-adopted QEMU keeps its scratch volume").isEqualTo("this-qemu");
+        assertThat(scratchImage()).exists();
+        assertThat(ssh.check(port, "cat /var/lib/kept/file")).isEqualTo("kept-on-the-volume");
+        assertThat(keptVolume().attachedTo()).isEqualTo(vmName());
+        assertThatThrownBy(() -> node.node.pool().persistentVolumes().orElseThrow().attach(owner, "kept", 8, "a-program-vm", 0))
+                .isInstanceOf(dev.kiln.node.volume.PersistentVolumes.InUseException.class);
     }
 
     @Test
@@ -177,6 +201,10 @@ class InstanceNodeTest {
         MachineInfo info = node.node.instances().list().getFirst();
         assertThat(info.detail().get("last_failure")).contains("QEMU exited");
         assertThat(qemuProcesses()).isEmpty();
+        assertThat(scratchImage()).as("discarded with its QEMU").doesNotExist();
+        var kept = keptVolume();
+        assertThat(kept.attachedTo()).as("released with its QEMU").isNull();
+        assertThat(kept.dirty()).as("the guest unmounted it at power-off: no check needed").isFalse();
     }
 
     @Test
@@ -192,6 +220,10 @@ class InstanceNodeTest {
                 + (System.nanoTime() - t0) / 1_000_000 + " ms");
         assertThat(ssh.check(port, "cat /proc/sys/kernel/random/boot_id")).as("a new boot").isNotEqualTo(bootId);
         assertThat(ssh.check(port, "cat /root/marker")).as("the disk is kept").isEqualTo("kept");
+        assertThat(ssh.check(port, "findmnt -no FSTYPE /scratch")).isEqualTo("ext4");
+        assertThat(ssh.check(port, "cat /var/lib/kept/file")).as("the persistent volume is kept").isEqualTo("kept-on-the-volume");
+        assertThat(ssh.run(port, "test -e /scratch/note", Duration.ofSeconds(60)).status())
+                .as("a new QEMU gets a new, empty scratch volume").isEqualTo(1);
         assertThat(qemuProcesses()).hasSize(1);
         assertThat(node.node.instances().logs(instance, 1 << 20)).contains("Linux version");
     }
@@ -206,6 +238,7 @@ class InstanceNodeTest {
         await().atMost(Duration.ofMinutes(1)).until(() -> !Files.exists(node.node.instances().dir(instance)));
         await().atMost(Duration.ofSeconds(20)).until(() -> !alive(pid)); // its QEMU is gone
         assertThat(node.node.instances().list()).isEmpty();
+        assertThat(node.node.pool().persistentVolumes().orElseThrow().list()).as("erase deletes the persistent volume").isEmpty();
         assertThatThrownBy(() -> node.node.instances().reboot(instance)).isInstanceOfSatisfying(NodeException.class,
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
         assertThat(ItemHash.sha256Of(parentImage)).as("the parent image is never written").isEqualTo(parentBefore);
@@ -216,15 +249,33 @@ class InstanceNodeTest {
                 c -> c);
     }
 
+    static String vmName() {
+        return "kiln-instance-" + instance.value();
+    }
+
+    static dev.kiln.node.volume.VolumeInfo keptVolume() throws Exception {
+        var all = node.node.pool().persistentVolumes().orElseThrow().list();
+        assertThat(all).extracting(dev.kiln.node.volume.VolumeInfo::name).containsExactly("kept");
+        return all.getFirst();
+    }
+
+    static Path scratchImage() {
+        return node.node.instances().dir(instance).resolve("scratch1.ext4");
+    }
+
     static MachineInfo awaitRunning() {
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).until(() ->
                 node.node.instances().list().stream().anyMatch(i -> i.message().equals(instance) && i.state().equals("running")));
         return node.node.instances().list().stream().filter(i -> i.message().equals(instance)).findFirst().orElseThrow();
     }
 
-    /** The pids of every process on the host whose command line names this instance's VM. */
     static List<Long> qemuProcesses() {
-        String name = "kiln-instance-" + instance.value();
+        return qemuProcesses(instance);
+    }
+
+    /** The pids of every process on the host whose command line names {@code of}'s VM. */
+    static List<Long> qemuProcesses(ItemHash of) {
+        String name = "kiln-instance-" + of.value();
         return ProcessHandle.allProcesses().filter(p -> {
             try {
                 byte[] cmd = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"));

@@ -20,10 +20,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The qemu-disk-image kind as built: the official debian-12-cloud disk (cached in the test home,
- * shared with DiskImageBootTest) has an MBR with one bootable Linux partition at 1 MiB and GRUB's
+ * shared with node's DiskImageInstanceTest) has an MBR with one bootable Linux partition at 1 MiB and GRUB's
  * boot code in front of its partition table; the partition is the ext4 root whose UUID GRUB's
  * configuration and fstab name, with Debian's cloud kernel and its initramfs and no per-instance
- * identity. Booting it is DiskImageBootTest's job.
+ * identity. Booting it is DiskImageInstanceTest's job (node: through the operator API).
  */
 class DiskImageBuildTest {
 

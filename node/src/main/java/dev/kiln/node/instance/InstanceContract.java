@@ -2,9 +2,9 @@ package dev.kiln.node.instance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.core.message.Environment;
-import dev.kiln.core.message.ImmutableVolume;
 import dev.kiln.core.message.InstanceContent;
 import dev.kiln.core.message.Persistence;
+import dev.kiln.core.message.PersistentVolume;
 import dev.kiln.core.message.Volume;
 import dev.kiln.node.program.ProgramContract.Refusal;
 import java.util.ArrayList;
@@ -61,10 +61,17 @@ public final class InstanceContract {
         }
         List<Volume> volumes = c.volumesOrEmpty();
         for (int i = 0; i < volumes.size(); i++) {
-            if (!(volumes.get(i) instanceof ImmutableVolume)) {
-                out.add(new Refusal("content.volumes[" + i + "]", "an instance gets immutable volumes (ref) only on this"
-                        + " node; keep writable data on the instance's own disk (rootfs.size_mib)"));
+            String at = "content.volumes[" + i + "]";
+            Volume v = volumes.get(i);
+            if (v instanceof PersistentVolume p) {
+                if (p.knownPersistence().orElse(null) != Persistence.HOST) {
+                    out.add(new Refusal(at + ".persistence", "is '" + p.persistence() + "'; this node keeps persistent"
+                            + " volumes on its own disk only (persistence: host): volumes stored on the aleph network"
+                            + " need the network's storage, which a Kiln node does not reach"));
+                }
+                if (p.parent() != null) unknown(out, at + ".parent", p.parent().unknownFields());
             }
+            unknown(out, at, v.unknownFields());
         }
         return out;
     }

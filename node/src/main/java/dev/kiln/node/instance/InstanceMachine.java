@@ -1,6 +1,9 @@
 package dev.kiln.node.instance;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.node.volume.PersistentVolumes;
+import dev.kiln.node.volume.VolumeException;
+import dev.kiln.vm.Drive;
 import dev.kiln.vm.instance.InstanceDisk;
 import dev.kiln.vm.instance.InstanceLauncher;
 import dev.kiln.vm.instance.InstanceSpec;
@@ -15,14 +18,18 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * One instance: its directory ({@code disk.qcow2}, {@code seed.iso}, console, QEMU's pid file,
- * {@link InstanceState}) and its QEMU. Every change runs on the instance's own queue, one at a
+ * One instance: its directory ({@code disk.qcow2}, {@code seed.iso}, scratch volumes, console,
+ * QEMU's pid file, {@link InstanceState}), its QEMU and the volumes that QEMU has
+ * ({@link InstanceVolumes}: claimed while it runs, released when it ends). Every change runs on the instance's own queue, one at a
  * time, so callers return at once and two changes of one instance never interleave, while
  * instances never wait for each other. Readers see the volatile fields.
  */
@@ -34,22 +41,40 @@ final class InstanceMachine {
     private final Path dir;
     private final InstanceLauncher launcher;
     private final Path kernel;
+    private final InstanceVolumes volumes;
     private final ExecutorService queue = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("instance-", 0).factory());
 
     private volatile ResolvedInstance resolved;
     private volatile InstanceVm vm;
+    /** The volumes' drives of the running QEMU; empty when none runs. */
+    private volatile List<Drive> drives = List.of();
     private volatile InstanceState record;
     private volatile String state = "starting";
     private volatile Instant since = Instant.now();
     private volatile String lastFailure;
     private volatile boolean adopted;
 
-    InstanceMachine(ItemHash hash, Path dir, InstanceLauncher launcher, Path kernel, InstanceState record) {
+    InstanceMachine(ItemHash hash, Path dir, InstanceLauncher launcher, Path kernel, PersistentVolumes persistent,
+                    InstanceState record) {
         this.hash = hash;
         this.dir = dir;
         this.launcher = launcher;
         this.kernel = kernel;
+        this.volumes = new InstanceVolumes(persistent, dir, InstancePlan.vmName(hash));
         this.record = record;
+    }
+
+    /**
+     * Claims the persistent volumes the record names, at once (a node opening): the instance's
+     * QEMU may still run with them, and no program may take them before it is re-adopted.
+     */
+    void claimRecorded() {
+        volumes.claim(record.kept());
+    }
+
+    /** The message, when known without an allocation (an erase after a node restart). */
+    void known(ResolvedInstance r) {
+        if (resolved == null) resolved = r;
     }
 
     ItemHash hash() {
@@ -121,13 +146,20 @@ final class InstanceMachine {
         });
     }
 
-    /** Stops the VM and deletes the instance's directory (its disk); runs {@code then} when done. */
+    /**
+     * Stops the VM and deletes the instance's directory (its disk) and its persistent volumes; runs
+     * {@code then} when done.
+     */
     void erase(Runnable then) {
         queue.execute(() -> {
             try {
                 halt("stopping");
+                Set<InstanceState.Kept> kept = new LinkedHashSet<>(record.kept());
+                if (resolved != null) kept.addAll(InstanceVolumes.kept(resolved));
+                volumes.releaseKept(List.copyOf(kept)); // claimed at the node's start even if no QEMU ran since
+                List<String> problems = volumes.delete(List.copyOf(kept));
                 deleteTree(dir);
-                enter("erased", null);
+                enter("erased", problems.isEmpty() ? null : String.join("; ", problems));
             } finally {
                 then.run();
                 queue.shutdown();
@@ -135,8 +167,9 @@ final class InstanceMachine {
         });
     }
 
-    /** The instance could not even be resolved (at a node's start): shown as failed. */
+    /** The instance could not even be resolved (at a node's start): shown as failed, its volumes free. */
     void failed(String why) {
+        volumes.releaseKept(record.kept());
         enter("failed", why);
     }
 
@@ -147,6 +180,7 @@ final class InstanceMachine {
         queue.execute(() -> {
             if (vm == v && !v.running()) {
                 vm = null;
+                endVolumes();
                 enter("stopped", "QEMU exited (the guest powered off, or its process was killed);"
                         + " reboot starts it again");
             }
@@ -177,7 +211,15 @@ final class InstanceMachine {
             vm = running.get();
             adopted = true;
             LOG.log(System.Logger.Level.INFO, "instance " + hash + ": re-adopted its running QEMU (pid " + vm.pid() + ")");
-            enter("running", null);
+            String problem = null;
+            try {
+                drives = volumes.claim(resolved);
+            } catch (VolumeException e) {
+                // The QEMU keeps its drives open whatever this node thinks; say so rather than stop the guest.
+                problem = "re-adopted, but its volumes could not be claimed: " + e.getMessage();
+                LOG.log(System.Logger.Level.WARNING, "instance " + hash + ": " + problem);
+            }
+            enter("running", problem);
             return;
         }
         boot();
@@ -190,12 +232,16 @@ final class InstanceMachine {
             ResolvedInstance r = resolved;
             InstanceDisk.open(dir.resolve(InstancePlan.DISK), r.parent().file(), r.parentFormat(), r.content().rootfs().sizeMib());
             InstancePlan.seed(r).write(dir.resolve(InstancePlan.SEED));
+            // Recorded before the start: a node that dies right after it still knows what to claim.
+            persist(record.withKept(InstanceVolumes.kept(r)));
+            List<Drive> attached = volumes.attach(r);
             IOException last = null;
             for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
                 int port = attempt == 0 && record.sshPort() > 0 && free(record.sshPort()) ? record.sshPort() : freePort();
                 try {
-                    InstanceVm started = launcher.start(spec(port));
+                    InstanceVm started = launcher.start(spec(port, attached));
                     vm = started;
+                    drives = attached;
                     persist(record.withBoot(port, started.pid(), Instant.now()));
                     enter("running", null);
                     LOG.log(System.Logger.Level.INFO, "instance " + hash + " started (pid " + started.pid()
@@ -205,8 +251,9 @@ final class InstanceMachine {
                     last = e; // most often: another process took the port between the probe and QEMU's bind
                 }
             }
+            volumes.release(attached);
             throw last;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | VolumeException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "instance " + hash + " did not start: " + e.getMessage());
             enter("failed", e.getMessage());
         } catch (InterruptedException e) {
@@ -226,10 +273,22 @@ final class InstanceMachine {
             Thread.currentThread().interrupt();
         }
         vm = null;
+        endVolumes();
+    }
+
+    /** The QEMU has ended: its scratch images go and its persistent volumes are free (also when it was never claimed here). */
+    private void endVolumes() {
+        volumes.release(drives);
+        volumes.releaseKept(record.kept());
+        drives = List.of();
     }
 
     private InstanceSpec spec(int port) {
-        return InstancePlan.spec(resolved, kernel, dir, port, Runtime.getRuntime().availableProcessors());
+        return spec(port, drives);
+    }
+
+    private InstanceSpec spec(int port, List<Drive> volumeDrives) {
+        return InstancePlan.spec(resolved, kernel, dir, port, Runtime.getRuntime().availableProcessors(), volumeDrives);
     }
 
     private void enter(String newState, String failure) {

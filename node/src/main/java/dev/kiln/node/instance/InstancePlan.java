@@ -2,6 +2,7 @@ package dev.kiln.node.instance;
 
 import dev.kiln.core.message.InstanceContent;
 import dev.kiln.core.message.Resources;
+import dev.kiln.vm.Drive;
 import dev.kiln.vm.instance.InstanceBoot;
 import dev.kiln.vm.instance.InstanceSpec;
 import dev.kiln.vm.instance.SeedDrive;
@@ -39,9 +40,10 @@ final class InstancePlan {
         InstanceContent c = r.content();
         List<SeedDrive.Mount> mounts = new ArrayList<>();
         for (int i = 0; i < r.volumes().size(); i++) {
-            String mount = r.volumes().get(i).mount();
-            if (mount != null && !mount.isBlank()) {
-                mounts.add(new SeedDrive.Mount("/dev/disk/by-id/virtio-" + InstanceSpec.volumeSerial(i), mount));
+            ResolvedInstance.Volume v = r.volumes().get(i);
+            if (v.mount() != null && !v.mount().isBlank()) {
+                mounts.add(new SeedDrive.Mount("/dev/disk/by-id/virtio-" + InstanceSpec.volumeSerial(i), v.mount(),
+                        v instanceof ResolvedInstance.Immutable));
             }
         }
         // The message's hash is cloud-init's instance id: stable across reboots, so the disk is
@@ -49,12 +51,12 @@ final class InstancePlan {
         return new SeedDrive(r.message().value(), hostname(r), c.authorizedKeysOrEmpty(), c.variablesOrEmpty(), mounts);
     }
 
-    static InstanceSpec spec(ResolvedInstance r, Path kernel, Path dir, int sshPort, int maxVcpus) {
+    /** @param drives the volumes' drives in the message's order ({@link InstanceVolumes}) */
+    static InstanceSpec spec(ResolvedInstance r, Path kernel, Path dir, int sshPort, int maxVcpus, List<Drive> drives) {
         Resources res = r.content().resourcesOrDefault();
         int vcpus = Math.min(res.vcpus(), maxVcpus);
         InstanceBoot boot = r.diskImage() ? new InstanceBoot.FirmwareBoot() : new InstanceBoot.KernelBoot(kernel);
         return new InstanceSpec(vmName(r), boot, dir.resolve(DISK), dir.resolve(SEED), Math.toIntExact(res.memoryMib()),
-                vcpus, sshPort, dir, r.content().environmentOrDefault().hasInternet(),
-                r.volumes().stream().map(v -> v.item().file()).toList());
+                vcpus, sshPort, dir, r.content().environmentOrDefault().hasInternet(), drives);
     }
 }

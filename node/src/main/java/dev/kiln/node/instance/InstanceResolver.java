@@ -2,10 +2,12 @@ package dev.kiln.node.instance;
 
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.AlephMessage;
+import dev.kiln.core.message.EphemeralVolume;
 import dev.kiln.core.message.ImmutableVolume;
 import dev.kiln.core.message.Hypervisor;
 import dev.kiln.core.message.InstanceContent;
 import dev.kiln.core.message.MessageType;
+import dev.kiln.core.message.PersistentVolume;
 import dev.kiln.core.message.Volume;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
@@ -23,7 +25,8 @@ import java.util.List;
  * Turns an instance's item hash into a {@link ResolvedInstance}: its INSTANCE message from the
  * node's records (or a remote), validated and checked against its hash; every field this node
  * does not honour refused by name ({@link InstanceContract}); the parent image and the volumes
- * resolved through the store, each verified against its hash, honouring {@code use_latest}.
+ * resolved through the store, each verified against its hash, honouring {@code use_latest} (a
+ * persistent volume's parent too; the volume itself is made when the instance first boots).
  */
 public final class InstanceResolver {
     private static final byte[] QCOW2_MAGIC = {'Q', 'F', 'I', (byte) 0xfb};
@@ -53,9 +56,16 @@ public final class InstanceResolver {
         List<ResolvedInstance.Volume> volumes = new ArrayList<>();
         List<Volume> declared = c.volumesOrEmpty();
         for (int i = 0; i < declared.size(); i++) {
-            ImmutableVolume v = (ImmutableVolume) declared.get(i); // the contract refused the other kinds
-            volumes.add(new ResolvedInstance.Volume(messages.item("content.volumes[" + i + "].ref", v.refHash(),
-                    v.useLatestOrDefault()), v.mount()));
+            String field = "content.volumes[" + i + "]";
+            volumes.add(switch (declared.get(i)) {
+                case ImmutableVolume v -> new ResolvedInstance.Immutable(messages.item(field + ".ref", v.refHash(),
+                        v.useLatestOrDefault()), v.mount());
+                // The contract refused persistence: store; a parent is resolved and verified like any reference.
+                case PersistentVolume v -> new ResolvedInstance.Persistent(c.address(), v.name(), v.sizeMib(),
+                        v.parent() == null ? null : messages.item(field + ".parent.ref", v.parent().refHash(),
+                                v.parent().useLatestOrDefault()), v.mount());
+                case EphemeralVolume v -> new ResolvedInstance.Scratch(v.sizeMib(), v.mount());
+            });
         }
         return new ResolvedInstance(hash, c, parent, volumes);
     }

@@ -6,6 +6,8 @@ import dev.kiln.node.control.MachineKind;
 import dev.kiln.node.control.Machines;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.volume.PersistentVolumes;
+import dev.kiln.node.volume.VolumeException;
 import dev.kiln.vm.instance.InstanceLauncher;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -21,7 +23,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * The rootfs instances this node keeps (docs/instances.md, "On a node"). Each lives in
+ * The instances this node keeps (docs/instances.md, "On a node"). Each lives in
  * {@code <home>/instances/<hash>/} with its own disk, seed and record, and its QEMU outlives the
  * node: {@link #open} re-adopts every allocated instance whose QEMU still runs and starts the
  * others again; {@link #close} leaves them running. Each instance changes on its own queue
@@ -34,26 +36,32 @@ public final class Instances implements Machines, AutoCloseable {
     private final InstanceResolver resolver;
     private final InstanceLauncher launcher;
     private final Path kernel;
+    private final PersistentVolumes persistent;
     private final ConcurrentMap<ItemHash, InstanceMachine> machines = new ConcurrentHashMap<>();
     private final Thread watcher;
     private volatile boolean closed;
 
-    private Instances(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel) {
+    private Instances(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel,
+                      PersistentVolumes persistent) {
         this.dir = dir;
         this.resolver = resolver;
         this.launcher = launcher;
         this.kernel = kernel;
+        this.persistent = persistent;
         this.watcher = Thread.ofVirtual().name("instance-watcher").unstarted(this::watch);
     }
 
     /**
-     * The instances kept under {@code dir}: the allocated ones are re-adopted (or started again if
-     * their QEMU is gone) in the background.
+     * The instances kept under {@code dir}: the allocated ones claim their persistent volumes at
+     * once and are re-adopted (or started again if their QEMU is gone) in the background.
+     *
+     * @param persistent the node's persistent volumes (the same claims as its programs'), or null
+     *                   to refuse instances that declare them
      */
-    public static Instances open(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel)
-            throws IOException {
+    public static Instances open(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel,
+                                 PersistentVolumes persistent) throws IOException {
         Files.createDirectories(dir);
-        Instances instances = new Instances(dir, resolver, launcher, kernel);
+        Instances instances = new Instances(dir, resolver, launcher, kernel, persistent);
         try (var list = Files.list(dir)) {
             for (Path d : list.filter(Files::isDirectory).toList()) {
                 Optional<InstanceState> s;
@@ -71,8 +79,9 @@ public final class Instances implements Machines, AutoCloseable {
     }
 
     private void resume(InstanceState s, Path d) {
-        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, s);
+        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, persistent, s);
         machines.put(s.message(), m);
+        m.claimRecorded();
         Thread.ofVirtual().name("instance-resume").start(() -> {
             try {
                 m.allocate(resolver.resolve(s.message()));
@@ -107,11 +116,12 @@ public final class Instances implements Machines, AutoCloseable {
         try {
             // Built now so that a bad host name, key or variable is the caller's 400, not a failed boot.
             InstancePlan.seed(r);
-            InstancePlan.spec(r, kernel, dir, 22, 1);
+            InstancePlan.spec(r, kernel, dir, 22, 1, List.of());
         } catch (IllegalArgumentException e) {
             throw new NodeException(ErrorCode.INVALID_PROGRAM, "instance " + message + " cannot be configured: "
                     + e.getMessage(), List.of(new NodeException.Detail("content", e.getMessage())), e);
         }
+        checkVolumes(r);
         Path d = dir.resolve(message.value());
         InstanceMachine m = machines.computeIfAbsent(message, h -> {
             InstanceState s;
@@ -120,7 +130,7 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException | RuntimeException unreadable) {
                 s = new InstanceState(h, false, 0, 0, null);
             }
-            return new InstanceMachine(h, d, launcher, kernel, s);
+            return new InstanceMachine(h, d, launcher, kernel, persistent, s);
         });
         try {
             Files.createDirectories(d);
@@ -155,7 +165,12 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException e) {
                 s = new InstanceState(message, false, 0, 0, null);
             }
-            m = new InstanceMachine(message, d, launcher, kernel, s);
+            m = new InstanceMachine(message, d, launcher, kernel, persistent, s);
+            try {
+                m.known(resolver.resolve(message)); // its persistent volumes, if it never booted under a record that names them
+            } catch (NodeException unreadable) {
+                // the record's volumes are all erase can delete
+            }
         }
         InstanceMachine erased = m;
         try {
@@ -199,6 +214,25 @@ public final class Instances implements Machines, AutoCloseable {
         closed = true;
         watcher.interrupt();
         machines.values().forEach(InstanceMachine::detach);
+    }
+
+    /** Persistent volumes need the node's store of them, and an owner address that can name a directory. */
+    private void checkVolumes(ResolvedInstance r) throws NodeException {
+        for (int i = 0; i < r.volumes().size(); i++) {
+            if (!(r.volumes().get(i) instanceof ResolvedInstance.Persistent p)) continue;
+            String field = "content.volumes[" + i + "]";
+            if (persistent == null) {
+                throw new NodeException(ErrorCode.UNSUPPORTED, "instance " + r.message() + " declares the persistent volume '"
+                        + p.name() + "'; this node was started without a place to keep them",
+                        List.of(new NodeException.Detail(field, "no persistent volumes on this node")), null);
+            }
+            try {
+                persistent.image(p.owner(), p.name());
+            } catch (VolumeException e) {
+                throw new NodeException(ErrorCode.INVALID_PROGRAM, "instance " + r.message() + ": " + e.getMessage(),
+                        List.of(new NodeException.Detail("content.address", e.getMessage())), e);
+            }
+        }
     }
 
     private InstanceMachine allocated(ItemHash message) throws NodeException {

@@ -67,18 +67,15 @@ public final class PersistentVolumes {
      * Claims the volume for the VM {@code vmName}, creating it on first use (empty, or a copy of
      * {@code parent} grown to {@code sizeMib}) and checking it after an unclean stop, and returns
      * its writable drive. The parent matters only the first time: afterwards the volume is the
-     * program's own, as on aleph.
+     * program's own, as on aleph. A claim {@code vmName} already holds ({@link #claim}) is kept:
+     * an instance claims its volumes when a node opens, before its QEMU is started again.
      *
      * @param parent a verified local ext4 image, or null
      */
     public Drive attach(String owner, String name, long sizeMib, Path parent, String vmName, int index)
             throws VolumeException {
         Path image = image(owner, name);
-        String holder = claims.putIfAbsent(image, vmName);
-        if (holder != null) {
-            throw new InUseException("persistent volume '" + name + "' of " + owner + " is attached to the running VM "
-                    + holder + "; a volume is attached to one VM at a time (stop that VM, or wait until it goes idle)");
-        }
+        take(image, owner, name, vmName);
         try {
             Path dirty = dirtyMarker(image);
             if (!Files.exists(image) && parent != null) {
@@ -94,6 +91,31 @@ public final class PersistentVolumes {
             claims.remove(image, vmName);
             if (e instanceof VolumeException v) throw v;
             throw new VolumeException("persistent volume '" + name + "' could not be prepared: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Claims the volume for {@code vmName} without touching its image, and returns its drive: for
+     * an instance whose QEMU outlived the node that started it and still has the image open (a
+     * check now would run on a mounted filesystem). The dirty marker stays until that VM's release.
+     */
+    public Drive claim(String owner, String name, String vmName, int index) throws VolumeException {
+        Path image = image(owner, name);
+        take(image, owner, name, vmName);
+        try {
+            if (Files.exists(image)) Files.writeString(dirtyMarker(image), vmName + "\n");
+        } catch (IOException e) {
+            claims.remove(image, vmName);
+            throw new VolumeException("persistent volume '" + name + "' could not be marked in use: " + e.getMessage(), e);
+        }
+        return new Drive(DRIVE_PREFIX + index, image, false);
+    }
+
+    private void take(Path image, String owner, String name, String vmName) throws InUseException {
+        String holder = claims.putIfAbsent(image, vmName);
+        if (holder != null && !holder.equals(vmName)) {
+            throw new InUseException("persistent volume '" + name + "' of " + owner + " is attached to the running VM "
+                    + holder + "; a volume is attached to one VM at a time (stop that VM, or wait until it goes idle)");
         }
     }
 

@@ -26,6 +26,16 @@ public final class ScratchVolumes {
         return new Drive(id, file, false);
     }
 
+    /**
+     * The drive {@link #create} made for {@code index} in {@code workDir}, without making anything:
+     * for a VM that outlived the process that started it (an instance re-adopted by a new node),
+     * so that its end still discards the image.
+     */
+    public static Drive existing(Path workDir, int index) {
+        String id = DRIVE_PREFIX + index;
+        return new Drive(id, workDir.resolve(id + ".ext4"), false);
+    }
+
     /** Removes the scratch images of an exited VM; true if none is left. */
     public static boolean discard(VmSpec spec) {
         return discard(spec.drives());

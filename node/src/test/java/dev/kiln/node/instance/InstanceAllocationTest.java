@@ -12,6 +12,7 @@ import dev.kiln.node.error.NodeException;
 import dev.kiln.node.testing.AgentVmLauncher;
 import dev.kiln.node.testing.InstanceMessages;
 import dev.kiln.node.testing.TestNode;
+import dev.kiln.node.volume.PersistentVolumes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * What {@code Instances.allocate} refuses before anything is made, and how a failed start shows,
  * on a real node (real store, SQLite, QEMU for the failing start) without booting a guest:
  * unknown hashes, messages of the wrong type, parents that are not instance root filesystems,
- * missing parents, bad seed values; a QEMU that cannot start is listed as failed with its words.
+ * missing parents, bad seed values, volumes stored on the network; a QEMU that cannot start is
+ * listed as failed with its words, and frees the persistent volumes its start claimed.
  */
 class InstanceAllocationTest {
     @TempDir
@@ -135,6 +137,50 @@ class InstanceAllocationTest {
         instances.erase(hash);
         await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(instances.dir(hash)));
         assertThat(instances.list()).noneMatch(i -> i.message().equals(hash));
+    }
+
+    @Test
+    void aVolumeStoredOnTheNetworkIsRefusedNamingItsPersistence() throws Exception {
+        ItemHash hash = instanceOn(ext4("e.ext4"), c -> c.putArray("volumes").addObject().put("mount", "/data")
+                .put("name", "data").put("persistence", "store").put("size_mib", 5));
+        assertRefused(hash, ErrorCode.UNSUPPORTED, "content.volumes[0].persistence", "persistence: host");
+    }
+
+    @Test
+    void persistentVolumesAreMadeAndClaimedForAStartFreedWhenItFailsRefusedWhileAnotherVmHasThemAndErased()
+            throws Exception {
+        ItemHash hash = instanceOn(ext4("d.ext4"), c -> {
+            var volumes = c.putArray("volumes");
+            volumes.addObject().put("mount", "/var/lib/example").put("name", "data").put("persistence", "host").put("size_mib", 5);
+            volumes.addObject().put("mount", "/scratch").put("ephemeral", true).put("size_mib", 8);
+        });
+        String owner = InstanceMessages.fixture("instance.json").path("address").asText();
+        PersistentVolumes store = node.node.pool().persistentVolumes().orElseThrow();
+        Path image = store.image(owner, "data");
+        // The kernel of the agent node is a text file: each start fails once the volumes are attached.
+        instances.allocate(hash);
+        awaitFailed(hash, "QEMU could not start");
+        assertThat(image).as("made at the first start, size_mib").exists().hasSize(5L << 20);
+        assertThat(store.list()).singleElement().satisfies(v -> assertThat(v.attachedTo()).as("freed when QEMU did not start").isNull());
+        assertThat(instances.dir(hash).resolve("scratch1.ext4")).as("scratch made and discarded").doesNotExist();
+        assertThat(InstanceState.read(instances.dir(hash)).orElseThrow().kept())
+                .containsExactly(new InstanceState.Kept(owner, "data", 0));
+
+        // Another VM (a program's) holds the volume: the instance's next start is refused naming it.
+        var held = store.attach(owner, "data", 5, "program-vm", 0);
+        instances.reboot(hash);
+        awaitFailed(hash, "attached to the running VM program-vm");
+        store.release(List.of(held), "program-vm", true);
+
+        instances.erase(hash);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(instances.dir(hash)));
+        assertThat(image).as("erase deletes the instance's persistent volumes").doesNotExist();
+        assertThat(store.list()).isEmpty();
+    }
+
+    static void awaitFailed(ItemHash hash, String words) {
+        await().atMost(Duration.ofMinutes(1)).until(() -> instances.list().stream().anyMatch(i -> i.message().equals(hash)
+                && i.state().equals("failed") && i.detail().getOrDefault("last_failure", "").contains(words)));
     }
 
     static void run(List<String> argv) throws Exception {

@@ -59,14 +59,45 @@ class InstanceContractTest {
         assertThat(withSev.getFirst().reason()).contains("has AMD SEV").contains("not boot confidential");
     }
 
+    static ObjectNode qemuHonourable() throws Exception {
+        ObjectNode c = fixture("qemu.json");
+        ((ObjectNode) c.get("environment")).put("aleph_api", false).put("shared_cache", false);
+        return c;
+    }
+
     @Test
-    void persistentVolumesAndStoreDisksAreRefusedByNameButDiskImagesAreNot() throws Exception {
+    void theDiskImageFixtureWithItsHostVolumeIsAcceptedWithoutTheAlephOnlyFlags() throws Exception {
         assertThat(InstanceContract.refusals(parse(fixture("qemu.json")), NO_SEV)).extracting(Refusal::field)
-                .contains("content.volumes[0]").doesNotContain("content.environment.hypervisor");
-        ObjectNode c = honourable();
+                .containsExactly("content.environment.aleph_api", "content.environment.shared_cache");
+        assertThat(InstanceContract.refusals(parse(qemuHonourable()), NO_SEV)).isEmpty();
+    }
+
+    @Test
+    void storeDisksAndStoreVolumesAreRefusedNamingTheirPersistence() throws Exception {
+        ObjectNode c = qemuHonourable();
         ((ObjectNode) c.get("rootfs")).put("persistence", "store");
+        ((ObjectNode) c.get("volumes").get(0)).put("persistence", "store");
+        var refused = InstanceContract.refusals(parse(c), NO_SEV);
+        assertThat(refused).extracting(Refusal::field)
+                .containsExactly("content.rootfs.persistence", "content.volumes[0].persistence");
+        assertThat(refused.get(1).reason()).contains("'store'").contains("persistence: host");
+    }
+
+    @Test
+    void ephemeralVolumesAndPersistentOnesWithAParentAreHonoured() throws Exception {
+        ObjectNode c = qemuHonourable();
+        ((ObjectNode) c.get("volumes").get(0)).putObject("parent").put("ref", "ab".repeat(32)).put("use_latest", false);
+        c.withArray("volumes").addObject().put("mount", "/scratch").put("ephemeral", true).put("size_mib", 100);
+        assertThat(InstanceContract.refusals(parse(c), NO_SEV)).isEmpty();
+    }
+
+    @Test
+    void unknownFieldsOfAVolumeOrItsParentAreRefusedByName() throws Exception {
+        ObjectNode c = qemuHonourable();
+        ((ObjectNode) c.get("volumes").get(0)).put("size_gib", 1)
+                .putObject("parent").put("ref", "ab".repeat(32)).put("checksum", "x");
         assertThat(InstanceContract.refusals(parse(c), NO_SEV)).extracting(Refusal::field)
-                .containsExactly("content.rootfs.persistence");
+                .containsExactlyInAnyOrder("content.volumes[0].size_gib", "content.volumes[0].parent.checksum");
     }
 
     @Test

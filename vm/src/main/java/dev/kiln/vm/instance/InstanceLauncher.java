@@ -1,6 +1,7 @@
 package dev.kiln.vm.instance;
 
 import dev.kiln.vm.Accelerator;
+import dev.kiln.vm.Drive;
 import dev.kiln.vm.qemu.HostTsc;
 
 import java.io.IOException;
@@ -81,8 +82,9 @@ public final class InstanceLauncher {
                 "-device", "virtio-net-" + bus + ",netdev=net0",
                 "-serial", "file:" + spec.consoleLog().toAbsolutePath()));
         for (int i = 0; i < spec.volumes().size(); i++) {
-            a.addAll(List.of("-drive", "id=vol" + i + ",if=none,format=raw,readonly=on,file="
-                            + escape(spec.volumes().get(i).toAbsolutePath().toString()),
+            Drive d = spec.volumes().get(i);
+            a.addAll(List.of("-drive", "id=vol" + i + ",if=none,format=raw" + (d.readOnly() ? ",readonly=on" : "") + ",file="
+                            + escape(d.file().toAbsolutePath().toString()),
                     "-device", "virtio-blk-" + bus + ",drive=vol" + i + ",serial=" + InstanceSpec.volumeSerial(i)));
         }
         a.addAll(List.of("-daemonize", "-pidfile", spec.pidFile().toAbsolutePath().toString()));

@@ -1,5 +1,6 @@
 package dev.kiln.vm.instance;
 
+import dev.kiln.vm.Drive;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -7,7 +8,8 @@ import java.util.Objects;
 /**
  * What an instance VM boots: how ({@link InstanceBoot}), the instance's disk (a root filesystem,
  * or a whole disk with its own kernel; systemd as init), its NoCloud seed, the loopback port its
- * SSH is forwarded from, and its extra read-only drives (the message's immutable volumes).
+ * SSH is forwarded from, and its extra drives (the message's volumes: read-only immutable ones,
+ * writable persistent and scratch ones).
  *
  * @param name      the VM's name (QEMU's -name, file names); it identifies the VM's QEMU process
  *                  when a node re-adopts it, so it must be unique per instance
@@ -20,11 +22,12 @@ import java.util.Objects;
  * @param workDir   where the console log, QEMU's log and pid file go
  * @param internet  whether the guest may reach beyond the host (user-mode NAT); false isolates it
  *                  ({@code restrict=on}), the SSH forward still works
- * @param volumes   read-only raw drives, each with the serial {@link #volumeSerial(int)} so the
- *                  guest finds it as {@code /dev/disk/by-id/virtio-<serial>}
+ * @param volumes   raw drives in the message's order, each with the serial {@link #volumeSerial(int)}
+ *                  so the guest finds it as {@code /dev/disk/by-id/virtio-<serial>}; QEMU opens a
+ *                  drive read-only when {@link Drive#readOnly()} says so, else writable
  */
 public record InstanceSpec(String name, InstanceBoot boot, Path disk, Path seed, int memoryMib, int vcpus, int sshPort,
-                           Path workDir, boolean internet, List<Path> volumes) {
+                           Path workDir, boolean internet, List<Drive> volumes) {
     public InstanceSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(boot, "boot");

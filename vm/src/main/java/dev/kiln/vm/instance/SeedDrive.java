@@ -22,18 +22,24 @@ import java.util.regex.Pattern;
  * @param authorizedKeys public keys root (and cloud-init's default user) accept
  * @param variables      the message's {@code variables}, written to {@link #VARIABLES_PATH} as
  *                       {@code KEY=value} lines (an EnvironmentFile for systemd units)
- * @param mounts         read-only drives cloud-init mounts (its {@code mounts} module, an fstab entry)
+ * @param mounts         drives cloud-init mounts (its {@code mounts} module, an fstab entry)
  */
 public record SeedDrive(String instanceId, String hostname, List<String> authorizedKeys, Map<String, String> variables,
                         List<Mount> mounts) {
 
     /**
-     * A drive the guest mounts read-only at {@code mountPoint}.
+     * A drive the guest mounts at {@code mountPoint}.
      *
-     * @param device the guest's path of the drive, e.g. {@code /dev/disk/by-id/virtio-kiln-volume-0}
+     * @param device   the guest's path of the drive, e.g. {@code /dev/disk/by-id/virtio-kiln-volume-0}
+     * @param readOnly mounted {@code ro} (an immutable volume) or {@code rw} (a persistent or scratch one)
      */
-    public record Mount(String device, String mountPoint) {
+    public record Mount(String device, String mountPoint, boolean readOnly) {
         private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9._/+-]{0,4095}");
+
+        /** A read-only mount. */
+        public Mount(String device, String mountPoint) {
+            this(device, mountPoint, true);
+        }
 
         public Mount {
             if (!PATH.matcher(device).matches()) throw new IllegalArgumentException("device '" + device + "' is not a plain path");
@@ -105,7 +111,7 @@ public record SeedDrive(String instanceId, String hostname, List<String> authori
             y.append("mounts:\n");
             for (Mount m : mounts) {
                 y.append("  - [").append(json(m.device())).append(", ").append(json(m.mountPoint()))
-                        .append(", \"auto\", \"ro,nofail\", \"0\", \"0\"]\n");
+                        .append(", \"auto\", \"").append(m.readOnly() ? "ro" : "rw").append(",nofail\", \"0\", \"0\"]\n");
             }
         }
         return y.toString();

@@ -3,6 +3,7 @@ package dev.kiln.vm.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.vm.Accelerator;
+import dev.kiln.vm.Drive;
 import dev.kiln.vm.qemu.HostTsc;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,27 +14,31 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The instance's QEMU command line (daemonized, loopback-only SSH forward, isolation without
- * internet, volumes with serials) and re-adoption, which must accept only the instance's own
+ * internet, read-only and writable volumes with serials) and re-adoption, which must accept only the instance's own
  * process. No guest boots here: booting, SSH, power-off and re-adoption of a real QEMU are
  * checked by the node's InstanceNodeTest.
  */
 class InstanceLauncherTest {
     final InstanceLauncher launcher = new InstanceLauncher("qemu-system-x86_64", Accelerator.TCG, new HostTsc(2_000_000, "test"));
 
-    InstanceSpec spec(Path dir, boolean internet, List<Path> volumes) {
+    InstanceSpec spec(Path dir, boolean internet, List<Drive> volumes) {
         return new InstanceSpec("kiln-instance-abc", new InstanceBoot.KernelBoot(dir.resolve("vmlinux")), dir.resolve("disk.qcow2"),
                 dir.resolve("seed.iso"), 512, 1, 40022, dir, internet, volumes);
     }
 
     @Test
     void theCommandLineDaemonizesForwardsSshOnLoopbackAndAttachesVolumesBySerial(@TempDir Path dir) {
-        List<String> argv = launcher.commandLine(spec(dir, true, List.of(dir.resolve("venv.squashfs"))));
+        List<String> argv = launcher.commandLine(spec(dir, true, List.of(new Drive("volume0", dir.resolve("venv.squashfs"), true),
+                new Drive("persist1", dir.resolve("data.ext4"), false))));
         String line = String.join(" ", argv);
         assertThat(argv).containsSubsequence("-daemonize", "-pidfile", dir.resolve("kiln-instance-abc.pid").toString());
         assertThat(line).contains("hostfwd=tcp:127.0.0.1:40022-:22").doesNotContain("restrict=on")
                 .contains("tsc_early_khz=2000000")
                 .contains("format=raw,readonly=on,file=" + dir.resolve("venv.squashfs"))
-                .contains("virtio-blk-device,drive=vol0,serial=kiln-volume-0");
+                .contains("virtio-blk-device,drive=vol0,serial=kiln-volume-0")
+                // A writable volume: no readonly=on, so the guest's writes reach the image.
+                .contains("id=vol1,if=none,format=raw,file=" + dir.resolve("data.ext4") + " ")
+                .contains("virtio-blk-device,drive=vol1,serial=kiln-volume-1");
         assertThat(argv.get(argv.indexOf("-name") + 1)).isEqualTo("kiln-instance-abc");
     }
 
@@ -93,7 +98,7 @@ class InstanceLauncherTest {
     @Test
     void aDiskImageBootsThroughThePcMachinesFirmware(@TempDir Path dir) {
         List<String> a = launcher.commandLine(new InstanceSpec("vm", new InstanceBoot.FirmwareBoot(),
-                dir.resolve("disk.qcow2"), dir.resolve("seed.iso"), 512, 1, 2222, dir, true, List.of(dir.resolve("v.squashfs"))));
+                dir.resolve("disk.qcow2"), dir.resolve("seed.iso"), 512, 1, 2222, dir, true, List.of(new Drive("volume0", dir.resolve("v.squashfs"), true))));
         String line = String.join(" ", a);
         assertThat(line).contains("-machine pc").contains("virtio-blk-pci,drive=root,bootindex=0")
                 .contains("virtio-blk-pci,drive=seed").contains("virtio-net-pci,netdev=net0")
