@@ -37,10 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A rootfs instance run by the node, on real QEMU (TCG) with the real OpenSSH client. The message
  * is fixtures/aleph-messages/instance.json with its references replaced by images built here (the
- * Debian 12 instance-rootfs and a small squashfs volume), its key replaced by one made for the
- * test, and aleph_api/shared_cache turned off (this node refuses them: InstanceContractTest).
- * One instance, two boots shared by the ordered checks: SSH (loopback only), seed and volume; a
- * node restart that re-adopts the running QEMU instead of rebooting it; the guest's power-off
+ * Debian 12 instance-rootfs and a small squashfs volume) and its key replaced by one made for the
+ * test; its aleph_api and shared_cache stay on. One instance, two boots shared by the ordered
+ * checks: SSH (loopback only), seed and volume; the guest API at its address inside the guest
+ * (properties, the program's cache, a verified read of a file in the node's store); a node
+ * restart that re-adopts the running QEMU instead of rebooting it, its guest API served again by
+ * the new node; the guest's power-off
  * ending its QEMU; reboot starting it again on the kept disk; erase; the parent image unchanged.
  * The confidential fixture is refused naming trusted_execution. (This replaces vm's former
  * InstanceBootTest, whose checks are all here, to keep the suite's boots few.)
@@ -61,6 +63,12 @@ class InstanceNodeTest {
     static double uptimeBeforeRestart;
     static Path parentImage;
     static ItemHash parentBefore;
+    static String volumeSha256;
+    /** Python is in the image (cloud-init's own language); the arguments are method, path, body. */
+    static final String GUEST_API_CALL = "python3 -c 'import sys, urllib.request as u; r = u.Request(\"http://10.0.2.100\""
+            + " + sys.argv[2], method=sys.argv[1], data=sys.argv[3].encode() if len(sys.argv) > 3 else None);"
+            + " b = u.urlopen(r, timeout=30).read(); print(__import__(\"hashlib\").sha256(b).hexdigest()"
+            + " if sys.argv[2].startswith(\"/api/v0/storage/raw/\") else b.decode())'";
 
     @BeforeAll
     static void start() throws Exception {
@@ -78,8 +86,8 @@ class InstanceNodeTest {
         ((ObjectNode) content.get("rootfs").get("parent")).put("ref", parent.value());
         ((ObjectNode) content.get("volumes").get(0)).put("ref", venv.value());
         content.putArray("authorized_keys").add(ssh.publicKey());
-        ((ObjectNode) content.get("environment")).put("aleph_api", false).put("shared_cache", false);
         instance = record(content);
+        volumeSha256 = ItemHash.sha256Of(volume).value();
         parentBefore = ItemHash.sha256Of(parentImage);
     }
 
@@ -137,6 +145,14 @@ class InstanceNodeTest {
         assertThat(rootBytes).as("grown towards size_mib 5000").isGreaterThan(4000L << 20);
         assertThat(forwardReachableOffLoopback(port)).as("SSH forward bound to loopback only").isFalse();
         ssh.check(port, "echo kept > /root/marker && sync");
+
+        var properties = JSON.readTree(guestApi(port, "GET", "/properties"));
+        assertThat(properties.path("item_hash").asText()).isEqualTo(instance.value());
+        assertThat(properties.path("guest_api").path("shared_cache").asBoolean()).isTrue();
+        assertThat(guestApi(port, "PUT", "/cache/greeting", "hello")).isEqualTo("true");
+        assertThat(guestApi(port, "GET", "/cache/greeting")).isEqualTo("hello");
+        assertThat(guestApi(port, "GET", "/api/v0/storage/raw/" + volumeSha256)).as("the store's verified bytes")
+                .isEqualTo(volumeSha256);
         firstPid = node.node.instances().pid(instance).orElseThrow();
         assertThat(qemuProcesses()).containsExactly(firstPid);
         var about = JSON.readTree(node.get("/about/executions/list").body()).path("instances");
@@ -164,6 +180,14 @@ class InstanceNodeTest {
         assertThat(ssh.check(port, "cat /proc/sys/kernel/random/boot_id")).as("same boot").isEqualTo(bootId);
         assertThat(uptime(port)).isGreaterThan(uptimeBeforeRestart);
         assertThat(ssh.check(port, "cat /root/marker")).isEqualTo("kept");
+        assertThat(JSON.readTree(guestApi(port, "GET", "/properties")).path("item_hash").asText())
+                .as("the new node serves the adopted VM's API").isEqualTo(instance.value());
+    }
+
+    static String guestApi(int port, String method, String path, String... body) throws Exception {
+        StringBuilder cmd = new StringBuilder(GUEST_API_CALL).append(" ").append(method).append(" '").append(path).append("'");
+        for (String b : body) cmd.append(" '").append(b).append("'");
+        return ssh.check(port, cmd.toString());
     }
 
     @Test

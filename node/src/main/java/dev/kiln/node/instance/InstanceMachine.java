@@ -1,6 +1,9 @@
 package dev.kiln.node.instance;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.guest.GuestApiHandler;
+import dev.kiln.node.guestapi.GuestApiSocket;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.vm.instance.InstanceDisk;
 import dev.kiln.vm.instance.InstanceLauncher;
 import dev.kiln.vm.instance.InstanceSpec;
@@ -34,6 +37,7 @@ final class InstanceMachine {
     private final Path dir;
     private final InstanceLauncher launcher;
     private final Path kernel;
+    private final GuestApis apis;
     private final ExecutorService queue = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("instance-", 0).factory());
 
     private volatile ResolvedInstance resolved;
@@ -43,12 +47,14 @@ final class InstanceMachine {
     private volatile Instant since = Instant.now();
     private volatile String lastFailure;
     private volatile boolean adopted;
+    private GuestApiSocket apiSocket; // only touched on the queue
 
-    InstanceMachine(ItemHash hash, Path dir, InstanceLauncher launcher, Path kernel, InstanceState record) {
+    InstanceMachine(ItemHash hash, Path dir, InstanceLauncher launcher, Path kernel, GuestApis apis, InstanceState record) {
         this.hash = hash;
         this.dir = dir;
         this.launcher = launcher;
         this.kernel = kernel;
+        this.apis = apis;
         this.record = record;
     }
 
@@ -126,6 +132,7 @@ final class InstanceMachine {
         queue.execute(() -> {
             try {
                 halt("stopping");
+                closeGuestApi();
                 deleteTree(dir);
                 enter("erased", null);
             } finally {
@@ -147,6 +154,7 @@ final class InstanceMachine {
         queue.execute(() -> {
             if (vm == v && !v.running()) {
                 vm = null;
+                closeGuestApi();
                 enter("stopped", "QEMU exited (the guest powered off, or its process was killed);"
                         + " reboot starts it again");
             }
@@ -167,6 +175,7 @@ final class InstanceMachine {
 
     /** Stops taking changes; the VM keeps running (a node's shutdown leaves instances alone). */
     void detach() {
+        queue.execute(this::closeGuestApi);
         queue.shutdown();
     }
 
@@ -174,6 +183,7 @@ final class InstanceMachine {
         InstanceSpec spec = spec(record.sshPort() > 0 ? record.sshPort() : 1);
         Optional<InstanceVm> running = InstanceLauncher.adopt(spec);
         if (running.isPresent()) {
+            openGuestApi(); // before the guest's next request: its forward connects by path
             vm = running.get();
             adopted = true;
             LOG.log(System.Logger.Level.INFO, "instance " + hash + ": re-adopted its running QEMU (pid " + vm.pid() + ")");
@@ -190,6 +200,7 @@ final class InstanceMachine {
             ResolvedInstance r = resolved;
             InstanceDisk.open(dir.resolve(InstancePlan.DISK), r.parent().file(), r.parentFormat(), r.content().rootfs().sizeMib());
             InstancePlan.seed(r).write(dir.resolve(InstancePlan.SEED));
+            openGuestApi();
             IOException last = null;
             for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
                 int port = attempt == 0 && record.sshPort() > 0 && free(record.sshPort()) ? record.sshPort() : freePort();
@@ -226,6 +237,30 @@ final class InstanceMachine {
             Thread.currentThread().interrupt();
         }
         vm = null;
+        closeGuestApi();
+    }
+
+    /**
+     * Serves the instance's guest API while its QEMU runs, if it asked for one. A socket that
+     * cannot be opened fails the start: the message asked for the API, so the VM is not started
+     * without it.
+     */
+    private void openGuestApi() {
+        if (apiSocket != null || resolved == null) return;
+        Optional<GuestApiHandler> handler = apis.handlerFor(hash, resolved.content().address(), InstancePlan.guestApi(resolved),
+                InstancePlan.hostname(resolved));
+        if (handler.isEmpty()) return;
+        try {
+            apiSocket = GuestApiSocket.open(InstancePlan.guestApiSocket(dir), handler.get());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void closeGuestApi() {
+        GuestApiSocket s = apiSocket;
+        apiSocket = null;
+        if (s != null) s.close();
     }
 
     private InstanceSpec spec(int port) {

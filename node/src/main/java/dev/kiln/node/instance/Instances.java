@@ -6,6 +6,7 @@ import dev.kiln.node.control.MachineKind;
 import dev.kiln.node.control.Machines;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.vm.instance.InstanceLauncher;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -34,12 +35,14 @@ public final class Instances implements Machines, AutoCloseable {
     private final InstanceResolver resolver;
     private final InstanceLauncher launcher;
     private final Path kernel;
+    private final GuestApis apis;
     private final ConcurrentMap<ItemHash, InstanceMachine> machines = new ConcurrentHashMap<>();
     private final Thread watcher;
     private volatile boolean closed;
 
-    private Instances(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel) {
+    private Instances(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel, GuestApis apis) {
         this.dir = dir;
+        this.apis = apis;
         this.resolver = resolver;
         this.launcher = launcher;
         this.kernel = kernel;
@@ -50,10 +53,10 @@ public final class Instances implements Machines, AutoCloseable {
      * The instances kept under {@code dir}: the allocated ones are re-adopted (or started again if
      * their QEMU is gone) in the background.
      */
-    public static Instances open(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel)
+    public static Instances open(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel, GuestApis apis)
             throws IOException {
         Files.createDirectories(dir);
-        Instances instances = new Instances(dir, resolver, launcher, kernel);
+        Instances instances = new Instances(dir, resolver, launcher, kernel, apis);
         try (var list = Files.list(dir)) {
             for (Path d : list.filter(Files::isDirectory).toList()) {
                 Optional<InstanceState> s;
@@ -71,7 +74,7 @@ public final class Instances implements Machines, AutoCloseable {
     }
 
     private void resume(InstanceState s, Path d) {
-        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, s);
+        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, apis, s);
         machines.put(s.message(), m);
         Thread.ofVirtual().name("instance-resume").start(() -> {
             try {
@@ -120,7 +123,7 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException | RuntimeException unreadable) {
                 s = new InstanceState(h, false, 0, 0, null);
             }
-            return new InstanceMachine(h, d, launcher, kernel, s);
+            return new InstanceMachine(h, d, launcher, kernel, apis, s);
         });
         try {
             Files.createDirectories(d);
@@ -155,7 +158,7 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException e) {
                 s = new InstanceState(message, false, 0, 0, null);
             }
-            m = new InstanceMachine(message, d, launcher, kernel, s);
+            m = new InstanceMachine(message, d, launcher, kernel, apis, s);
         }
         InstanceMachine erased = m;
         try {
