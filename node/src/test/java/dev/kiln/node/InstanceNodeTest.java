@@ -130,8 +130,12 @@ class InstanceNodeTest {
     @Order(2)
     void theAllocatedInstanceServesSshWithTheMessagesKeyVariablesAndVolume() throws Exception {
         long t0 = System.nanoTime();
-        node.node.instances().allocate(instance);
-        node.node.instances().allocate(instance); // idempotent: still one VM
+        // Allocated as an operator does, twice: the node converges to the set, so still one VM.
+        for (int i = 0; i < 2; i++) {
+            var allocated = node.operator("POST", "/control/allocations",
+                    "{\"persistent_vms\": [], \"instances\": [\"" + instance.value() + "\"]}");
+            assertThat(allocated.statusCode()).as(allocated.body()).isEqualTo(200);
+        }
         int port = awaitRunning().sshPort().orElseThrow();
         ssh.awaitCloudInit(port, BOOT, InstanceNodeTest::console);
         System.out.println("rootfs instance via the node (TCG): allocate to cloud-init done over SSH in "
@@ -207,7 +211,8 @@ class InstanceNodeTest {
     @Order(5)
     void rebootStartsTheStoppedGuestAgainOnTheSameDisk() throws Exception {
         long t0 = System.nanoTime();
-        node.node.instances().reboot(instance);
+        var rebooted = node.operator("POST", "/control/machine/" + instance.value() + "/reboot", null);
+        assertThat(rebooted.statusCode()).as(rebooted.body()).isEqualTo(200);
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() ->
                 node.node.instances().pid(instance).filter(p -> p != firstPid).isPresent());
         int port = awaitRunning().sshPort().orElseThrow();
@@ -217,7 +222,9 @@ class InstanceNodeTest {
         assertThat(ssh.check(port, "cat /proc/sys/kernel/random/boot_id")).as("a new boot").isNotEqualTo(bootId);
         assertThat(ssh.check(port, "cat /root/marker")).as("the disk is kept").isEqualTo("kept");
         assertThat(qemuProcesses()).hasSize(1);
-        assertThat(node.node.instances().logs(instance, 1 << 20)).contains("Linux version");
+        var logs = node.operator("GET", "/control/machine/" + instance.value() + "/logs", null);
+        assertThat(logs.statusCode()).isEqualTo(200);
+        assertThat(logs.body()).contains("Linux version");
     }
 
     @Test
@@ -226,7 +233,8 @@ class InstanceNodeTest {
         long pid = node.node.instances().pid(instance).orElseThrow();
         Path disk = node.node.instances().dir(instance).resolve("disk.qcow2");
         assertThat(disk).exists();
-        node.node.instances().erase(instance);
+        var erased = node.operator("POST", "/control/machine/" + instance.value() + "/erase", null);
+        assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
         await().atMost(Duration.ofMinutes(1)).until(() -> !Files.exists(node.node.instances().dir(instance)));
         await().atMost(Duration.ofSeconds(20)).until(() -> !alive(pid)); // its QEMU is gone
         assertThat(node.node.instances().list()).isEmpty();
