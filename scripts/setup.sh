@@ -15,11 +15,12 @@ set -euo pipefail
 #   dnsmasq-base               the networking tests' stand-in DNS server for "the internet" namespace
 #   chromium chromium-driver   the web console's browser test (headless; Selenium is pointed at them, never downloads one)
 #   qemu-utils genisoimage openssh-client   instances: qcow2 overlay disks (qemu-img), the NoCloud seed ISO, the SSH test client
+#   socat                      instances' guest API: QEMU's guestfwd runs it per connection to reach the node's socket
 #   redis-server               the guest API's Redis-backed cache test (a real server on a loopback port)
 #   fdisk grub-pc-bin          qemu-disk-image builds: the partition table (sfdisk) and GRUB for BIOS (grub-mkimage, boot.img)
 PACKAGES=(maven shellcheck python3 qemu-system-x86 util-linux debootstrap debian-archive-keyring squashfs-tools e2fsprogs zstd
           linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev cpio
-          iproute2 nftables dnsmasq-base chromium chromium-driver qemu-utils genisoimage openssh-client redis-server
+          iproute2 nftables dnsmasq-base chromium chromium-driver qemu-utils genisoimage openssh-client redis-server socat
           fdisk grub-pc-bin)
 
 missing=()

@@ -27,7 +27,7 @@ public record GuestApiResponse(int status, List<Header> headers, byte[] body) {
     }
 
     /** The headers as sent: the handler's, without framing headers, plus the body's length. */
-    List<Header> wireHeaders() {
+    public List<Header> wireHeaders() {
         List<Header> out = new ArrayList<>(headers.size() + 1);
         for (Header h : headers) {
             String n = h.name().toLowerCase(java.util.Locale.ROOT);

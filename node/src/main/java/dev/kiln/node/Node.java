@@ -126,22 +126,23 @@ public final class Node implements AutoCloseable {
         Instances instances = null;
         NodeEvents events = null;
         MessageEndpoint messages;
-        GuestApis guestApis;
+        GuestApis guestApis = null;
         try {
             checkPortFree(config.host(), config.port());
-            instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
-                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
-                    config.kernel(), volumes);
-            events = NodeEvents.start(services, pool);
-            messages = new MessageEndpoint(events.triggers(), token, events.feed(), events.amends());
             guestApis = GuestApis.open(guestApi, services.blobs(), services.storeRecords(), services.nodeRecords().programs(),
                     version());
+            instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
+                    new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
+                    config.kernel(), volumes, guestApis);
+            events = NodeEvents.start(services, pool);
+            messages = new MessageEndpoint(events.triggers(), token, events.feed(), events.amends());
         } catch (IOException | RuntimeException e) {
             if (events != null) {
                 events.stopTaking();
                 events.deliveries().close();
             }
             if (instances != null) instances.close();
+            if (guestApis != null) guestApis.close();
             pool.close();
             throw e;
         }

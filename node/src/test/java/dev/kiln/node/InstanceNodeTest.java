@@ -38,12 +38,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A rootfs instance run by the node, on real QEMU (TCG) with the real OpenSSH client. The message
  * is fixtures/aleph-messages/instance.json with its references replaced by images built here (the
  * Debian 12 instance-rootfs and a small squashfs volume), its key replaced by one made for the
- * test, aleph_api/shared_cache turned off (this node refuses them: InstanceContractTest), and an
- * ephemeral volume added (kept by a re-adopted QEMU, new and empty after a reboot) and a
- * persistent one (claimed by the next node before it re-adopts the QEMU, clean after the guest's
- * power-off, kept by reboot, deleted by erase).
- * One instance, two boots shared by the ordered checks: SSH (loopback only), seed and volume; a
- * node restart that re-adopts the running QEMU instead of rebooting it; the guest's power-off
+ * test (its aleph_api and shared_cache stay on), and an ephemeral volume added (kept by a
+ * re-adopted QEMU, new and empty after a reboot) and a persistent one (claimed by the next node
+ * before it re-adopts the QEMU, clean after the guest's power-off, kept by reboot, deleted by erase).
+ * One instance, two boots shared by the ordered checks: SSH (loopback only), seed and volume; the
+ * guest API at its address inside the guest (properties, the program's cache, a verified read of
+ * a file in the node's store); a node restart that re-adopts the running QEMU instead of rebooting
+ * it, its guest API served again by the new node; the guest's power-off
  * ending its QEMU; reboot starting it again on the kept disk; erase; the parent image unchanged.
  * The confidential fixture is refused naming trusted_execution. (This replaces vm's former
  * InstanceBootTest, whose checks are all here, to keep the suite's boots few.)
@@ -65,6 +66,12 @@ class InstanceNodeTest {
     static Path parentImage;
     static String owner;
     static ItemHash parentBefore;
+    static String volumeSha256;
+    /** Python is in the image (cloud-init's own language); the arguments are method, path, body. */
+    static final String GUEST_API_CALL = "python3 -c 'import sys, urllib.request as u; r = u.Request(\"http://10.0.2.100\""
+            + " + sys.argv[2], method=sys.argv[1], data=sys.argv[3].encode() if len(sys.argv) > 3 else None);"
+            + " b = u.urlopen(r, timeout=30).read(); print(__import__(\"hashlib\").sha256(b).hexdigest()"
+            + " if sys.argv[2].startswith(\"/api/v0/storage/raw/\") else b.decode())'";
 
     @BeforeAll
     static void start() throws Exception {
@@ -88,8 +95,8 @@ class InstanceNodeTest {
                 .put("persistence", "host").put("size_mib", 8);
         owner = content.path("address").asText();
         content.putArray("authorized_keys").add(ssh.publicKey());
-        ((ObjectNode) content.get("environment")).put("aleph_api", false).put("shared_cache", false);
         instance = record(content);
+        volumeSha256 = ItemHash.sha256Of(volume).value();
         parentBefore = ItemHash.sha256Of(parentImage);
     }
 
@@ -132,8 +139,12 @@ class InstanceNodeTest {
     @Order(2)
     void theAllocatedInstanceServesSshWithTheMessagesKeyVariablesAndVolume() throws Exception {
         long t0 = System.nanoTime();
-        node.node.instances().allocate(instance);
-        node.node.instances().allocate(instance); // idempotent: still one VM
+        // Allocated as an operator does, twice: the node converges to the set, so still one VM.
+        for (int i = 0; i < 2; i++) {
+            var allocated = node.operator("POST", "/control/allocations",
+                    "{\"persistent_vms\": [], \"instances\": [\"" + instance.value() + "\"]}");
+            assertThat(allocated.statusCode()).as(allocated.body()).isEqualTo(200);
+        }
         int port = awaitRunning().sshPort().orElseThrow();
         ssh.awaitCloudInit(port, BOOT, InstanceNodeTest::console);
         System.out.println("rootfs instance via the node (TCG): allocate to cloud-init done over SSH in "
@@ -153,6 +164,14 @@ class InstanceNodeTest {
         assertThat(rootBytes).as("grown towards size_mib 5000").isGreaterThan(4000L << 20);
         assertThat(forwardReachableOffLoopback(port)).as("SSH forward bound to loopback only").isFalse();
         ssh.check(port, "echo kept > /root/marker && sync");
+
+        var properties = JSON.readTree(guestApi(port, "GET", "/properties"));
+        assertThat(properties.path("item_hash").asText()).isEqualTo(instance.value());
+        assertThat(properties.path("guest_api").path("shared_cache").asBoolean()).isTrue();
+        assertThat(guestApi(port, "PUT", "/cache/greeting", "hello")).isEqualTo("true");
+        assertThat(guestApi(port, "GET", "/cache/greeting")).isEqualTo("hello");
+        assertThat(guestApi(port, "GET", "/api/v0/storage/raw/" + volumeSha256)).as("the store's verified bytes")
+                .isEqualTo(volumeSha256);
         firstPid = node.node.instances().pid(instance).orElseThrow();
         assertThat(qemuProcesses()).containsExactly(firstPid);
         var about = JSON.readTree(node.get("/about/executions/list").body()).path("instances");
@@ -188,6 +207,14 @@ class InstanceNodeTest {
         assertThat(keptVolume().attachedTo()).isEqualTo(vmName());
         assertThatThrownBy(() -> node.node.pool().persistentVolumes().orElseThrow().attach(owner, "kept", 8, "a-program-vm", 0))
                 .isInstanceOf(dev.kiln.node.volume.PersistentVolumes.InUseException.class);
+        assertThat(JSON.readTree(guestApi(port, "GET", "/properties")).path("item_hash").asText())
+                .as("the new node serves the adopted VM's API").isEqualTo(instance.value());
+    }
+
+    static String guestApi(int port, String method, String path, String... body) throws Exception {
+        StringBuilder cmd = new StringBuilder(GUEST_API_CALL).append(" ").append(method).append(" '").append(path).append("'");
+        for (String b : body) cmd.append(" '").append(b).append("'");
+        return ssh.check(port, cmd.toString());
     }
 
     @Test
@@ -211,7 +238,8 @@ class InstanceNodeTest {
     @Order(5)
     void rebootStartsTheStoppedGuestAgainOnTheSameDisk() throws Exception {
         long t0 = System.nanoTime();
-        node.node.instances().reboot(instance);
+        var rebooted = node.operator("POST", "/control/machine/" + instance.value() + "/reboot", null);
+        assertThat(rebooted.statusCode()).as(rebooted.body()).isEqualTo(200);
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() ->
                 node.node.instances().pid(instance).filter(p -> p != firstPid).isPresent());
         int port = awaitRunning().sshPort().orElseThrow();
@@ -225,7 +253,9 @@ class InstanceNodeTest {
         assertThat(ssh.run(port, "test -e /scratch/note", Duration.ofSeconds(60)).status())
                 .as("a new QEMU gets a new, empty scratch volume").isEqualTo(1);
         assertThat(qemuProcesses()).hasSize(1);
-        assertThat(node.node.instances().logs(instance, 1 << 20)).contains("Linux version");
+        var logs = node.operator("GET", "/control/machine/" + instance.value() + "/logs", null);
+        assertThat(logs.statusCode()).isEqualTo(200);
+        assertThat(logs.body()).contains("Linux version");
     }
 
     @Test
@@ -234,7 +264,8 @@ class InstanceNodeTest {
         long pid = node.node.instances().pid(instance).orElseThrow();
         Path disk = node.node.instances().dir(instance).resolve("disk.qcow2");
         assertThat(disk).exists();
-        node.node.instances().erase(instance);
+        var erased = node.operator("POST", "/control/machine/" + instance.value() + "/erase", null);
+        assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
         await().atMost(Duration.ofMinutes(1)).until(() -> !Files.exists(node.node.instances().dir(instance)));
         await().atMost(Duration.ofSeconds(20)).until(() -> !alive(pid)); // its QEMU is gone
         assertThat(node.node.instances().list()).isEmpty();

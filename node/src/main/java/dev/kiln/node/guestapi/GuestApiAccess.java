@@ -13,7 +13,11 @@ public record GuestApiAccess(boolean api, boolean cache) {
     public static final GuestApiAccess NONE = new GuestApiAccess(false, false);
 
     public static GuestApiAccess of(ProgramContent content) {
-        Environment env = content.environment();
+        return of(content.environment());
+    }
+
+    /** The same two flags of an INSTANCE's environment (null: none). */
+    public static GuestApiAccess of(Environment env) {
         if (env == null) return NONE;
         return new GuestApiAccess(Boolean.TRUE.equals(env.alephApi()), Boolean.TRUE.equals(env.sharedCache()));
     }

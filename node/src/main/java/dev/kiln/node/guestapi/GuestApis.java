@@ -1,5 +1,6 @@
 package dev.kiln.node.guestapi;
 
+import dev.kiln.core.hash.ItemHash;
 import dev.kiln.guest.GuestApiHandler;
 import dev.kiln.node.program.ResolvedProgram;
 import dev.kiln.node.records.ProgramRecords;
@@ -45,10 +46,16 @@ public final class GuestApis implements AutoCloseable {
 
     /** The handler for one VM of {@code program}; empty when the program asked for no guest API. */
     public Optional<GuestApiHandler> handlerFor(ResolvedProgram program, String executionId) {
-        GuestApiAccess access = GuestApiAccess.of(program.content());
+        return handlerFor(program.messageHash(), program.content().address(), GuestApiAccess.of(program.content()), executionId);
+    }
+
+    /**
+     * The handler for one VM of the message {@code vm} sent by {@code sender} (a program's or an
+     * instance's); empty when {@code access} asks for nothing.
+     */
+    public Optional<GuestApiHandler> handlerFor(ItemHash vm, String sender, GuestApiAccess access, String executionId) {
         if (!access.any()) return Optional.empty();
-        return Optional.of(new VmGuestApi(this, program.messageHash().value(), program.content().address(), executionId, access,
-                settings.requestsPerSecond()));
+        return Optional.of(new VmGuestApi(this, vm.value(), sender, executionId, access, settings.requestsPerSecond()));
     }
 
     public GuestApiSettings settings() {

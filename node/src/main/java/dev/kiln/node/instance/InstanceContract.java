@@ -33,14 +33,6 @@ public final class InstanceContract {
         Environment env = c.environment();
         if (env != null) {
             if (env.isConfidential()) out.add(new Refusal("content.environment.trusted_execution", sev.refusal()));
-            if (Boolean.TRUE.equals(env.alephApi())) {
-                out.add(new Refusal("content.environment.aleph_api", "this node gives VMs no aleph API access;"
-                        + " set aleph_api to false"));
-            }
-            if (Boolean.TRUE.equals(env.sharedCache())) {
-                out.add(new Refusal("content.environment.shared_cache", "this node has no cache shared between VMs;"
-                        + " set shared_cache to false"));
-            }
             unknown(out, "content.environment", env.unknownFields());
             if (env.trustedExecution() != null) {
                 unknown(out, "content.environment.trusted_execution", env.trustedExecution().unknownFields());

@@ -4,6 +4,9 @@ import dev.kiln.core.hash.ItemHash;
 import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.volume.VolumeException;
 import dev.kiln.vm.Drive;
+import dev.kiln.guest.GuestApiHandler;
+import dev.kiln.node.guestapi.GuestApiSocket;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.vm.instance.InstanceDisk;
 import dev.kiln.vm.instance.InstanceLauncher;
 import dev.kiln.vm.instance.InstanceSpec;
@@ -42,6 +45,7 @@ final class InstanceMachine {
     private final InstanceLauncher launcher;
     private final Path kernel;
     private final InstanceVolumes volumes;
+    private final GuestApis apis;
     private final ExecutorService queue = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("instance-", 0).factory());
 
     private volatile ResolvedInstance resolved;
@@ -53,14 +57,16 @@ final class InstanceMachine {
     private volatile Instant since = Instant.now();
     private volatile String lastFailure;
     private volatile boolean adopted;
+    private GuestApiSocket apiSocket; // only touched on the queue
 
     InstanceMachine(ItemHash hash, Path dir, InstanceLauncher launcher, Path kernel, PersistentVolumes persistent,
-                    InstanceState record) {
+                    GuestApis apis, InstanceState record) {
         this.hash = hash;
         this.dir = dir;
         this.launcher = launcher;
         this.kernel = kernel;
         this.volumes = new InstanceVolumes(persistent, dir, InstancePlan.vmName(hash));
+        this.apis = apis;
         this.record = record;
     }
 
@@ -158,6 +164,7 @@ final class InstanceMachine {
                 if (resolved != null) kept.addAll(InstanceVolumes.kept(resolved));
                 volumes.releaseKept(List.copyOf(kept)); // claimed at the node's start even if no QEMU ran since
                 List<String> problems = volumes.delete(List.copyOf(kept));
+                closeGuestApi();
                 deleteTree(dir);
                 enter("erased", problems.isEmpty() ? null : String.join("; ", problems));
             } finally {
@@ -181,6 +188,7 @@ final class InstanceMachine {
             if (vm == v && !v.running()) {
                 vm = null;
                 endVolumes();
+                closeGuestApi();
                 enter("stopped", "QEMU exited (the guest powered off, or its process was killed);"
                         + " reboot starts it again");
             }
@@ -201,6 +209,7 @@ final class InstanceMachine {
 
     /** Stops taking changes; the VM keeps running (a node's shutdown leaves instances alone). */
     void detach() {
+        queue.execute(this::closeGuestApi);
         queue.shutdown();
     }
 
@@ -208,6 +217,7 @@ final class InstanceMachine {
         InstanceSpec spec = spec(record.sshPort() > 0 ? record.sshPort() : 1);
         Optional<InstanceVm> running = InstanceLauncher.adopt(spec);
         if (running.isPresent()) {
+            openGuestApi(); // before the guest's next request: its forward connects by path
             vm = running.get();
             adopted = true;
             LOG.log(System.Logger.Level.INFO, "instance " + hash + ": re-adopted its running QEMU (pid " + vm.pid() + ")");
@@ -235,6 +245,7 @@ final class InstanceMachine {
             // Recorded before the start: a node that dies right after it still knows what to claim.
             persist(record.withKept(InstanceVolumes.kept(r)));
             List<Drive> attached = volumes.attach(r);
+            openGuestApi();
             IOException last = null;
             for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
                 int port = attempt == 0 && record.sshPort() > 0 && free(record.sshPort()) ? record.sshPort() : freePort();
@@ -255,9 +266,11 @@ final class InstanceMachine {
             throw last;
         } catch (IOException | VolumeException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "instance " + hash + " did not start: " + e.getMessage());
+            closeGuestApi();
             enter("failed", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            closeGuestApi();
             enter("failed", "interrupted while starting");
         }
     }
@@ -274,6 +287,7 @@ final class InstanceMachine {
         }
         vm = null;
         endVolumes();
+        closeGuestApi();
     }
 
     /** The QEMU has ended: its scratch images go and its persistent volumes are free (also when it was never claimed here). */
@@ -281,6 +295,29 @@ final class InstanceMachine {
         volumes.release(drives);
         volumes.releaseKept(record.kept());
         drives = List.of();
+    }
+
+    /**
+     * Serves the instance's guest API while its QEMU runs, if it asked for one. A socket that
+     * cannot be opened fails the start: the message asked for the API, so the VM is not started
+     * without it.
+     */
+    private void openGuestApi() {
+        if (apiSocket != null || resolved == null) return;
+        Optional<GuestApiHandler> handler = apis.handlerFor(hash, resolved.content().address(), InstancePlan.guestApi(resolved),
+                InstancePlan.hostname(resolved));
+        if (handler.isEmpty()) return;
+        try {
+            apiSocket = GuestApiSocket.open(InstancePlan.guestApiSocket(dir), handler.get());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void closeGuestApi() {
+        GuestApiSocket s = apiSocket;
+        apiSocket = null;
+        if (s != null) s.close();
     }
 
     private InstanceSpec spec(int port) {

@@ -6,6 +6,7 @@ import dev.kiln.node.control.MachineKind;
 import dev.kiln.node.control.Machines;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
+import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.volume.VolumeException;
 import dev.kiln.vm.instance.InstanceLauncher;
@@ -37,13 +38,15 @@ public final class Instances implements Machines, AutoCloseable {
     private final InstanceLauncher launcher;
     private final Path kernel;
     private final PersistentVolumes persistent;
+    private final GuestApis apis;
     private final ConcurrentMap<ItemHash, InstanceMachine> machines = new ConcurrentHashMap<>();
     private final Thread watcher;
     private volatile boolean closed;
 
     private Instances(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel,
-                      PersistentVolumes persistent) {
+                      PersistentVolumes persistent, GuestApis apis) {
         this.dir = dir;
+        this.apis = apis;
         this.resolver = resolver;
         this.launcher = launcher;
         this.kernel = kernel;
@@ -59,9 +62,9 @@ public final class Instances implements Machines, AutoCloseable {
      *                   to refuse instances that declare them
      */
     public static Instances open(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel,
-                                 PersistentVolumes persistent) throws IOException {
+                                 PersistentVolumes persistent, GuestApis apis) throws IOException {
         Files.createDirectories(dir);
-        Instances instances = new Instances(dir, resolver, launcher, kernel, persistent);
+        Instances instances = new Instances(dir, resolver, launcher, kernel, persistent, apis);
         try (var list = Files.list(dir)) {
             for (Path d : list.filter(Files::isDirectory).toList()) {
                 Optional<InstanceState> s;
@@ -79,7 +82,7 @@ public final class Instances implements Machines, AutoCloseable {
     }
 
     private void resume(InstanceState s, Path d) {
-        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, persistent, s);
+        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, persistent, apis, s);
         machines.put(s.message(), m);
         m.claimRecorded();
         Thread.ofVirtual().name("instance-resume").start(() -> {
@@ -130,7 +133,7 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException | RuntimeException unreadable) {
                 s = new InstanceState(h, false, 0, 0, null);
             }
-            return new InstanceMachine(h, d, launcher, kernel, persistent, s);
+            return new InstanceMachine(h, d, launcher, kernel, persistent, apis, s);
         });
         try {
             Files.createDirectories(d);
@@ -165,7 +168,7 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException e) {
                 s = new InstanceState(message, false, 0, 0, null);
             }
-            m = new InstanceMachine(message, d, launcher, kernel, persistent, s);
+            m = new InstanceMachine(message, d, launcher, kernel, persistent, apis, s);
             try {
                 m.known(resolver.resolve(message)); // its persistent volumes, if it never booted under a record that names them
             } catch (NodeException unreadable) {

@@ -78,7 +78,7 @@ public final class InstanceLauncher {
                 "-device", "virtio-blk-" + bus + ",drive=seed",
                 // restrict=on: no packets beyond QEMU's user-mode stack, yet the forward still works.
                 "-netdev", "user,id=net0" + (spec.internet() ? "" : ",restrict=on")
-                        + ",hostfwd=tcp:127.0.0.1:" + spec.sshPort() + "-:22",
+                        + ",hostfwd=tcp:127.0.0.1:" + spec.sshPort() + "-:22" + guestApiForward(spec),
                 "-device", "virtio-net-" + bus + ",netdev=net0",
                 "-serial", "file:" + spec.consoleLog().toAbsolutePath()));
         for (int i = 0; i < spec.volumes().size(); i++) {
@@ -89,6 +89,17 @@ public final class InstanceLauncher {
         }
         a.addAll(List.of("-daemonize", "-pidfile", spec.pidFile().toAbsolutePath().toString()));
         return a;
+    }
+
+    /**
+     * QEMU runs the command for each connection the guest opens to the API address (a forward
+     * rule, so {@code restrict=on} leaves it working); socat carries it to the node's socket.
+     */
+    private static String guestApiForward(InstanceSpec spec) {
+        if (spec.guestApi() == null) return "";
+        String socket = spec.guestApi().toAbsolutePath().toString();
+        if (socket.contains("'")) throw new IllegalArgumentException("a guest API socket path with a quote: " + socket);
+        return ",guestfwd=" + escape("tcp:" + InstanceSpec.GUEST_API_ADDRESS + ":80-cmd:socat STDIO UNIX-CONNECT:'" + socket + "'");
     }
 
     private String kernelArguments() {
@@ -108,6 +119,10 @@ public final class InstanceLauncher {
      */
     public InstanceVm start(InstanceSpec spec) throws IOException, InterruptedException {
         Files.createDirectories(spec.workDir());
+        if (spec.guestApi() != null) {
+            // Without socat QEMU starts fine and every guest-API connection just closes: say so now.
+            Tools.run(List.of("socat", "-V"), "socat (the instance's guest API forward; apt-get install socat)");
+        }
         Files.deleteIfExists(spec.consoleLog());
         Files.deleteIfExists(spec.pidFile());
         long started = System.nanoTime();

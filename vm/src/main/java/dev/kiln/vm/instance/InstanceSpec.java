@@ -25,9 +25,17 @@ import java.util.Objects;
  * @param volumes   raw drives in the message's order, each with the serial {@link #volumeSerial(int)}
  *                  so the guest finds it as {@code /dev/disk/by-id/virtio-<serial>}; QEMU opens a
  *                  drive read-only when {@link Drive#readOnly()} says so, else writable
+ * @param guestApi  the Unix socket the node serves this VM's guest API on, or null for none: the
+ *                  guest's connections to {@link #GUEST_API_ADDRESS} port 80 are forwarded there
  */
 public record InstanceSpec(String name, InstanceBoot boot, Path disk, Path seed, int memoryMib, int vcpus, int sshPort,
-                           Path workDir, boolean internet, List<Drive> volumes) {
+                           Path workDir, boolean internet, List<Drive> volumes, Path guestApi) {
+    /**
+     * Where an instance reaches its guest API: an address of QEMU's user-mode network (10.0.2.0/24,
+     * as QEMU's forwards require) that its DHCP server never hands out.
+     */
+    public static final String GUEST_API_ADDRESS = "10.0.2.100";
+
     public InstanceSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(boot, "boot");
@@ -43,7 +51,7 @@ public record InstanceSpec(String name, InstanceBoot boot, Path disk, Path seed,
     /** An instance with internet access and no extra drives. */
     public InstanceSpec(String name, InstanceBoot boot, Path disk, Path seed, int memoryMib, int vcpus, int sshPort,
                         Path workDir) {
-        this(name, boot, disk, seed, memoryMib, vcpus, sshPort, workDir, true, List.of());
+        this(name, boot, disk, seed, memoryMib, vcpus, sshPort, workDir, true, List.of(), null);
     }
 
     /** A rootfs instance booted with the Kiln kernel {@code kernel}, with internet access and no extra drives. */

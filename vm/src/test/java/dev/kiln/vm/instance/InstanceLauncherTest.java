@@ -1,6 +1,7 @@
 package dev.kiln.vm.instance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.vm.Accelerator;
 import dev.kiln.vm.Drive;
@@ -23,7 +24,7 @@ class InstanceLauncherTest {
 
     InstanceSpec spec(Path dir, boolean internet, List<Drive> volumes) {
         return new InstanceSpec("kiln-instance-abc", new InstanceBoot.KernelBoot(dir.resolve("vmlinux")), dir.resolve("disk.qcow2"),
-                dir.resolve("seed.iso"), 512, 1, 40022, dir, internet, volumes);
+                dir.resolve("seed.iso"), 512, 1, 40022, dir, internet, volumes, null);
     }
 
     @Test
@@ -98,7 +99,8 @@ class InstanceLauncherTest {
     @Test
     void aDiskImageBootsThroughThePcMachinesFirmware(@TempDir Path dir) {
         List<String> a = launcher.commandLine(new InstanceSpec("vm", new InstanceBoot.FirmwareBoot(),
-                dir.resolve("disk.qcow2"), dir.resolve("seed.iso"), 512, 1, 2222, dir, true, List.of(new Drive("volume0", dir.resolve("v.squashfs"), true))));
+                dir.resolve("disk.qcow2"), dir.resolve("seed.iso"), 512, 1, 2222, dir, true, List.of(new Drive("volume0", dir.resolve("v.squashfs"), true)),
+                null));
         String line = String.join(" ", a);
         assertThat(line).contains("-machine pc").contains("virtio-blk-pci,drive=root,bootindex=0")
                 .contains("virtio-blk-pci,drive=seed").contains("virtio-net-pci,netdev=net0")
@@ -106,5 +108,19 @@ class InstanceLauncherTest {
         // The image's GRUB has the command line: QEMU must not load a kernel or pass arguments.
         assertThat(a).doesNotContain("-kernel", "-append");
         assertThat(line).doesNotContain("tsc_early_khz").doesNotContain("microvm");
+    }
+
+    @Test
+    void aGuestApiIsForwardedFromItsAddressToTheNodesSocketOnlyWhenGiven(@TempDir Path dir) {
+        Path socket = dir.resolve("api,1.sock");
+        String with = String.join(" ", launcher.commandLine(new InstanceSpec("vm", new InstanceBoot.FirmwareBoot(),
+                dir.resolve("disk.qcow2"), dir.resolve("seed.iso"), 512, 1, 2222, dir, false, List.of(), socket)));
+        // One netdev option: the comma in the path is doubled, the forward survives restrict=on.
+        assertThat(with).contains("restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,guestfwd=tcp:10.0.2.100:80-cmd:socat STDIO"
+                + " UNIX-CONNECT:'" + dir.resolve("api,,1.sock") + "'");
+        assertThat(String.join(" ", launcher.commandLine(spec(dir, false, List.of())))).doesNotContain("guestfwd");
+        assertThatThrownBy(() -> launcher.commandLine(new InstanceSpec("vm", new InstanceBoot.FirmwareBoot(),
+                dir.resolve("disk.qcow2"), dir.resolve("seed.iso"), 512, 1, 2222, dir, true, List.of(), dir.resolve("a'b"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quote");
     }
 }
