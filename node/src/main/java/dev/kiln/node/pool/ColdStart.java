@@ -135,12 +135,12 @@ final class ColdStart {
             planner.releaseVolumes(plan.spec(), false);
             throw x;
         }
-        boolean detached = detaching(e) && Detachment.possibleFor(plan.spec());
+        boolean detached = detaching(e) && Detachment.possibleFor(plan.spec(), planner.networks().held(e.id()));
         if (detached) {
             plan = new VmPlan(detachment.place(plan.spec(), e.id()), plan.config());
         } else if (detaching(e)) {
-            LOG.log(System.Logger.Level.INFO, "persistent program " + hash + " uses networking:"
-                    + " its VM stops with this node (only VMs without a network card are left running for the next one)");
+            LOG.log(System.Logger.Level.INFO, "persistent program " + hash + "'s network card cannot be recorded:"
+                    + " its VM stops with this node");
         }
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
                 VmState.BOOTING.name(), Instant.now(), null, null, 0, null, null);
@@ -260,7 +260,8 @@ final class ColdStart {
     private void remember(Execution e, Vm vm) throws NodeException {
         if (vm.adoption().isEmpty()) return; // the launcher cannot detach: an ordinary VM
         try {
-            detachment.records().put(e.programHash(), e.id(), vm.adoption().get(), Detachment.holdings(vm.spec()));
+            detachment.records().put(e.programHash(), e.id(), vm.adoption().get(), Detachment.holdings(vm.spec(),
+                    planner.networks().held(e.id())));
         } catch (dev.kiln.store.records.RecordsException x) {
             throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of persistent program " + e.programHash()
                     + " cannot be recorded for the next node (" + x.getMessage() + "); it is not started", x);
@@ -304,6 +305,15 @@ final class ColdStart {
             forget(hash, row.get(), true);
             throw new NodeException(ErrorCode.VOLUME_IN_USE, "program " + hash + " cannot start: " + x.getMessage(), x);
         }
+        if (row.get().holdings().network() != null && !planner.networks().holds(row.get().execution())) {
+            // Its TAP and rules were not kept by this node's network start (networking off, other settings):
+            // the VM would run cut off, so it is ended and booted again.
+            LOG.log(System.Logger.Level.WARNING, "persistent program " + hash + ": the network of its running VM was not"
+                    + " kept by this node; ending that VM and starting the program again");
+            launcher.discard(row.get().vm().workDir());
+            forget(hash, row.get(), true);
+            return false;
+        }
         Vm vm;
         try {
             vm = launcher.adopt(row.get().vm());
@@ -328,6 +338,8 @@ final class ColdStart {
             throw x;
         }
         e.reserved(cost);
+        // From here the execution owns the network: its end detaches it by the execution's id.
+        planner.networks().adopt(row.get().execution(), e.id());
         long adopted = System.nanoTime();
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), vm.accelerator().id(),
                 VmState.READY.name(), Instant.now(), null, null, 0, null, null);
