@@ -45,6 +45,7 @@ public final class DetachedSweep {
                         ? "'s VM cannot be adopted" : " is no longer kept") + ": ending the VM " + row.vm().vmId()
                         + " an earlier node left running");
                 launcher.discard(row.vm().workDir());
+                named.add(row.vm().workDir()); // ended already: not once more as a directory no row names
                 detachment.letGo(row, volumes, pool.networks());
                 detachment.records().remove(row.program(), row.vm().workDir());
             }
