@@ -77,6 +77,7 @@ class NetworkedRestartTest {
             String tap = booted.vm().spec().nic().tapName();
             assertThat(fetch(program)).contains(FakeInternet.PAGE);
             int hostPort = hostPort(program);
+            // 198.51.100.1: the node's uplink address in FakeInternet
             String hello = "import socket; s = socket.create_connection(('198.51.100.1', " + hostPort
                     + "), timeout=5); print(s.recv(16).decode())";
             assertThat(internetNs.run("python3", "-c", hello).stdout().trim()).isEqualTo("hi");
