@@ -270,6 +270,6 @@ final class NodeCommand implements Callable<Integer> {
             }
             return ProgramNetworks.disabled("the node was started without --network");
         }
-        return new NetworkOptions(networkRange, ipv6Prefix, dns, hostPorts, allowHostForwarding).start(records.ports()::of);
+        return new NetworkOptions(networkRange, ipv6Prefix, dns, hostPorts, allowHostForwarding).start(records.ports()::of, records.detachedVms());
     }
 }

@@ -33,12 +33,16 @@ final class NodeFirewall {
         return commands.run("nft", "list", "table", "inet", settings.table()).ok();
     }
 
-    /** Installs the table, replacing a stale one from a crashed run in the same transaction. */
-    void install() {
-        String script = "add table " + qualifiedName() + "\n"
+    /**
+     * Installs the table, replacing a stale one from a crashed run in the same transaction, with
+     * the elements of the VMs {@code kept} from an earlier run: their traffic is never without rules.
+     */
+    void install(List<VmNetwork> kept) {
+        StringBuilder script = new StringBuilder("add table " + qualifiedName() + "\n"
                 + "delete table " + qualifiedName() + "\n"
-                + ruleset();
-        commands.run(List.of("nft", "-f", "-"), script).orThrow();
+                + ruleset());
+        kept.forEach(vm -> script.append(elements("add", vm)));
+        commands.run(List.of("nft", "-f", "-"), script.toString()).orThrow();
     }
 
     void remove() {

@@ -11,6 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * run left (its table, its interfaces), installs its table and turns on forwarding; then it
  * attaches and detaches VMs concurrently (no lock on that path: subnets and ports are claimed
  * lock-free, each VM's rules are one nft transaction); at exit it removes all it made.
+ *
+ * <p>Except the networks of VMs that outlive the node (persistent programs' detached VMs): a VM
+ * {@link #leave left} running keeps its device, its elements and the table at exit, and the next
+ * start given it as {@code held} keeps them too — its subnet and ports claimed again, its device
+ * spared by the sweep, its elements in the same transaction as the new table — under the key it
+ * was held by, until it is {@link #rekey rekeyed} to the VM's new execution or {@link #detach detached}.
  */
 public final class NodeNetwork implements AutoCloseable {
 
@@ -24,6 +30,7 @@ public final class NodeNetwork implements AutoCloseable {
     private final NodeFirewall firewall;
     private final VmLinks vmLinks;
     private final Map<String, VmNetwork> attached = new ConcurrentHashMap<>();
+    private final java.util.Set<String> left = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private NodeNetwork(NetworkSettings settings, HostCommands commands, LinkCreator links,
@@ -45,6 +52,17 @@ public final class NodeNetwork implements AutoCloseable {
     }
 
     public static NodeNetwork start(NetworkSettings settings, HostCommands commands, LinkCreator links) {
+        return start(settings, commands, links, Map.of());
+    }
+
+    /**
+     * As {@link #start(NetworkSettings, HostCommands, LinkCreator)}, keeping the networks of VMs an
+     * earlier node left running ({@code held}: key → network); one that does not fit these
+     * settings or whose device is gone is not kept (its device, if any, is swept): {@link #find}
+     * tells which were.
+     */
+    public static NodeNetwork start(NetworkSettings settings, HostCommands commands, LinkCreator links,
+                                    Map<String, VmNetwork> held) {
         NetworkSupport support = new NetworkProbe(settings, commands).probe();
         List<Ipv4Address> dns = settings.dns().isEmpty() ? DnsResolvers.fromHost() : settings.dns();
         if (!(support instanceof NetworkSupport.Supported)) {
@@ -52,8 +70,9 @@ public final class NodeNetwork implements AutoCloseable {
         }
         NodeNetwork network = new NodeNetwork(settings, commands, links, support, dns);
         try {
-            network.sweepStale();
-            network.firewall.install();
+            List<VmNetwork> kept = network.keep(held);
+            network.sweepStale(kept);
+            network.firewall.install(kept);
             network.enableForwarding();
             return network;
         } catch (NetworkCommandException e) {
@@ -148,21 +167,75 @@ public final class NodeNetwork implements AutoCloseable {
         return List.copyOf(attached.values());
     }
 
-    /** Removes the node's table and every interface it made, attached or left over. */
+    /** The network attached (or held) under {@code key}. */
+    public java.util.Optional<VmNetwork> find(String key) {
+        return java.util.Optional.ofNullable(attached.get(key));
+    }
+
+    /** The network held under {@code from} is the VM's under {@code to} from now on; false if none is. */
+    public boolean rekey(String from, String to) {
+        VmNetwork vm = attached.get(from);
+        if (vm == null || attached.putIfAbsent(to, vm) != null) return false;
+        attached.remove(from, vm);
+        return true;
+    }
+
+    /** The VM of {@code key} outlives this node: {@link #close()} leaves its device and elements (and so the table). */
+    public void leave(String key) {
+        if (attached.containsKey(key)) left.add(key);
+    }
+
+    /**
+     * Removes the node's table and every interface it made, attached or left over — but for the
+     * VMs {@link #leave left} running: then the table stays with their elements, and their devices.
+     */
     @Override
     public void close() {
         closed = true;
         if (!(support instanceof NetworkSupport.Supported)) {
             return;
         }
+        List<String> keep = left.stream().map(attached::get).filter(Objects::nonNull).map(VmNetwork::interfaceName).toList();
         attached.clear();
-        firewall.remove();
-        vmLinks.owned().forEach(vmLinks::delete);
+        if (keep.isEmpty()) firewall.remove();
+        vmLinks.owned().stream().filter(n -> !keep.contains(n)).forEach(vmLinks::delete);
     }
 
-    private void sweepStale() {
-        vmLinks.owned().forEach(vmLinks::delete);
-        firewall.remove();
+    /** The held networks that fit this node: their subnets and ports claimed, registered under their keys. */
+    private List<VmNetwork> keep(Map<String, VmNetwork> held) {
+        List<VmNetwork> kept = new ArrayList<>();
+        if (held.isEmpty()) return kept;
+        List<String> present = vmLinks.owned();
+        for (Map.Entry<String, VmNetwork> h : held.entrySet()) {
+            VmNetwork vm = h.getValue();
+            VmSubnet subnet = vm.subnet();
+            boolean fits = subnet.index() >= 0 && subnet.index() < subnets.capacity() && subnets.subnet(subnet.index()).equals(subnet)
+                    && vm.interfaceName().equals(vmLinks.nameFor(subnet)) && present.contains(vm.interfaceName())
+                    && (vm.ipv6() == null) == (settings.ipv6() == null)
+                    && vm.forwards().stream().allMatch(f -> f.hostPort() >= settings.firstHostPort() && f.hostPort() <= settings.lastHostPort());
+            if (!fits || !subnets.claim(subnet)) continue;
+            List<Integer> ports = new ArrayList<>();
+            for (PortForward f : vm.forwards()) {
+                int slot = f.hostPort() - settings.firstHostPort();
+                if (!hostPorts.tryClaim(slot)) break;
+                ports.add(slot);
+            }
+            if (ports.size() != vm.forwards().size()) {
+                ports.forEach(hostPorts::release);
+                subnets.release(subnet);
+                continue;
+            }
+            attached.put(h.getKey(), vm);
+            kept.add(vm);
+        }
+        return kept;
+    }
+
+    private void sweepStale(List<VmNetwork> kept) {
+        List<String> names = kept.stream().map(VmNetwork::interfaceName).toList();
+        vmLinks.owned().stream().filter(n -> !names.contains(n)).forEach(vmLinks::delete);
+        // The table is replaced in one transaction with the kept VMs' elements (install), never removed meanwhile.
+        if (kept.isEmpty()) firewall.remove();
     }
 
     private void enableForwarding() {

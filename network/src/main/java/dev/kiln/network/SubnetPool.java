@@ -25,6 +25,11 @@ public final class SubnetPool {
         return slot.isPresent() ? Optional.of(subnet(slot.getAsInt())) : Optional.empty();
     }
 
+    /** Takes this very subnet (one a VM still uses); false if it is taken already. */
+    boolean claim(VmSubnet subnet) {
+        return slots.tryClaim(subnet.index());
+    }
+
     public void release(VmSubnet subnet) {
         slots.release(subnet.index());
     }

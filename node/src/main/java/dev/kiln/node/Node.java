@@ -171,7 +171,7 @@ public final class Node implements AutoCloseable {
         }
         try {
             // Before any boot: VMs an earlier node left running that no allocated program will adopt are ended first.
-            DetachedSweep.sweep(pool.detachment(), services.launcher(),
+            DetachedSweep.sweep(pool, services.launcher(),
                     allocationFile.load().map(a -> a.of(MachineKind.PERSISTENT_PROGRAM)).orElse(java.util.Set.of()));
             var restored = allocations.restore();
             if (!restored.listed().isEmpty()) {

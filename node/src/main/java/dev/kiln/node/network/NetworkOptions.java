@@ -5,7 +5,9 @@ import dev.kiln.network.Ipv4Address;
 import dev.kiln.network.Ipv4Range;
 import dev.kiln.network.Ipv6Prefix;
 import dev.kiln.network.NetworkSettings;
+import dev.kiln.network.LinkCreator;
 import dev.kiln.network.NodeNetwork;
+import dev.kiln.node.records.DetachedVmRecords;
 import java.util.List;
 
 /**
@@ -50,5 +52,14 @@ public record NetworkOptions(String range, String ipv6, List<String> dns, String
      */
     public ProgramNetworks start(PublishedPorts published) {
         return ProgramNetworks.over(NodeNetwork.start(settings(), HostCommands.current()), published);
+    }
+
+    /**
+     * As {@link #start(PublishedPorts)}, keeping the networks of the VMs an earlier node left
+     * running that {@code detached} records (docs/network.md, "Crash and restart").
+     */
+    public ProgramNetworks start(PublishedPorts published, DetachedVmRecords detached) {
+        return ProgramNetworks.over(NodeNetwork.start(settings(), HostCommands.current(), LinkCreator.TAP,
+                ProgramNetworks.heldBy(detached)), published);
     }
 }

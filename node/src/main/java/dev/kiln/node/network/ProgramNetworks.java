@@ -3,6 +3,7 @@ package dev.kiln.node.network;
 import dev.kiln.core.hash.ItemHash;
 import dev.kiln.core.message.Environment;
 import dev.kiln.guest.ProgramConfig;
+import dev.kiln.network.HeldNetwork;
 import dev.kiln.network.NetworkCommandException;
 import dev.kiln.network.NetworkSupport;
 import dev.kiln.network.NetworkUnavailableException;
@@ -15,6 +16,7 @@ import dev.kiln.network.VmNetwork;
 import dev.kiln.node.error.ErrorCode;
 import dev.kiln.node.error.NodeException;
 import dev.kiln.node.program.ResolvedProgram;
+import dev.kiln.node.records.DetachedVmRecords;
 import dev.kiln.store.records.RecordsException;
 import dev.kiln.vm.VmNic;
 import java.util.List;
@@ -123,6 +125,56 @@ public final class ProgramNetworks implements AutoCloseable {
             throw new NodeException(ErrorCode.INTERNAL, "reading the published ports of program " + program
                     + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The execution's network as the record of a VM that outlives the node keeps it ({@link HeldNetwork}); null without one. */
+    public String held(String executionId) {
+        return network == null ? null : network.find(executionId).map(HeldNetwork::format).orElse(null);
+    }
+
+    /** Whether this node kept the network an earlier node recorded under {@code heldKey} (see {@link #heldBy}). */
+    public boolean holds(String heldKey) {
+        return network != null && network.find(heldKey).isPresent();
+    }
+
+    /** The network kept under {@code heldKey} is the adopted VM's, now run as {@code executionId}; false if there is none. */
+    public boolean adopt(String heldKey, String executionId) {
+        if (network == null || !network.rekey(heldKey, executionId)) return false;
+        List<PortForward> f = network.find(executionId).map(VmNetwork::forwards).orElse(List.of());
+        if (!f.isEmpty()) forwards.put(executionId, f);
+        return true;
+    }
+
+    /** The execution's VM outlives this node: its device, rules and ports stay when the node closes. */
+    public void leave(String executionId) {
+        if (network != null) network.leave(executionId);
+        forwards.remove(executionId);
+    }
+
+    /**
+     * The networks the records of VMs left running name, keyed as {@link #holds} and {@link #adopt}
+     * take them (the recorded execution), for {@link NodeNetwork#start(dev.kiln.network.NetworkSettings,
+     * dev.kiln.network.HostCommands, dev.kiln.network.LinkCreator, Map)}. A row that cannot be read
+     * is left out: its device is swept and its VM is not adopted.
+     */
+    public static Map<String, VmNetwork> heldBy(DetachedVmRecords records) {
+        Map<String, VmNetwork> out = new java.util.HashMap<>();
+        try {
+            for (DetachedVmRecords.Row row : records.list()) {
+                String text = row.holdings().network();
+                if (text == null) continue;
+                try {
+                    out.put(row.execution(), HeldNetwork.parse(text, row.program().value()));
+                } catch (IllegalArgumentException e) {
+                    System.getLogger(ProgramNetworks.class.getName()).log(System.Logger.Level.WARNING,
+                            "the recorded network of program " + row.program() + "'s VM is unreadable: " + e.getMessage());
+                }
+            }
+        } catch (RecordsException e) {
+            System.getLogger(ProgramNetworks.class.getName()).log(System.Logger.Level.WARNING,
+                    "cannot read the records of VMs left running; their networks are not kept: " + e.getMessage());
+        }
+        return out;
     }
 
     /** Removes the execution's device, rules and ports; nothing happens when it had none. */

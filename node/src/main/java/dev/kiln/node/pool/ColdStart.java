@@ -123,7 +123,8 @@ final class ColdStart {
         e.reserved(cost);
         VmPlan plan;
         try {
-            plan = planner.plan(program, e.id(), config.vmsDir().resolve(e.id()));
+            // A VM that may outlive the node has its scratch images where the next node finds them.
+            plan = planner.plan(program, e.id(), detaching(e) ? detachment.directory().resolve(e.id()) : config.vmsDir().resolve(e.id()));
         } catch (IllegalArgumentException x) {
             throw new NodeException(ErrorCode.UNSUPPORTED, "program " + hash + " cannot be run as a VM here: "
                     + x.getMessage(), x);
@@ -134,12 +135,12 @@ final class ColdStart {
             planner.releaseVolumes(plan.spec(), false);
             throw x;
         }
-        boolean detached = detaching(e) && Detachment.possibleFor(plan.spec());
+        boolean detached = detaching(e) && Detachment.possibleFor(plan.spec(), planner.networks().held(e.id()));
         if (detached) {
             plan = new VmPlan(detachment.place(plan.spec(), e.id()), plan.config());
         } else if (detaching(e)) {
-            LOG.log(System.Logger.Level.INFO, "persistent program " + hash + " uses networking or writable volumes:"
-                    + " its VM stops with this node (only self-contained VMs are left running for the next one)");
+            LOG.log(System.Logger.Level.INFO, "persistent program " + hash + "'s network card cannot be recorded:"
+                    + " its VM stops with this node");
         }
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), launcher.accelerator().id(),
                 VmState.BOOTING.name(), Instant.now(), null, null, 0, null, null);
@@ -259,7 +260,8 @@ final class ColdStart {
     private void remember(Execution e, Vm vm) throws NodeException {
         if (vm.adoption().isEmpty()) return; // the launcher cannot detach: an ordinary VM
         try {
-            detachment.records().put(e.programHash(), e.id(), vm.adoption().get());
+            detachment.records().put(e.programHash(), e.id(), vm.adoption().get(), Detachment.holdings(vm.spec(),
+                    planner.networks().held(e.id())));
         } catch (dev.kiln.store.records.RecordsException x) {
             throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of persistent program " + e.programHash()
                     + " cannot be recorded for the next node (" + x.getMessage() + "); it is not started", x);
@@ -293,12 +295,31 @@ final class ColdStart {
             throw new NodeException(ErrorCode.BOOT_FAILED, "the VM of persistent program " + hash + " is driven by another node"
                     + " process on this Kiln home (pid " + other.getAsLong() + "); run one node per home");
         }
+        try {
+            // Before the VM is touched: while it runs, its volumes are its own, whatever else starts now.
+            Optional<dev.kiln.node.volume.PersistentVolumes> volumes = planner.persistentVolumes();
+            if (volumes.isPresent()) volumes.get().reclaim(row.get().holdings().drives(), row.get().holdings().vmName());
+        } catch (dev.kiln.node.volume.PersistentVolumes.InUseException x) {
+            LOG.log(System.Logger.Level.WARNING, "persistent program " + hash + ": " + x.getMessage() + "; ending that VM");
+            launcher.discard(row.get().vm().workDir());
+            forget(hash, row.get(), true);
+            throw new NodeException(ErrorCode.VOLUME_IN_USE, "program " + hash + " cannot start: " + x.getMessage(), x);
+        }
+        if (row.get().holdings().network() != null && !planner.networks().holds(row.get().execution())) {
+            // Its TAP and rules were not kept by this node's network start (networking off, other settings):
+            // the VM would run cut off, so it is ended and booted again.
+            LOG.log(System.Logger.Level.WARNING, "persistent program " + hash + ": the network of its running VM was not"
+                    + " kept by this node; ending that VM and starting the program again");
+            launcher.discard(row.get().vm().workDir());
+            forget(hash, row.get(), true);
+            return false;
+        }
         Vm vm;
         try {
             vm = launcher.adopt(row.get().vm());
         } catch (VmBootException x) {
             LOG.log(System.Logger.Level.INFO, "persistent program " + hash + ": " + x.getMessage() + "; starting it again");
-            forget(hash, row.get());
+            forget(hash, row.get(), true);
             return false;
         }
         e.adopting();
@@ -308,10 +329,17 @@ final class ColdStart {
             admission.reserve(program, cost);
         } catch (NodeException x) {
             vm.kill();
-            forget(hash, row.get());
+            try {
+                vm.exited().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ignored) {
+                // Its volumes are let go below anyway: the kill was sent and nothing drives the VM.
+            }
+            forget(hash, row.get(), true);
             throw x;
         }
         e.reserved(cost);
+        // From here the execution owns the network: its end detaches it by the execution's id.
+        planner.networks().adopt(row.get().execution(), e.id());
         long adopted = System.nanoTime();
         ExecutionRecord record = new ExecutionRecord(e.id(), hash, program.runtime().resolved(), vm.accelerator().id(),
                 VmState.READY.name(), Instant.now(), null, null, 0, null, null);
@@ -330,7 +358,13 @@ final class ColdStart {
         return true;
     }
 
-    private void forget(ItemHash hash, dev.kiln.node.records.DetachedVmRecords.Row row) {
+    /**
+     * The recorded VM does not run any more (or never will again): its row goes and, if
+     * {@code holder}, what it held too — scratch images, persistent volumes (left marked dirty,
+     * so they are checked before the next attach), its network.
+     */
+    private void forget(ItemHash hash, dev.kiln.node.records.DetachedVmRecords.Row row, boolean holder) {
+        if (holder) detachment.letGo(row, planner.persistentVolumes(), planner.networks());
         try {
             detachment.records().remove(hash, row.vm().workDir());
         } catch (dev.kiln.store.records.RecordsException x) {

@@ -142,8 +142,9 @@ final class Teardown {
         if (finalState.equals(VmState.STOPPED.name())) deleteQuietly(vm.spec().workDir());
     }
 
-    /** Released, still running: its files, volumes and record stay for the node that adopts it. */
+    /** Released, still running: its files, volumes, network and record stay for the node that adopts it. */
     private void leftRunning(Execution e, Vm vm) {
+        networks.leave(e.id());
         live.remove(e);
         admission.release(e.memoryMiB());
         ExecutionRecord record = e.record();

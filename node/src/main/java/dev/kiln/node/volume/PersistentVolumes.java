@@ -120,6 +120,29 @@ public final class PersistentVolumes {
     }
 
     /**
+     * Claims again, for {@code vmName}, the persistent volumes among {@code drives} of a VM that
+     * an earlier node process left running (docs/node.md, "Restarts"): it still has them attached,
+     * so nobody else may. Nothing is created or checked (the VM has the filesystem mounted); the
+     * dirty marker stays until the VM stops cleanly. A claim this name holds already is kept.
+     *
+     * @throws InUseException if another VM holds one of them (then none is claimed)
+     */
+    public void reclaim(List<Drive> drives, String vmName) throws InUseException {
+        List<Drive> claimed = new java.util.ArrayList<>();
+        for (Drive d : drives) {
+            if (!d.id().startsWith(DRIVE_PREFIX) || d.readOnly()) continue;
+            String holder = claims.putIfAbsent(d.file(), vmName);
+            if (holder == null) {
+                claimed.add(d);
+            } else if (!holder.equals(vmName)) {
+                release(claimed, vmName, false);
+                throw new InUseException("persistent volume " + d.file().getFileName() + " is attached to the running VM "
+                        + holder + ", so the VM " + vmName + " that an earlier node left running with it cannot be adopted");
+            }
+        }
+    }
+
+    /**
      * The VM is gone: its volumes are free again; when it stopped cleanly and each filesystem was
      * unmounted by the guest their dirty markers go, else they stay for the check before the next
      * attach.

@@ -3,7 +3,9 @@ package dev.kiln.node.records;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.core.hash.ItemHash;
+import dev.kiln.vm.Drive;
 import dev.kiln.vm.VmAdoption;
+import java.util.List;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +37,29 @@ class DetachedVmRecordsTest {
             assertThat(r.detachedVms().find(P)).isPresent();
             assertThat(r.detachedVms().remove(P, dir.resolve("w1"))).isTrue();
             assertThat(r.detachedVms().find(P)).isEmpty();
+        }
+    }
+
+    @Test
+    void whatTheVmHoldsIsKeptWithItsRowAndATableOfTheFirstVersionGetsTheColumns() throws Exception {
+        Path file = dir.resolve("node.db");
+        try (NodeRecords r = NodeRecords.open(file)) {
+            r.detachedVms().put(P, "aaaaaaaaaaaa-1-1", new VmAdoption("vm-1", dir.resolve("w1"), 41));
+        }
+        // A database of a node from before the holdings: its table has the first six columns only.
+        ExecutionRecordsTest.exec(file, "ALTER TABLE detached_vm DROP COLUMN network");
+        ExecutionRecordsTest.exec(file, "ALTER TABLE detached_vm DROP COLUMN drives");
+        ExecutionRecordsTest.exec(file, "ALTER TABLE detached_vm DROP COLUMN vm_name");
+        var held = new DetachedVmRecords.Holdings("aaaaaaaaaaaa-2-1", List.of(new Drive("persist2", dir.resolve("v/data.ext4"), false),
+                new Drive("scratch3", dir.resolve("w2/scratch3.ext4"), false)), "kiln-7 net");
+        ItemHash q = ItemHash.parse("b".repeat(64));
+        try (NodeRecords r = NodeRecords.open(file)) {
+            assertThat(r.detachedVms().find(P).orElseThrow().holdings()).as("an old row holds nothing")
+                    .isEqualTo(DetachedVmRecords.Holdings.NONE);
+            r.detachedVms().put(q, "bbbbbbbbbbbb-2-1", new VmAdoption("vm-2", dir.resolve("w2"), 42), held);
+        }
+        try (NodeRecords r = NodeRecords.open(file)) {
+            assertThat(r.detachedVms().find(q).orElseThrow().holdings()).isEqualTo(held);
         }
     }
 

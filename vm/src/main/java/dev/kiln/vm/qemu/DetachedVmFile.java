@@ -119,8 +119,9 @@ record DetachedVmFile(String vmId, VmSpec spec, List<String> command, long pid, 
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
             List<String> args = new ArrayList<>(List.of(new String(raw, java.nio.charset.StandardCharsets.UTF_8).split("\u0000")));
-            // The recorded command is QEMU's own; what ran it (setsid) exec'd into it, so they are equal.
-            return args.equals(command);
+            // What ran QEMU (setsid, a wrapper such as `ip netns exec`) exec'd into it, so the pid is QEMU's but its
+            // argv[0] may be the name the wrapper gave; the arguments, which name this VM's own sockets, must be equal.
+            return !args.isEmpty() && !command.isEmpty() && args.subList(1, args.size()).equals(command.subList(1, command.size()));
         } catch (IOException e) {
             return false;
         }

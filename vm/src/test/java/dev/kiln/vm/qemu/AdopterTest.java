@@ -89,10 +89,13 @@ class AdopterTest {
     }
 
     @Test
-    void theRecordedCommandMustMatchExactly() throws Exception {
+    void theRecordedArgumentsMustMatchExactly() throws Exception {
         Path work = Files.createDirectories(dir.resolve("exact"));
         assertThat(recordFor(work, sleeper.pid(), List.of("sleep", "300")).isRunningHere()).isTrue();
         assertThat(recordFor(work, sleeper.pid(), List.of("sleep", "301")).isRunningHere()).isFalse();
+        assertThat(recordFor(work, sleeper.pid(), List.of("sleep", "300", "1")).isRunningHere()).isFalse();
+        assertThat(recordFor(work, sleeper.pid(), List.of("/some/wrapper-of-sleep", "300")).isRunningHere())
+                .as("a wrapper that exec'd the VMM under its own name (ip netns exec): the arguments are what count").isTrue();
         DetachedVmFile f = recordFor(work, sleeper.pid(), List.of("sleep", "300"));
         assertThat(new DetachedVmFile(f.vmId(), f.spec(), f.command(), f.pid(), f.pidStartMillis() - 10_000, f.accelerator(),
                 f.startedAt(), f.boot()).isRunningHere()).as("another process start: a reused pid").isFalse();
