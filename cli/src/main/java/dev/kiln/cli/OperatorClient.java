@@ -89,8 +89,9 @@ final class OperatorClient {
             return t;
         }
         Path home = kiln.home().root();
+        // No token: no node has ever started on this home, so there is no node here to reach either.
         return OperatorToken.read(home).orElseThrow(() -> new Refused("kiln: no operator token in " + home
-                + " (a node makes " + OperatorToken.FILE_NAME + " at its first start there); give --token-file"));
+                + " (a node makes " + OperatorToken.FILE_NAME + " at its first start there); give --token-file", true));
     }
 
     private static String message(String body) {
