@@ -55,16 +55,12 @@ class InstanceContractTest {
     }
 
     static ObjectNode qemuHonourable() throws Exception {
-        ObjectNode c = fixture("qemu.json");
-        ((ObjectNode) c.get("environment")).put("aleph_api", false).put("shared_cache", false);
-        return c;
+        return fixture("qemu.json");
     }
 
     @Test
-    void theDiskImageFixtureWithItsHostVolumeIsAcceptedWithoutTheAlephOnlyFlags() throws Exception {
-        assertThat(InstanceContract.refusals(parse(fixture("qemu.json")), NO_SEV)).extracting(Refusal::field)
-                .containsExactly("content.environment.aleph_api", "content.environment.shared_cache");
-        assertThat(InstanceContract.refusals(parse(qemuHonourable()), NO_SEV)).isEmpty();
+    void theDiskImageFixtureWithItsHostVolumeIsAcceptedAsPublished() throws Exception {
+        assertThat(InstanceContract.refusals(parse(fixture("qemu.json")), NO_SEV)).isEmpty();
     }
 
     @Test
