@@ -124,7 +124,6 @@ class InstanceNodeTest {
     @Order(1)
     void theConfidentialFixtureIsRefusedNamingTrustedExecution() throws Exception {
         ObjectNode confidential = fixture("confidential_instance.json");
-        ((ObjectNode) confidential.get("environment")).put("aleph_api", false).put("shared_cache", false);
         ItemHash hash = record(confidential);
         assertThatThrownBy(() -> node.node.instances().allocate(hash)).isInstanceOfSatisfying(NodeException.class, e -> {
             assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED);

@@ -52,7 +52,6 @@ class InstanceAllocationTest {
         ItemHash parent = node.localPublisher.publish(parentImage, null).messageHash();
         ObjectNode c = InstanceMessages.fixture("instance.json");
         ((ObjectNode) c.get("rootfs").get("parent")).put("ref", parent.value());
-        ((ObjectNode) c.get("environment")).put("aleph_api", false).put("shared_cache", false);
         c.remove("volumes");
         edit.accept(c);
         return InstanceMessages.record(node.nodeRecords, c);
