@@ -18,6 +18,7 @@ import java.time.Duration;
 import dev.kiln.node.http.NodeServer;
 import dev.kiln.node.instance.HostSev;
 import dev.kiln.node.instance.InstanceResolver;
+import dev.kiln.node.instance.InstanceMemory;
 import dev.kiln.node.instance.Instances;
 import dev.kiln.node.logs.LogStore;
 import dev.kiln.node.metrics.NodeMetrics;
@@ -133,7 +134,8 @@ public final class Node implements AutoCloseable {
                     version());
             instances = Instances.open(services.home().dir("instances"), new InstanceResolver(resolver, HostSev.probe()),
                     new InstanceLauncher("qemu-system-x86_64", services.launcher().accelerator(), HostTsc::detect),
-                    config.kernel(), volumes, guestApis);
+                    config.kernel(), volumes, guestApis,
+                    InstanceMemory.of(pool::reserveMemory, pool::countMemory, pool::releaseMemory));
             events = NodeEvents.start(services, pool);
             messages = new MessageEndpoint(events.triggers(), token, events.feed(), events.amends());
         } catch (IOException | RuntimeException e) {

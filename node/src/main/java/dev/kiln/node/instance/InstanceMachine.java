@@ -5,6 +5,7 @@ import dev.kiln.node.volume.PersistentVolumes;
 import dev.kiln.node.volume.VolumeException;
 import dev.kiln.vm.Drive;
 import dev.kiln.guest.GuestApiHandler;
+import dev.kiln.node.error.NodeException;
 import dev.kiln.node.guestapi.GuestApiSocket;
 import dev.kiln.node.guestapi.GuestApis;
 import dev.kiln.vm.instance.InstanceDisk;
@@ -46,6 +47,7 @@ final class InstanceMachine {
     private final Path kernel;
     private final InstanceVolumes volumes;
     private final GuestApis apis;
+    private final InstanceMemory memory;
     private final ExecutorService queue = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("instance-", 0).factory());
 
     private volatile ResolvedInstance resolved;
@@ -58,15 +60,17 @@ final class InstanceMachine {
     private volatile String lastFailure;
     private volatile boolean adopted;
     private GuestApiSocket apiSocket; // only touched on the queue
+    private long memoryHeld; // MiB of the node's budget this instance's QEMU holds; only touched on the queue
 
     InstanceMachine(ItemHash hash, Path dir, InstanceLauncher launcher, Path kernel, PersistentVolumes persistent,
-                    GuestApis apis, InstanceState record) {
+                    GuestApis apis, InstanceMemory memory, InstanceState record) {
         this.hash = hash;
         this.dir = dir;
         this.launcher = launcher;
         this.kernel = kernel;
         this.volumes = new InstanceVolumes(persistent, dir, InstancePlan.vmName(hash));
         this.apis = apis;
+        this.memory = memory;
         this.record = record;
     }
 
@@ -189,6 +193,7 @@ final class InstanceMachine {
                 vm = null;
                 endVolumes();
                 closeGuestApi();
+                releaseMemory();
                 enter("stopped", "QEMU exited (the guest powered off, or its process was killed);"
                         + " reboot starts it again");
             }
@@ -218,6 +223,7 @@ final class InstanceMachine {
         Optional<InstanceVm> running = InstanceLauncher.adopt(spec);
         if (running.isPresent()) {
             openGuestApi(); // before the guest's next request: its forward connects by path
+            if (memoryHeld == 0) memoryHeld = memory.count(memoryMib());
             vm = running.get();
             adopted = true;
             LOG.log(System.Logger.Level.INFO, "instance " + hash + ": re-adopted its running QEMU (pid " + vm.pid() + ")");
@@ -242,6 +248,7 @@ final class InstanceMachine {
             ResolvedInstance r = resolved;
             InstanceDisk.open(dir.resolve(InstancePlan.DISK), r.parent().file(), r.parentFormat(), r.content().rootfs().sizeMib());
             InstancePlan.seed(r).write(dir.resolve(InstancePlan.SEED));
+            if (memoryHeld == 0) memoryHeld = memory.reserve("instance " + hash, memoryMib());
             // Recorded before the start: a node that dies right after it still knows what to claim.
             persist(record.withKept(InstanceVolumes.kept(r)));
             List<Drive> attached = volumes.attach(r);
@@ -264,13 +271,15 @@ final class InstanceMachine {
             }
             volumes.release(attached);
             throw last;
-        } catch (IOException | VolumeException | RuntimeException e) {
+        } catch (IOException | VolumeException | NodeException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "instance " + hash + " did not start: " + e.getMessage());
             closeGuestApi();
+            releaseMemory();
             enter("failed", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             closeGuestApi();
+            releaseMemory();
             enter("failed", "interrupted while starting");
         }
     }
@@ -288,6 +297,16 @@ final class InstanceMachine {
         vm = null;
         endVolumes();
         closeGuestApi();
+        releaseMemory();
+    }
+
+    private long memoryMib() {
+        return resolved.content().resourcesOrDefault().memoryMib();
+    }
+
+    private void releaseMemory() {
+        memory.release(memoryHeld);
+        memoryHeld = 0;
     }
 
     /** The QEMU has ended: its scratch images go and its persistent volumes are free (also when it was never claimed here). */

@@ -39,14 +39,16 @@ public final class Instances implements Machines, AutoCloseable {
     private final Path kernel;
     private final PersistentVolumes persistent;
     private final GuestApis apis;
+    private final InstanceMemory memory;
     private final ConcurrentMap<ItemHash, InstanceMachine> machines = new ConcurrentHashMap<>();
     private final Thread watcher;
     private volatile boolean closed;
 
     private Instances(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel,
-                      PersistentVolumes persistent, GuestApis apis) {
+                      PersistentVolumes persistent, GuestApis apis, InstanceMemory memory) {
         this.dir = dir;
         this.apis = apis;
+        this.memory = memory;
         this.resolver = resolver;
         this.launcher = launcher;
         this.kernel = kernel;
@@ -62,9 +64,9 @@ public final class Instances implements Machines, AutoCloseable {
      *                   to refuse instances that declare them
      */
     public static Instances open(Path dir, InstanceResolver resolver, InstanceLauncher launcher, Path kernel,
-                                 PersistentVolumes persistent, GuestApis apis) throws IOException {
+                                 PersistentVolumes persistent, GuestApis apis, InstanceMemory memory) throws IOException {
         Files.createDirectories(dir);
-        Instances instances = new Instances(dir, resolver, launcher, kernel, persistent, apis);
+        Instances instances = new Instances(dir, resolver, launcher, kernel, persistent, apis, memory);
         try (var list = Files.list(dir)) {
             for (Path d : list.filter(Files::isDirectory).toList()) {
                 Optional<InstanceState> s;
@@ -82,7 +84,7 @@ public final class Instances implements Machines, AutoCloseable {
     }
 
     private void resume(InstanceState s, Path d) {
-        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, persistent, apis, s);
+        InstanceMachine m = new InstanceMachine(s.message(), d, launcher, kernel, persistent, apis, memory, s);
         machines.put(s.message(), m);
         m.claimRecorded();
         Thread.ofVirtual().name("instance-resume").start(() -> {
@@ -133,7 +135,7 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException | RuntimeException unreadable) {
                 s = new InstanceState(h, false, 0, 0, null);
             }
-            return new InstanceMachine(h, d, launcher, kernel, persistent, apis, s);
+            return new InstanceMachine(h, d, launcher, kernel, persistent, apis, memory, s);
         });
         try {
             Files.createDirectories(d);
@@ -168,7 +170,7 @@ public final class Instances implements Machines, AutoCloseable {
             } catch (IOException e) {
                 s = new InstanceState(message, false, 0, 0, null);
             }
-            m = new InstanceMachine(message, d, launcher, kernel, persistent, apis, s);
+            m = new InstanceMachine(message, d, launcher, kernel, persistent, apis, memory, s);
             try {
                 m.known(resolver.resolve(message)); // its persistent volumes, if it never booted under a record that names them
             } catch (NodeException unreadable) {

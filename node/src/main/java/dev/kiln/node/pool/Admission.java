@@ -79,8 +79,12 @@ final class Admission {
 
     /** Refuses at once a program that could never fit, before it waits for anything. */
     void checkFits(ResolvedProgram program, long cost) throws NodeException {
+        checkFits("program " + program.messageHash(), cost);
+    }
+
+    private void checkFits(String who, long cost) throws NodeException {
         if (cost > budget.totalMiB()) {
-            throw new NodeException(ErrorCode.NO_CAPACITY, "program " + program.messageHash() + " needs " + cost
+            throw new NodeException(ErrorCode.NO_CAPACITY, who + " needs " + cost
                     + " MiB (resources.memory + VMM overhead) but the node's whole memory budget is "
                     + budget.totalMiB() + " MiB");
         }
@@ -88,8 +92,13 @@ final class Admission {
 
     /** Reserves {@code cost} MiB, evicting idle executions (oldest activity first) if needed. */
     void reserve(ResolvedProgram program, long cost) throws NodeException, InterruptedException {
+        reserve("program " + program.messageHash(), cost);
+    }
+
+    /** As {@link #reserve(ResolvedProgram, long)} for any VM of the node ({@code who} names it in errors). */
+    void reserve(String who, long cost) throws NodeException, InterruptedException {
         if (budget.tryReserve(cost)) return;
-        checkFits(program, cost);
+        checkFits(who, cost);
         List<Execution> idle = new ArrayList<>();
         for (Execution e : live) {
             // A persistent program is never evicted: it runs from allocation to deallocation.
@@ -98,13 +107,13 @@ final class Admission {
         idle.sort(Comparator.comparingLong(Execution::lastActiveNanos));
         for (Execution victim : idle) {
             if (!victim.retireIfIdle(EndReason.EVICTED, null)) continue;
-            LOG.log(System.Logger.Level.INFO, "stopping idle " + victim.id() + " to make room for " + program.messageHash());
+            LOG.log(System.Logger.Level.INFO, "stopping idle " + victim.id() + " to make room for " + who);
             awaitGone(victim);
             if (budget.tryReserve(cost)) return;
         }
         throw new NodeException(ErrorCode.NO_CAPACITY, "no room for another VM: " + budget.reservedMiB() + " of "
-                + budget.totalMiB() + " MiB are reserved by " + live.size() + " busy or persistent VM(s) and program "
-                + program.messageHash() + " needs " + cost + " MiB; try again shortly, or give the node a larger"
+                + budget.totalMiB() + " MiB are reserved by " + live.size() + " busy or persistent VM(s) and instances, and "
+                + who + " needs " + cost + " MiB; try again shortly, or give the node a larger"
                 + " --memory-budget");
     }
 

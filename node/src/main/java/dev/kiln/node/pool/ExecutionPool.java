@@ -61,6 +61,7 @@ public final class ExecutionPool implements AutoCloseable {
     private final ProgramNetworks networks;
     private final VmPlanner planner;
     private final ProgramSnapshots snapshots;
+    private final Admission admission;
     private final Detachment detachment;
 
     public ExecutionPool(PoolConfig config, VmLauncher launcher, ProgramResolver resolver, VmPlanner planner,
@@ -84,7 +85,7 @@ public final class ExecutionPool implements AutoCloseable {
         this.detachment = detachment;
         this.budget = new MemoryBudget(config.memoryBudgetMiB());
         this.ids = new ExecutionIds(records.beginNodeStart());
-        Admission admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
+        this.admission = new Admission(budget, live, config.stopGrace().plus(EXIT_WAIT), config.maxConcurrentBoots(),
                 config.bootQueueWait());
         this.networks = planner.networks();
         this.planner = planner;
@@ -243,6 +244,30 @@ public final class ExecutionPool implements AutoCloseable {
 
     public long memoryBudgetMiB() {
         return budget.totalMiB();
+    }
+
+    /**
+     * Memory for a VM the pool does not run (an instance): its guest RAM plus the VMM's overhead,
+     * made room for by stopping idle program VMs as a program's start would.
+     *
+     * @return the MiB reserved, to give back with {@link #releaseMemory}
+     * @throws NodeException {@code no_capacity} when it does not fit
+     */
+    public long reserveMemory(String who, long guestMiB) throws NodeException, InterruptedException {
+        long cost = guestMiB + config.vmmOverheadMiB();
+        admission.reserve(who, cost);
+        return cost;
+    }
+
+    /** Counts a VM that already runs (one a node re-adopts), even past the budget: it is not stopped for it. */
+    public long countMemory(long guestMiB) {
+        long cost = guestMiB + config.vmmOverheadMiB();
+        budget.count(cost);
+        return cost;
+    }
+
+    public void releaseMemory(long mib) {
+        admission.release(mib);
     }
 
     /** Stops one program's VM now, gracefully (for the CLI and tests); false if none was serving. */

@@ -19,6 +19,11 @@ final class MemoryBudget {
         }
     }
 
+    /** Takes {@code mib} whether or not it fits: for what runs already. */
+    void count(long mib) {
+        reserved.addAndGet(mib);
+    }
+
     void release(long mib) {
         reserved.addAndGet(-mib);
     }

@@ -121,9 +121,11 @@ class InstanceAllocationTest {
     void aQemuThatCannotStartIsListedAsFailedWithItsReasonAndStopKeepsItsDisk() throws Exception {
         // The agent node's kernel is a text file: QEMU refuses it before the guest exists.
         ItemHash hash = instanceOn(ext4("c.ext4"), c -> {});
+        long reservedBefore = node.node.pool().memoryReservedMiB();
         instances.allocate(hash);
         await().atMost(Duration.ofMinutes(1)).until(() -> instances.list().stream()
                 .anyMatch(i -> i.message().equals(hash) && i.state().equals("failed")));
+        assertThat(node.node.pool().memoryReservedMiB()).as("a failed start gives its memory back").isEqualTo(reservedBefore);
         MachineInfo info = instances.list().stream().filter(i -> i.message().equals(hash)).findFirst().orElseThrow();
         assertThat(info.detail().get("last_failure")).contains("QEMU could not start");
         assertThat(instances.dir(hash).resolve("disk.qcow2")).as("the disk was made before the start").exists();
@@ -136,6 +138,20 @@ class InstanceAllocationTest {
         instances.erase(hash);
         await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(instances.dir(hash)));
         assertThat(instances.list()).noneMatch(i -> i.message().equals(hash));
+    }
+
+    @Test
+    void anInstanceLargerThanTheNodesMemoryBudgetFailsSayingSoAndHoldsNothing() throws Exception {
+        long budget = node.node.pool().memoryBudgetMiB();
+        ItemHash hash = instanceOn(ext4("big.ext4"), c -> ((ObjectNode) c.get("resources")).put("memory", budget + 1));
+        instances.allocate(hash);
+        await().atMost(Duration.ofMinutes(1)).until(() -> instances.list().stream()
+                .anyMatch(i -> i.message().equals(hash) && i.state().equals("failed")));
+        MachineInfo info = instances.list().stream().filter(i -> i.message().equals(hash)).findFirst().orElseThrow();
+        assertThat(info.detail().get("last_failure")).contains("instance " + hash).contains("memory budget");
+        assertThat(node.node.pool().memoryReservedMiB()).isZero();
+        instances.erase(hash);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(instances.dir(hash)));
     }
 
     @Test
