@@ -60,9 +60,11 @@ class InstanceLauncherTest {
 
         // A stand-in process whose command line carries the instance's -name and disk, as its QEMU's does.
         String disk = "id=root,if=none,format=qcow2,file=" + spec.disk().toAbsolutePath();
-        Process other = new ProcessBuilder("python3", "-c", "import time; time.sleep(60)", "-name", "kiln-instance-other",
+        // sh (not python3: on some hosts that is a shim that execs on, changing the command line under
+        // the test); "; :" keeps sh itself running rather than exec'ing sleep.
+        Process other = new ProcessBuilder("/bin/sh", "-c", "sleep 60; :", "-name", "kiln-instance-other",
                 "-drive", disk).start();
-        Process same = new ProcessBuilder("python3", "-c", "import time; time.sleep(60)", "-name", spec.name(),
+        Process same = new ProcessBuilder("/bin/sh", "-c", "sleep 60; :", "-name", spec.name(),
                 "-drive", disk).start();
         try {
             awaitExec(other);
@@ -83,7 +85,7 @@ class InstanceLauncherTest {
         }
     }
 
-    /** Until the child has exec'd python, /proc shows the JDK's spawn helper's command line. */
+    /** Until the child has exec'd sh, /proc shows the JDK's spawn helper's command line. */
     static void awaitExec(Process p) throws InterruptedException {
         for (int i = 0; i < 100 && !QemuProcesses.commandLine(p.pid()).contains("-name"); i++) Thread.sleep(50);
     }
