@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -78,23 +77,8 @@ class DiskImageInstanceTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
-        if (node == null) return;
-        try {
-            if (instance != null && Files.exists(node.node.instances().dir(instance))) {
-                Optional<Long> pid = node.node.instances().pid(instance);
-                node.node.instances().erase(instance);
-                await().atMost(Duration.ofMinutes(1)).until(() -> !Files.exists(node.node.instances().dir(instance)));
-                pid.flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly); // a failed erase must not leak a VM
-            }
-        } catch (NodeException | RuntimeException gone) {
-            // erased by the test
-        } finally {
-            node.close();
-            if (instance != null) {
-                InstanceNodeTest.qemuProcesses(instance).forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
-            }
-        }
+    static void stop() {
+        InstanceNodeTest.eraseAndClose(node, instance);
     }
 
     @Test

@@ -101,22 +101,35 @@ class InstanceNodeTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
-        if (instance == null) return;
+    static void stop() {
+        eraseAndClose(node, instance);
+    }
+
+    /**
+     * After an instance test: the instance erased through its node (and its QEMU ended if the
+     * erase failed: a test must not leak a VM), the node closed, any QEMU of it still found ended.
+     */
+    static void eraseAndClose(TestNode node, ItemHash instance) {
+        if (instance == null) {
+            if (node != null) node.close();
+            return;
+        }
         if (node == null) {
-            qemuProcesses().forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            qemuProcesses(instance).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
             return;
         }
         try {
-            Optional<Long> pid = node.node.instances().pid(instance);
-            node.node.instances().erase(instance);
-            await().atMost(Duration.ofMinutes(1)).until(() -> !Files.exists(node.node.instances().dir(instance)));
-            pid.flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly); // a failed erase must not leak a VM
+            if (Files.exists(node.node.instances().dir(instance))) {
+                Optional<Long> pid = node.node.instances().pid(instance);
+                node.node.instances().erase(instance);
+                await().atMost(Duration.ofMinutes(1)).until(() -> !Files.exists(node.node.instances().dir(instance)));
+                pid.flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+            }
         } catch (NodeException | RuntimeException gone) {
             // erased by the test
         } finally {
             node.close();
-            qemuProcesses().forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            qemuProcesses(instance).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
         }
     }
 

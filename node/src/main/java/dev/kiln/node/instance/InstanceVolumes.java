@@ -106,7 +106,7 @@ final class InstanceVolumes {
         List<Drive> drives = new ArrayList<>();
         for (InstanceState.Kept k : kept) {
             try {
-                drives.add(new Drive("persist" + k.index(), store().image(k.owner(), k.name()), false));
+                drives.add(store().drive(k.owner(), k.name(), k.index()));
             } catch (VolumeException e) {
                 // an owner that names no image was never claimed
             }

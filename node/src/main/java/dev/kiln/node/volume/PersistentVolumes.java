@@ -86,12 +86,21 @@ public final class PersistentVolumes {
                 Ext4Images.preen(image, "persistent volume '" + name + "'");
             }
             Files.writeString(dirty, vmName + "\n");
-            return new Drive(DRIVE_PREFIX + index, image, false);
+            return drive(image, index);
         } catch (VolumeException | IOException | RuntimeException e) {
             claims.remove(image, vmName);
             if (e instanceof VolumeException v) throw v;
             throw new VolumeException("persistent volume '" + name + "' could not be prepared: " + e.getMessage(), e);
         }
+    }
+
+    /** The drive of the volume of (owner, name) as the {@code index}-th of a VM, claimed or not. */
+    public Drive drive(String owner, String name, int index) throws VolumeException {
+        return drive(image(owner, name), index);
+    }
+
+    private static Drive drive(Path image, int index) {
+        return new Drive(DRIVE_PREFIX + index, image, false);
     }
 
     /**
@@ -108,7 +117,7 @@ public final class PersistentVolumes {
             claims.remove(image, vmName);
             throw new VolumeException("persistent volume '" + name + "' could not be marked in use: " + e.getMessage(), e);
         }
-        return new Drive(DRIVE_PREFIX + index, image, false);
+        return drive(image, index);
     }
 
     private void take(Path image, String owner, String name, String vmName) throws InUseException {
