@@ -302,7 +302,7 @@ final class ColdStart {
         } catch (dev.kiln.node.volume.PersistentVolumes.InUseException x) {
             LOG.log(System.Logger.Level.WARNING, "persistent program " + hash + ": " + x.getMessage() + "; ending that VM");
             launcher.discard(row.get().vm().workDir());
-            forget(hash, row.get(), true);
+            forget(hash, row.get());
             throw new NodeException(ErrorCode.VOLUME_IN_USE, "program " + hash + " cannot start: " + x.getMessage(), x);
         }
         if (row.get().holdings().network() != null && !planner.networks().holds(row.get().execution())) {
@@ -311,7 +311,7 @@ final class ColdStart {
             LOG.log(System.Logger.Level.WARNING, "persistent program " + hash + ": the network of its running VM was not"
                     + " kept by this node; ending that VM and starting the program again");
             launcher.discard(row.get().vm().workDir());
-            forget(hash, row.get(), true);
+            forget(hash, row.get());
             return false;
         }
         Vm vm;
@@ -319,7 +319,7 @@ final class ColdStart {
             vm = launcher.adopt(row.get().vm());
         } catch (VmBootException x) {
             LOG.log(System.Logger.Level.INFO, "persistent program " + hash + ": " + x.getMessage() + "; starting it again");
-            forget(hash, row.get(), true);
+            forget(hash, row.get());
             return false;
         }
         e.adopting();
@@ -334,7 +334,7 @@ final class ColdStart {
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ignored) {
                 // Its volumes are let go below anyway: the kill was sent and nothing drives the VM.
             }
-            forget(hash, row.get(), true);
+            forget(hash, row.get());
             throw x;
         }
         e.reserved(cost);
@@ -359,12 +359,12 @@ final class ColdStart {
     }
 
     /**
-     * The recorded VM does not run any more (or never will again): its row goes and, if
-     * {@code holder}, what it held too — scratch images, persistent volumes (left marked dirty,
-     * so they are checked before the next attach), its network.
+     * The recorded VM does not run any more (or never will again): its row goes, and what it held
+     * too — scratch images, persistent volumes (left marked dirty, so they are checked before the
+     * next attach), its network.
      */
-    private void forget(ItemHash hash, dev.kiln.node.records.DetachedVmRecords.Row row, boolean holder) {
-        if (holder) detachment.letGo(row, planner.persistentVolumes(), planner.networks());
+    private void forget(ItemHash hash, dev.kiln.node.records.DetachedVmRecords.Row row) {
+        detachment.letGo(row, planner.persistentVolumes(), planner.networks());
         try {
             detachment.records().remove(hash, row.vm().workDir());
         } catch (dev.kiln.store.records.RecordsException x) {
